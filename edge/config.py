@@ -1,0 +1,66 @@
+"""The edge node's YAML config: node id, broker, platform, model, storage, cameras and zones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from streetorder.config.common import BrokerConfig
+from streetorder.config.loader import load_yaml
+from streetorder.contracts.camera import CameraConfig, Identifier, Strict, check_unique_camera_ids
+
+
+class PlatformLink(Strict):
+    """Where evidence files are uploaded (HTTP) and how the node authenticates."""
+
+    url: str | None = Field(None, description="Platform base URL; None: keep evidence locally.")
+    token: str | None = Field(None, description='Edge node token; use "${ENV_VAR}".')
+    upload_timeout_seconds: float = Field(30.0, gt=0, le=600)
+
+
+class ModelSettings(Strict):
+    path: Path | None = Field(None, description="ONNX file; None: the bundled bootstrap model.")
+    threads: int = Field(2, ge=1, le=64, description="onnxruntime intra-op threads.")
+    score_threshold: float = Field(0.25, ge=0, le=1)
+    iou_threshold: float = Field(0.5, gt=0, le=1)
+
+
+class StorageSettings(Strict):
+    dir: Path = Field(Path("var/edge"), description="Queue database and evidence files.")
+    evidence_retention_days: int = Field(30, ge=1, le=3650)
+    clip_seconds_before: float = Field(5.0, ge=0, le=60)
+    clip_seconds_after: float = Field(3.0, ge=0, le=60)
+
+
+class EdgeNodeConfig(Strict):
+    """A whole edge node. The ``cameras`` part is what the platform may push at run time."""
+
+    node_id: Identifier
+    timezone: str = Field("Asia/Shanghai", description="For alarm schedules.")
+    broker: BrokerConfig | None = Field(None, description="None: alerts are kept locally only.")
+    platform: PlatformLink = PlatformLink()
+    model: ModelSettings = ModelSettings()
+    storage: StorageSettings = StorageSettings()
+    heartbeat_seconds: float = Field(30.0, ge=1, le=3600)
+    cameras: tuple[CameraConfig, ...] = Field(min_length=1)
+
+    @field_validator("cameras")
+    @classmethod
+    def _unique_cameras(cls, value: tuple[CameraConfig, ...]) -> tuple[CameraConfig, ...]:
+        return check_unique_camera_ids(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+def load_edge_config(path: str | Path) -> EdgeNodeConfig:
+    return load_yaml(EdgeNodeConfig, path)

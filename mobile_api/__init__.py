@@ -1,0 +1,1 @@
+"""The officers' phone app API, on the platform's domain layer."""

@@ -1,0 +1,1 @@
+"""Models: synthetic street scenes, detector training and export, the bundled ONNX model."""

@@ -1,0 +1,5 @@
+import sys
+
+from streetorder.cli import main
+
+sys.exit(main())

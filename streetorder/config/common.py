@@ -1,0 +1,28 @@
+"""Config sections shared by the edge and the platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from streetorder.contracts.camera import Strict
+
+
+class TlsConfig(Strict):
+    ca_file: Path | None = Field(None, description="CA bundle; None: system roots.")
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure: bool = Field(False, description="Skip hostname checks (testing only).")
+
+
+class BrokerConfig(Strict):
+    """An MQTT broker connection (Mosquitto in production)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = Field(None, description='Use "${ENV_VAR}" to keep it out of the file.')
+    client_id: str | None = Field(None, description="Default: derived from the node id.")
+    keepalive_seconds: int = Field(30, ge=5, le=3600)
+    tls: TlsConfig | None = None

@@ -1,0 +1,191 @@
+"""Versioned messages exchanged between edge nodes and the platform.
+
+Every message carries ``kind`` and ``v`` (the schema version). Both sides import this module;
+``docs/schemas/*.json`` is generated from it and a test fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated, Literal, Union
+
+from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, field_validator
+
+from streetorder.contracts.camera import CameraConfig, Identifier, Strict, check_unique_camera_ids
+from streetorder.errors import ContractError
+
+SCHEMA_VERSION = 1
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class ModelInfo(Strict):
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+
+
+class DetectedObject(Strict):
+    """One tracked object that is part of the episode, in source-frame pixels."""
+
+    class_name: str
+    score: float = Field(ge=0, le=1)
+    box_xyxy: tuple[float, float, float, float]
+    track_id: int | None = None
+
+
+class EvidenceRef(Strict):
+    """A file made at the edge; the platform checks the bytes it receives against ``sha256``."""
+
+    kind: Literal["clean_frame", "annotated_frame", "crop", "clip"]
+    filename: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
+    content_type: str
+    size_bytes: int = Field(ge=0)
+    sha256: Sha256
+
+
+class Alert(Strict):
+    """A violation episode crossed its dwell threshold in a shop's frontage zone."""
+
+    kind: Literal["alert"] = "alert"
+    v: Literal[1] = SCHEMA_VERSION
+    alert_id: Identifier = Field(description="Stable id: the same episode always has the same id.")
+    node_id: Identifier
+    camera_id: Identifier
+    zone_id: Identifier
+    shop_id: Identifier
+    episode_started_at: AwareDatetime
+    threshold_crossed_at: AwareDatetime
+    dwell_seconds: float = Field(ge=0)
+    reminder: int = Field(0, ge=0, description="0 for the first alert of an episode, then 1, 2...")
+    objects: tuple[DetectedObject, ...] = Field(min_length=1)
+    frame_size: tuple[int, int] = Field(description="Width, height of the source frame.")
+    evidence: tuple[EvidenceRef, ...] = ()
+    model: ModelInfo
+    created_at: AwareDatetime
+
+
+class EpisodeEnd(Strict):
+    """The zone of an alerted episode has been clear long enough: the camera sees it corrected."""
+
+    kind: Literal["episode_end"] = "episode_end"
+    v: Literal[1] = SCHEMA_VERSION
+    alert_id: Identifier = Field(description="The first alert of the episode that ended.")
+    node_id: Identifier
+    camera_id: Identifier
+    zone_id: Identifier
+    shop_id: Identifier
+    ended_at: AwareDatetime
+    clear_seconds: float = Field(ge=0)
+    created_at: AwareDatetime
+
+
+class CameraStats(Strict):
+    camera_id: Identifier
+    state: Literal["online", "offline", "reconnecting", "disabled"]
+    analysed_fps: float = Field(ge=0)
+    lag_seconds: float = Field(ge=0)
+    detections: int = Field(ge=0, description="Detections in the last frame analysed.")
+    last_frame_at: AwareDatetime | None = None
+    error: str | None = None
+
+
+class Heartbeat(Strict):
+    """Periodic health of an edge node."""
+
+    kind: Literal["heartbeat"] = "heartbeat"
+    v: Literal[1] = SCHEMA_VERSION
+    node_id: Identifier
+    sent_at: AwareDatetime
+    uptime_seconds: float = Field(ge=0)
+    model: ModelInfo
+    queue_length: int = Field(ge=0, description="Alerts waiting in the store-and-forward queue.")
+    config_revision: int = Field(ge=0)
+    cameras: tuple[CameraStats, ...] = ()
+
+
+class Availability(Strict):
+    """Retained on the status topic; the broker publishes ``offline`` as the node's Last Will."""
+
+    kind: Literal["availability"] = "availability"
+    v: Literal[1] = SCHEMA_VERSION
+    node_id: Identifier
+    state: Literal["online", "offline"]
+    at: AwareDatetime | None = None
+
+
+class ConfigPush(Strict):
+    """Cameras and zones for one node, pushed by the platform (retained)."""
+
+    kind: Literal["config"] = "config"
+    v: Literal[1] = SCHEMA_VERSION
+    node_id: Identifier
+    revision: int = Field(ge=1, description="Monotonic; the edge ignores older revisions.")
+    cameras: tuple[CameraConfig, ...]
+    issued_at: AwareDatetime
+
+    @field_validator("cameras")
+    @classmethod
+    def _unique_cameras(cls, value: tuple[CameraConfig, ...]) -> tuple[CameraConfig, ...]:
+        return check_unique_camera_ids(value)
+
+
+class ConfigAck(Strict):
+    """The edge's answer to a config push: applied, or refused with the reason."""
+
+    kind: Literal["config_ack"] = "config_ack"
+    v: Literal[1] = SCHEMA_VERSION
+    node_id: Identifier
+    revision: int = Field(ge=0)
+    accepted: bool
+    reason: str = ""
+    active_revision: int = Field(ge=0, description="The revision the node runs after this push.")
+    at: AwareDatetime
+
+
+Message = Annotated[
+    Union[Alert, EpisodeEnd, Heartbeat, Availability, ConfigPush, ConfigAck],
+    Field(discriminator="kind"),
+]
+MESSAGE_TYPES: tuple[type[Strict], ...] = (
+    Alert,
+    EpisodeEnd,
+    Heartbeat,
+    Availability,
+    ConfigPush,
+    ConfigAck,
+)
+_message_adapter: TypeAdapter[Message] = TypeAdapter(Message)
+
+
+def encode(message: Strict) -> bytes:
+    """Serialise a message to compact UTF-8 JSON."""
+    return message.model_dump_json(exclude_none=False).encode("utf-8")
+
+
+def decode(payload: bytes | str) -> Message:
+    """Parse and validate any message; raise :class:`ContractError` saying why it is refused."""
+    try:
+        raw = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ContractError("not a JSON object")
+    kind, version = raw.get("kind"), raw.get("v")
+    known = {t.model_fields["kind"].default for t in MESSAGE_TYPES}
+    if kind not in known:
+        raise ContractError(f"unknown message kind {kind!r}")
+    if version != SCHEMA_VERSION:
+        raise ContractError(f"unsupported schema version {version!r} for {kind} (want 1)")
+    try:
+        return _message_adapter.validate_python(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or kind
+        raise ContractError(f"invalid {kind}: {where}: {first['msg']}") from None
+
+
+def stable_alert_id(node_id: str, camera_id: str, zone_id: str, started_at: datetime, n: int) -> str:
+    """The same episode (and reminder number) always yields the same id, across restarts."""
+    key = f"{node_id}|{camera_id}|{zone_id}|{started_at.isoformat()}|{n}"
+    return "al-" + hashlib.sha256(key.encode()).hexdigest()[:24]
