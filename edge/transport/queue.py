@@ -1,0 +1,211 @@
+"""Durable store-and-forward outbox: messages survive restarts and power cuts until acknowledged.
+
+An alert is written here (committed and fsynced: WAL, ``synchronous=FULL``) *before* anything
+tries to publish it, and deleted only after the broker acknowledged it (PUBACK). Order is the
+insertion order (``seq``). Enqueueing is idempotent by message id, so a pipeline that re-emits
+the same alert after a restart does not queue it twice while it is still waiting.
+
+Bound policy: the database may not grow beyond ``max_bytes`` (SQLite ``max_page_count``) nor
+hold more than ``max_messages``. When either limit is hit, or the disk itself is full, the
+*oldest* messages are dropped to make room for the new one (the freshest alerts matter most
+to someone who can still act on them); every dropped message is logged with its id and counted
+in :attr:`Outbox.dropped_total`. Only when nothing is left to drop does :meth:`Outbox.put`
+raise :class:`OutboxFullError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    msg_id TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL DEFAULT 1,
+    retain INTEGER NOT NULL DEFAULT 0,
+    enqueued_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox_meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"""
+
+
+class OutboxFullError(RuntimeError):
+    """Nothing could be dropped and the message still does not fit."""
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    seq: int
+    msg_id: str
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+def open_database(path: str | Path) -> sqlite3.Connection:
+    """A connection tuned for durability: WAL journal, fsync on every commit."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA journal_size_limit=8388608")
+    return conn
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_FULL or "full" in str(exc).lower()
+
+
+class Outbox:
+    """A FIFO of MQTT messages in SQLite, shared by many producers and one drainer (thread-safe)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_bytes: int = 1 << 30,
+        max_messages: int = 1_000_000,
+    ) -> None:
+        if max_bytes < 64 * 1024:
+            raise ValueError("max_bytes must be at least 64 KiB")
+        if max_messages < 1:
+            raise ValueError("max_messages must be at least 1")
+        self.path = Path(path)
+        self.max_messages = max_messages
+        self._lock = threading.RLock()
+        self._conn = open_database(self.path)
+        page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
+        self._conn.execute(f"PRAGMA max_page_count={max(16, max_bytes // page_size)}")
+        self._conn.executescript(_SCHEMA)
+        self._changed = threading.Condition(self._lock)
+
+    # -- producers -------------------------------------------------------------------------
+
+    def put(
+        self, msg_id: str, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> bool:
+        """Store a message durably; return False if a message with this id is already queued."""
+        if not msg_id:
+            raise ValueError("msg_id must not be empty")
+        with self._lock:
+            while True:
+                try:
+                    inserted = self._insert(msg_id, topic, payload, qos, retain)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if not _is_full(exc):
+                        raise
+                    if self._drop_oldest(max(1, len(self) // 10)) == 0:
+                        raise OutboxFullError(
+                            f"outbox {self.path} is full and empty: message {msg_id} "
+                            f"({len(payload)} bytes) does not fit"
+                        ) from exc
+            if inserted:
+                over = len(self) - self.max_messages
+                if over > 0:
+                    self._drop_oldest(over, keep=msg_id)
+                self._changed.notify_all()
+            return inserted
+
+    def _insert(self, msg_id: str, topic: str, payload: bytes, qos: int, retain: bool) -> bool:
+        with self._transaction():
+            cur = self._conn.execute(
+                "INSERT OR IGNORE INTO outbox (msg_id, topic, payload, qos, retain, enqueued_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (msg_id, topic, payload, qos, int(retain), time.time()),
+            )
+            return cur.rowcount == 1
+
+    def _drop_oldest(self, count: int, keep: str | None = None) -> int:
+        rows = self._conn.execute(
+            "SELECT seq, msg_id FROM outbox WHERE msg_id != ? ORDER BY seq LIMIT ?",
+            (keep or "", count),
+        ).fetchall()
+        if not rows:
+            return 0
+        with self._transaction():
+            self._conn.execute("DELETE FROM outbox WHERE seq <= ?", (rows[-1][0],))
+            self._conn.execute(
+                "INSERT INTO outbox_meta (key, value) VALUES ('dropped_total', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+                (len(rows),),
+            )
+        log.error(
+            "outbox full: dropped the %d oldest message(s), ids %s",
+            len(rows),
+            ", ".join(r[1] for r in rows[:20]) + (" ..." if len(rows) > 20 else ""),
+        )
+        return len(rows)
+
+    # -- the drainer -----------------------------------------------------------------------
+
+    def peek(self, limit: int, after_seq: int = 0) -> list[QueuedMessage]:
+        """The oldest ``limit`` messages with ``seq > after_seq``, in order."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT seq, msg_id, topic, payload, qos, retain FROM outbox"
+                " WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            ).fetchall()
+        return [QueuedMessage(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5])) for r in rows]
+
+    def remove(self, seq: int) -> None:
+        """Forget a message: the broker acknowledged it."""
+        with self._lock, self._transaction():
+            self._conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+
+    def wait(self, timeout: float) -> None:
+        """Block until a message is added (or the timeout passes)."""
+        with self._changed:
+            self._changed.wait(timeout)
+
+    # -- metrics ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+    @property
+    def dropped_total(self) -> int:
+        """Messages dropped, ever, because the outbox was full (persisted across restarts)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT value FROM outbox_meta WHERE key = 'dropped_total'"
+            ).fetchone()
+        return row[0] if row else 0
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._conn.execute("SELECT msg_id FROM outbox ORDER BY seq")]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._conn.in_transaction:  # SQLITE_FULL has already rolled back
+                self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
