@@ -1,0 +1,78 @@
+"""Turn raw Ultralytics detect outputs into boxes in input pixels: decode, filter, NMS."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from streetorder.edge.detections import FloatArray, IntArray
+
+#: Box offset per class so that one NMS call never suppresses across classes (as Ultralytics).
+_CLASS_OFFSET = 7680.0
+
+
+def decode_raw(
+    output: npt.NDArray[np.float32],
+    score_threshold: float,
+    iou_threshold: float,
+    max_det: int = 300,
+    max_candidates: int = 30000,
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Decode one image's raw head output (4 + nc, N): cx, cy, w, h, then class scores.
+
+    Returns xyxy (n, 4) in input pixels, scores (n,), class ids (n,), best score first.
+    """
+    if output.ndim != 2 or output.shape[0] < 5:
+        raise ValueError(f"raw detect output must be (4 + classes, anchors), got {output.shape}")
+    class_scores = output[4:]
+    class_id = class_scores.argmax(axis=0)
+    scores = class_scores[class_id, np.arange(class_scores.shape[1])]
+    keep = np.flatnonzero(scores > score_threshold)
+    if keep.size == 0:
+        return _empty()
+    if keep.size > max_candidates:
+        keep = keep[np.argsort(-scores[keep], kind="stable")[:max_candidates]]
+    scores, class_id = scores[keep], class_id[keep]
+    cx, cy, w, h = output[0, keep], output[1, keep], output[2, keep], output[3, keep]
+    xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    order = nms(xyxy, scores, class_id, iou_threshold)[:max_det]
+    return (
+        xyxy[order].astype(np.float32),
+        scores[order].astype(np.float32),
+        class_id[order].astype(np.int64),
+    )
+
+
+def decode_end2end(
+    output: npt.NDArray[np.float32], score_threshold: float
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Decode one image's NMS-in-graph output (max_det, 6): x1, y1, x2, y2, score, class."""
+    if output.ndim != 2 or output.shape[1] != 6:
+        raise ValueError(f"end-to-end detect output must be (max_det, 6), got {output.shape}")
+    keep = output[:, 4] > score_threshold
+    rows = output[keep]
+    order = np.argsort(-rows[:, 4], kind="stable")
+    rows = rows[order]
+    return (
+        rows[:, :4].astype(np.float32),
+        rows[:, 4].astype(np.float32),
+        rows[:, 5].astype(np.int64),
+    )
+
+
+def nms(
+    xyxy: FloatArray, scores: FloatArray, class_id: IntArray, iou_threshold: float
+) -> npt.NDArray[np.int64]:
+    """Class-aware non-maximum suppression; indices of kept boxes, best score first."""
+    if len(xyxy) == 0:
+        return np.zeros(0, np.int64)
+    shifted = xyxy.astype(np.float64) + class_id[:, None].astype(np.float64) * _CLASS_OFFSET
+    xywh = np.concatenate([shifted[:, :2], shifted[:, 2:] - shifted[:, :2]], axis=1)
+    kept = cv2.dnn.NMSBoxes(xywh, scores.astype(np.float32), 0.0, float(iou_threshold))
+    kept = np.asarray(kept, np.int64).reshape(-1)
+    return kept[np.argsort(-scores[kept], kind="stable")]
+
+
+def _empty() -> tuple[FloatArray, FloatArray, IntArray]:
+    return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)

@@ -1,0 +1,208 @@
+"""The platform's YAML config: database, broker, SMS, time limits, exemption and penalty rules.
+
+Every field has a default, so an empty file (or none) gives a working development platform on
+SQLite. Secrets may come from the environment instead of the file:
+
+| variable                          | overrides            |
+|-----------------------------------|----------------------|
+| ``STREETORDER_ENV``               | ``environment``      |
+| ``STREETORDER_DATABASE_URL``      | ``database_url``     |
+| ``STREETORDER_SECRET_KEY``        | ``secret_key``       |
+| ``STREETORDER_SMS_API_KEY``       | ``sms.http.api_key`` |
+| ``STREETORDER_BROKER_PASSWORD``   | ``broker.password``  |
+
+Outside ``development`` a placeholder or short secret key is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import Field, field_validator, model_validator
+
+from streetorder.config.common import BrokerConfig
+from streetorder.config.loader import validate_mapping
+from streetorder.contracts.camera import Strict
+from streetorder.errors import ConfigError
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "dev"})
+DEV_SECRET = "changeme"
+ENV_OVERRIDES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("STREETORDER_ENV", ("environment",)),
+    ("STREETORDER_DATABASE_URL", ("database_url",)),
+    ("STREETORDER_SECRET_KEY", ("secret_key",)),
+    ("STREETORDER_SMS_API_KEY", ("sms", "http", "api_key")),
+    ("STREETORDER_BROKER_PASSWORD", ("broker", "password")),
+)
+
+
+class IngestSettings(Strict):
+    """How the MQTT consumer shares and batches work."""
+
+    share_group: str = Field(
+        "platform", pattern=r"^[A-Za-z0-9_-]+$", description="MQTT shared-subscription group."
+    )
+    batch_size: int = Field(200, ge=1, le=10000, description="Messages per database commit.")
+    batch_wait_ms: int = Field(20, ge=0, le=5000, description="Wait to fill a batch.")
+    keep_rejected_payload_bytes: int = Field(2048, ge=0, le=65536)
+
+
+class HttpGatewaySettings(Strict):
+    url: str = Field("", description="POST endpoint of the SMS gateway (JSON body).")
+    api_key: str | None = Field(None, description="Sent as a bearer token; use the env override.")
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+
+class SmsSettings(Strict):
+    provider: Literal["outbox", "http"] = Field(
+        "outbox", description="outbox: stored only (visible in the console); http: a gateway."
+    )
+    http: HttpGatewaySettings = HttpGatewaySettings()
+    sign: str = Field("城管执法", description="Signature prefixed to every message, e.g. 【...】.")
+    max_attempts: int = Field(5, ge=1, le=50)
+    backoff_seconds: float = Field(30.0, gt=0, le=86400, description="Delay before the 1st retry.")
+    backoff_factor: float = Field(2.0, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _gateway_needs_url(self) -> SmsSettings:
+        if self.provider == "http" and not self.http.url:
+            raise ValueError("sms.provider is 'http' but sms.http.url is empty")
+        return self
+
+
+class TimeLimits(Strict):
+    """Time allowed for each step; a step past its limit shows a yellow light."""
+
+    review_hours: float = Field(2.0, gt=0, le=720, description="Alert waiting for review.")
+    rectify_hours: float = Field(24.0, gt=0, le=720, description="Order and correct (24 h).")
+    verify_hours: float = Field(24.0, gt=0, le=720, description="Re-check after rectification.")
+    extension_hours: float = Field(24.0, gt=0, le=720, description="Added per extension.")
+    max_extensions: int = Field(2, ge=0, le=10)
+    payment_days: int = Field(15, ge=1, le=365, description="Fine due after this many days.")
+
+
+class ExemptionSettings(Strict):
+    enabled: bool = True
+    lookback_days: int = Field(365, ge=1, le=3650, description="Some cities use two years.")
+
+
+class PenaltySettings(Strict):
+    min_fine_cny: int = Field(100, ge=0)
+    max_fine_cny: int = Field(1000, ge=0)
+    default_fine_cny: int = Field(200, ge=0)
+    late_surcharge_percent_per_day: float = Field(3.0, ge=0, le=100)
+    surcharge_cap_ratio: float = Field(
+        1.0, ge=0, le=10, description="The surcharge never exceeds this times the fine."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PenaltySettings:
+        if not self.min_fine_cny <= self.default_fine_cny <= self.max_fine_cny:
+            raise ValueError("need min_fine_cny <= default_fine_cny <= max_fine_cny")
+        return self
+
+
+class EvidenceSettings(Strict):
+    dir: Path = Field(Path("var/evidence"), description="Filesystem evidence store.")
+    max_upload_mb: float = Field(50.0, gt=0, le=2048)
+
+
+class AuthSettings(Strict):
+    access_token_minutes: int = Field(12 * 60, ge=1, le=60 * 24 * 30)
+    refresh_token_days: int = Field(14, ge=1, le=365)
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
+
+
+class PlatformSettings(Strict):
+    """The whole platform config."""
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field("sqlite:///var/platform.db", description="SQLAlchemy URL.")
+    secret_key: str = Field(DEV_SECRET, description="Signs tokens; use STREETORDER_SECRET_KEY.")
+    public_url: str = Field("http://127.0.0.1:8000", description="Base of links sent by SMS.")
+    timezone: str = Field("Asia/Shanghai", description="The city's time zone for deadlines.")
+    broker: BrokerConfig | None = Field(None, description="None: no MQTT ingest or config push.")
+    ingest: IngestSettings = IngestSettings()
+    sms: SmsSettings = SmsSettings()
+    time_limits: TimeLimits = TimeLimits()
+    exemption: ExemptionSettings = ExemptionSettings()
+    penalty: PenaltySettings = PenaltySettings()
+    evidence: EvidenceSettings = EvidenceSettings()
+    auth: AuthSettings = AuthSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return value
+
+    @model_validator(mode="after")
+    def _real_secret_outside_development(self) -> PlatformSettings:
+        if self.environment != "development":
+            if self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
+                raise ValueError(
+                    f"secret_key is a placeholder or shorter than 16 characters; set a real one "
+                    f"(STREETORDER_SECRET_KEY) when environment is {self.environment!r}"
+                )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _set_path(data: dict[str, Any], path: tuple[str, ...], value: str) -> None:
+    node = data
+    for key in path[:-1]:
+        child = node.get(key)
+        if child is None:
+            if key == "broker":  # a password alone does not enable MQTT
+                return
+            child = node[key] = {}
+        if not isinstance(child, dict):
+            return
+        node = child
+    node[path[-1]] = value
+
+
+def settings_from_mapping(data: dict[str, Any] | None, source: str = "settings") -> PlatformSettings:
+    """Validate a mapping after applying the environment overrides."""
+    data = dict(data or {})
+    for var, path in ENV_OVERRIDES:
+        if os.environ.get(var):
+            _set_path(data, path, os.environ[var])
+    return validate_mapping(PlatformSettings, data, source)
+
+
+def load_settings(path: str | Path | None = None) -> PlatformSettings:
+    """Read the platform YAML (``None``: defaults plus environment overrides)."""
+    if path is None:
+        return settings_from_mapping({}, "(defaults)")
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{at}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return settings_from_mapping(data, str(path))
