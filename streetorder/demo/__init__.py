@@ -1,0 +1,1 @@
+"""The end-to-end demo: generated footage → edge → broker → platform → review → closure."""
