@@ -24,7 +24,9 @@ def render_schemas() -> dict[str, str]:
         name = kind_field.default if kind_field else "edge_node_config"
         schema = model.model_json_schema(mode="serialization")
         schema["$id"] = f"https://streetorder.example/schemas/v1/{name}.json"
-        out[f"{name}.v1.json"] = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        out[f"{name}.v1.json"] = (
+            json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        )
     return out
 
 

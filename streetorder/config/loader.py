@@ -17,9 +17,11 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def _expand_env(value: Any, where: str, source: str) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in strings so secrets can live in the environment."""
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in strings: secrets can live in the environment."""
     if isinstance(value, dict):
-        return {k: _expand_env(v, f"{where}.{k}" if where else str(k), source) for k, v in value.items()}
+        return {
+            k: _expand_env(v, f"{where}.{k}" if where else str(k), source) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_expand_env(v, f"{where}[{i}]", source) for i, v in enumerate(value)]
     if not isinstance(value, str):
@@ -48,7 +50,9 @@ def validate_mapping(model: type[M], data: Any, source: str) -> M:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
+        )
     data = _expand_env(data, "", source)
     try:
         return model.model_validate(data)

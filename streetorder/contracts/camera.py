@@ -97,7 +97,9 @@ class CameraConfig(Strict):
     """One camera stream and the zones watched on it."""
 
     id: Identifier
-    source: str = Field(min_length=1, description="rtsp://, http(s)://, a file path or /dev/video*.")
+    source: str = Field(
+        min_length=1, description="rtsp://, http(s)://, a file path or /dev/video*."
+    )
     analysis_interval_seconds: float = Field(
         1.0, gt=0, le=60, description="Analyse one frame this often."
     )

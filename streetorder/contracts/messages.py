@@ -185,7 +185,9 @@ def decode(payload: bytes | str) -> Message:
         raise ContractError(f"invalid {kind}: {where}: {first['msg']}") from None
 
 
-def stable_alert_id(node_id: str, camera_id: str, zone_id: str, started_at: datetime, n: int) -> str:
+def stable_alert_id(
+    node_id: str, camera_id: str, zone_id: str, started_at: datetime, n: int
+) -> str:
     """The same episode (and reminder number) always yields the same id, across restarts."""
     key = f"{node_id}|{camera_id}|{zone_id}|{started_at.isoformat()}|{n}"
     return "al-" + hashlib.sha256(key.encode()).hexdigest()[:24]

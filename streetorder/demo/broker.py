@@ -57,7 +57,9 @@ def start_private_mosquitto(workdir: Path) -> RunningBroker:
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     if not _wait_for_port(port, 10):
         proc.kill()
         raise StreetorderError("could not start a private mosquitto for the demo")
@@ -119,7 +121,9 @@ def start_demo_broker(spec: str | None, prefer: str = "auto") -> RunningBroker:
         if not host or not port.isdigit():
             raise StreetorderError(f"--broker must be HOST:PORT, got {spec!r}")
         return RunningBroker(host, int(port), "configured")
-    if prefer in ("auto", "mosquitto") and (shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists()):
+    if prefer in ("auto", "mosquitto") and (
+        shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists()
+    ):
         return start_private_mosquitto(Path(tempfile.mkdtemp(prefix="so-demo-mqtt-")))
     if prefer == "mosquitto":
         raise StreetorderError("mosquitto is not installed")

@@ -43,7 +43,10 @@ def test_good_config_loads_with_secret_from_env(tmp_path, monkeypatch) -> None:
     [
         (("port: 1883", "port: 99999"), r"broker\.port: .*less than or equal to 65535"),
         (("dwell_seconds: 120", "dwel_seconds: 120"), r"rules\.dwel_seconds: unknown key"),
-        (("[0.4, 0.9], [0.1, 0.9]", "[0.4, 1.9]"), r"cameras\[0\]\.zones\[0\]\.polygon: .*outside 0..1"),
+        (
+            ("[0.4, 0.9], [0.1, 0.9]", "[0.4, 1.9]"),
+            r"cameras\[0\]\.zones\[0\]\.polygon: .*outside 0..1",
+        ),
         (('"08:00-21:00"', '"8am-9pm"'), r"schedule: schedule window '8am-9pm' is not HH:MM-HH:MM"),
         (("node_id: edge-01", "node_id: 'edge 01'"), r"node_id: String should match pattern"),
         (("source: rtsp://10.0.0.5/stream1", "source: ''"), r"cameras\[0\]\.source"),
@@ -59,7 +62,9 @@ def test_bad_values_name_file_key_and_reason(tmp_path, monkeypatch, edit, messag
 
 def test_missing_secret_names_the_variable(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("EDGE_PW", raising=False)
-    with pytest.raises(ConfigError, match=r"broker\.password: environment variable EDGE_PW is not set"):
+    with pytest.raises(
+        ConfigError, match=r"broker\.password: environment variable EDGE_PW is not set"
+    ):
         load_edge_config(write(tmp_path, GOOD))
 
 

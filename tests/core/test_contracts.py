@@ -17,8 +17,8 @@ from streetorder.contracts import (
     decode,
     encode,
     stable_alert_id,
+    topics,
 )
-from streetorder.contracts import topics
 from streetorder.errors import ContractError
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -34,12 +34,17 @@ def make_alert(**overrides) -> Alert:
         episode_started_at=T0,
         threshold_crossed_at=T0 + timedelta(minutes=5),
         dwell_seconds=300.0,
-        objects=(DetectedObject(class_name="goods", score=0.9, box_xyxy=(1, 2, 30, 40), track_id=7),),
+        objects=(
+            DetectedObject(class_name="goods", score=0.9, box_xyxy=(1, 2, 30, 40), track_id=7),
+        ),
         frame_size=(1920, 1080),
         evidence=(
             EvidenceRef(
-                kind="clean_frame", filename="clean.jpg", content_type="image/jpeg",
-                size_bytes=10, sha256="a" * 64,
+                kind="clean_frame",
+                filename="clean.jpg",
+                content_type="image/jpeg",
+                size_bytes=10,
+                sha256="a" * 64,
             ),
         ),
         model=ModelInfo(name="streetorder-det", version="1.0.0"),
@@ -96,14 +101,26 @@ def test_bad_hash_is_refused() -> None:
 
 
 def test_config_push_refuses_duplicate_cameras_and_bad_polygons() -> None:
-    camera = {"id": "cam-01", "source": "a.mp4",
-              "zones": [{"id": "z1", "shop_id": "s1", "polygon": [[0, 0], [1, 0], [1, 1]]}]}
-    base = {"kind": "config", "v": 1, "node_id": "n1", "revision": 3,
-            "issued_at": "2026-11-22T10:00:00+08:00", "cameras": [camera]}
+    camera = {
+        "id": "cam-01",
+        "source": "a.mp4",
+        "zones": [{"id": "z1", "shop_id": "s1", "polygon": [[0, 0], [1, 0], [1, 1]]}],
+    }
+    base = {
+        "kind": "config",
+        "v": 1,
+        "node_id": "n1",
+        "revision": 3,
+        "issued_at": "2026-11-22T10:00:00+08:00",
+        "cameras": [camera],
+    }
     assert isinstance(decode(json.dumps(base)), ConfigPush)
     with pytest.raises(ContractError, match="used twice"):
         decode(json.dumps({**base, "cameras": [camera, camera]}))
-    bad_zone = {**camera, "zones": [{"id": "z1", "shop_id": "s1", "polygon": [[0, 0], [2, 0], [1, 1]]}]}
+    bad_zone = {
+        **camera,
+        "zones": [{"id": "z1", "shop_id": "s1", "polygon": [[0, 0], [2, 0], [1, 1]]}],
+    }
     with pytest.raises(ContractError, match="outside 0..1"):
         decode(json.dumps({**base, "cameras": [bad_zone]}))
 

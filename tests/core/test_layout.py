@@ -20,8 +20,19 @@ PROBE = (
 
 @pytest.mark.parametrize(
     "entry",
-    ["edge", "models", "platform", "mobile_api", "tests", "scripts", "docs", "streetorder",
-     "pyproject.toml", "README.md", ".ci/run"],
+    [
+        "edge",
+        "models",
+        "platform",
+        "mobile_api",
+        "tests",
+        "scripts",
+        "docs",
+        "streetorder",
+        "pyproject.toml",
+        "README.md",
+        ".ci/run",
+    ],
 )
 def test_top_level_entry_exists(entry: str) -> None:
     assert (REPO / entry).exists(), f"{entry} is part of the fixed layout"
@@ -54,23 +65,48 @@ def test_import_platform_is_stdlib_when_installed(tmp_path: Path) -> None:
     """A wheel installed into a fresh target: stdlib platform and our part side by side."""
     wheel_dir = tmp_path / "wheel"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(wheel_dir), str(REPO)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheel_dir),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
     )
     wheel = next(wheel_dir.glob("streetorder-*.whl"))
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
-         str(wheel)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
     )
     assert (target / "streetorder" / "edge" / "__init__.py").is_file()
     assert (target / "streetorder" / "platform").is_dir()
     env = {"PYTHONPATH": str(target), "PYTHONNOUSERSITE": "1", "PATH": "/usr/bin:/bin"}
     out = subprocess.run(
-        [sys.executable, "-S", "-c", PROBE], cwd=tmp_path, env=env, capture_output=True,
-        text=True, check=True,
+        [sys.executable, "-S", "-c", PROBE],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     assert Path(out[0]).resolve().parent == STDLIB
     assert Path(out[1]).resolve().is_relative_to(target.resolve())
