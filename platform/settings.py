@@ -152,12 +152,12 @@ class PlatformSettings(Strict):
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> PlatformSettings:
-        if self.environment != "development":
-            if self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
-                raise ValueError(
-                    f"secret_key is a placeholder or shorter than 16 characters; set a real one "
-                    f"(STREETORDER_SECRET_KEY) when environment is {self.environment!r}"
-                )
+        weak = self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 16
+        if self.environment != "development" and weak:
+            raise ValueError(
+                f"secret_key is a placeholder or shorter than 16 characters; set a real one "
+                f"(STREETORDER_SECRET_KEY) when environment is {self.environment!r}"
+            )
         return self
 
     @property
@@ -179,7 +179,9 @@ def _set_path(data: dict[str, Any], path: tuple[str, ...], value: str) -> None:
     node[path[-1]] = value
 
 
-def settings_from_mapping(data: dict[str, Any] | None, source: str = "settings") -> PlatformSettings:
+def settings_from_mapping(
+    data: dict[str, Any] | None, source: str = "settings"
+) -> PlatformSettings:
     """Validate a mapping after applying the environment overrides."""
     data = dict(data or {})
     for var, path in ENV_OVERRIDES:

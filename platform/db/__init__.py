@@ -1,0 +1,46 @@
+"""Database models (SQLAlchemy 2, typed) and sessions; the same code on SQLite and PostgreSQL."""
+
+from streetorder.platform.db.base import Base, UTCDateTime, utcnow
+from streetorder.platform.db.cases import (
+    AlertRecord,
+    Case,
+    CaseEvent,
+    EvidenceFile,
+    Penalty,
+    WorkOrder,
+)
+from streetorder.platform.db.messaging import RejectedMessage, SmsMessage
+from streetorder.platform.db.registry import (
+    Camera,
+    ConfigPushRecord,
+    EdgeNode,
+    Merchant,
+    Squad,
+    Street,
+    User,
+    Zone,
+)
+from streetorder.platform.db.session import Database
+
+__all__ = [
+    "AlertRecord",
+    "Base",
+    "Camera",
+    "Case",
+    "CaseEvent",
+    "ConfigPushRecord",
+    "Database",
+    "EdgeNode",
+    "EvidenceFile",
+    "Merchant",
+    "Penalty",
+    "RejectedMessage",
+    "SmsMessage",
+    "Squad",
+    "Street",
+    "UTCDateTime",
+    "User",
+    "WorkOrder",
+    "Zone",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Pure domain rules: case workflow, deadlines, exemption and penalties. No I/O here."""
