@@ -68,8 +68,10 @@ def apply_letterbox(frame: npt.NDArray[np.uint8], box: Letterbox) -> npt.NDArray
         raise ValueError(f"frame is {frame.shape[1]}x{frame.shape[0]}, letterbox planned {sw}x{sh}")
     iw, ih = box.input_size
     new_w, new_h = int(round(sw * box.ratio)), int(round(sh * box.ratio))
-    resized = frame if (new_w, new_h) == (sw, sh) else cv2.resize(
-        frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR
+    resized = (
+        frame
+        if (new_w, new_h) == (sw, sh)
+        else cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     )
     right, bottom = iw - new_w - box.pad_left, ih - new_h - box.pad_top
     return cv2.copyMakeBorder(

@@ -113,10 +113,14 @@ class OnnxDetector:
             raise StreetorderError(f"model file {self.path} not found")
         try:
             self.session = ort.InferenceSession(
-                str(self.path), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
+                str(self.path),
+                sess_options=session_options(threads),
+                providers=["CPUExecutionProvider"],
             )
         except Exception as exc:  # onnxruntime raises several private exception types
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            first = (
+                str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            )
             raise StreetorderError(f"{self.path}: not a loadable ONNX model ({first})") from None
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4:
@@ -155,7 +159,9 @@ class OnnxDetector:
     def preprocess(self, frame: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], Letterbox]:
         """BGR (H, W, 3) uint8 → RGB (1, 3, h, w) float32 in 0..1 and the letterbox used."""
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            raise ValueError(f"expected a BGR uint8 frame (H, W, 3), got {frame.shape} {frame.dtype}")
+            raise ValueError(
+                f"expected a BGR uint8 frame (H, W, 3), got {frame.shape} {frame.dtype}"
+            )
         plan = self.plan(frame.shape[1], frame.shape[0])
         canvas = apply_letterbox(frame, plan)
         blob = cv2.dnn.blobFromImage(canvas, scalefactor=1 / 255.0, swapRB=True)
@@ -168,7 +174,11 @@ class OnnxDetector:
         one = output[0]
         if self.metadata.end2end or (one.ndim == 2 and one.shape[1] == 6 and not self.names):
             xyxy, scores, class_id = decode_end2end(one, self.score_threshold)
-            xyxy, scores, class_id = xyxy[: self.max_det], scores[: self.max_det], class_id[: self.max_det]
+            xyxy, scores, class_id = (
+                xyxy[: self.max_det],
+                scores[: self.max_det],
+                class_id[: self.max_det],
+            )
         else:
             if self.names and one.shape[0] != 4 + len(self.names):
                 raise StreetorderError(

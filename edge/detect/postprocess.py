@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -64,14 +63,29 @@ def decode_end2end(
 def nms(
     xyxy: FloatArray, scores: FloatArray, class_id: IntArray, iou_threshold: float
 ) -> npt.NDArray[np.int64]:
-    """Class-aware non-maximum suppression; indices of kept boxes, best score first."""
+    """Class-aware greedy non-maximum suppression, as torchvision computes it.
+
+    Returns indices of kept boxes, best score first. Each step removes every remaining box whose
+    IoU with the best one exceeds ``iou_threshold`` (one vectorised pass per kept box).
+    """
     if len(xyxy) == 0:
         return np.zeros(0, np.int64)
-    shifted = xyxy.astype(np.float64) + class_id[:, None].astype(np.float64) * _CLASS_OFFSET
-    xywh = np.concatenate([shifted[:, :2], shifted[:, 2:] - shifted[:, :2]], axis=1)
-    kept = cv2.dnn.NMSBoxes(xywh, scores.astype(np.float32), 0.0, float(iou_threshold))
-    kept = np.asarray(kept, np.int64).reshape(-1)
-    return kept[np.argsort(-scores[kept], kind="stable")]
+    boxes = xyxy.astype(np.float32) + class_id[:, None].astype(np.float32) * _CLASS_OFFSET
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    while order.size:
+        best, rest = order[0], order[1:]
+        keep.append(int(best))
+        if not rest.size:
+            break
+        lt = np.maximum(boxes[best, :2], boxes[rest, :2])
+        rb = np.minimum(boxes[best, 2:], boxes[rest, 2:])
+        wh = np.clip(rb - lt, 0, None)
+        inter = wh[:, 0] * wh[:, 1]
+        iou = inter / (areas[best] + areas[rest] - inter)
+        order = rest[~(iou > iou_threshold)]
+    return np.asarray(keep, np.int64)
 
 
 def _empty() -> tuple[FloatArray, FloatArray, IntArray]:
