@@ -1,0 +1,1 @@
+"""Pure rules of the officer app: risk colours, inspection schedule, urgency. No I/O here."""
