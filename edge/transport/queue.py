@@ -19,7 +19,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +94,7 @@ class Outbox:
         page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
         self._conn.execute(f"PRAGMA max_page_count={max(16, max_bytes // page_size)}")
         self._conn.executescript(_SCHEMA)
-        self._changed = threading.Condition(self._lock)
+        self._listeners: list[Callable[[], None]] = []
 
     # -- producers -------------------------------------------------------------------------
 
@@ -121,8 +121,10 @@ class Outbox:
                 over = len(self) - self.max_messages
                 if over > 0:
                     self._drop_oldest(over, keep=msg_id)
-                self._changed.notify_all()
-            return inserted
+        if inserted:
+            for listener in self._listeners:
+                listener()
+        return inserted
 
     def _insert(self, msg_id: str, topic: str, payload: bytes, qos: int, retain: bool) -> bool:
         with self._transaction():
@@ -171,10 +173,9 @@ class Outbox:
         with self._lock, self._transaction():
             self._conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
 
-    def wait(self, timeout: float) -> None:
-        """Block until a message is added (or the timeout passes)."""
-        with self._changed:
-            self._changed.wait(timeout)
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` (from the producer's thread) after every new message."""
+        self._listeners.append(callback)
 
     # -- metrics ---------------------------------------------------------------------------
 

@@ -1,0 +1,261 @@
+"""The node's MQTT link (paho-mqtt 2, MQTT 5) and the drainer that empties the outbox through it.
+
+* QoS 1 and a persistent session (stable client id, ``clean_start=False``, session expiry), so
+  in-flight messages are re-sent after a reconnect and the config subscription is kept.
+* Retained availability on ``streetorder/v1/{node}/status`` with a Last Will ``offline``.
+* Automatic reconnect with exponential backoff (paho's network thread).
+* :class:`Drainer` publishes queued messages in order, at most ``window`` unacknowledged at a
+  time, and deletes each from the outbox only when its PUBACK arrives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from streetorder.config.common import BrokerConfig
+from streetorder.contracts import Availability, encode, topics
+from streetorder.edge.transport.queue import Outbox
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
+ConfigHandler = Callable[[bytes], None]
+
+
+def availability(node_id: str, state: str, at: datetime | None = None) -> bytes:
+    return encode(Availability(node_id=node_id, state=state, at=at))  # type: ignore[arg-type]
+
+
+class MqttLink:
+    """One paho client for the node: availability, config subscription, publishing."""
+
+    def __init__(
+        self,
+        broker: BrokerConfig,
+        node_id: str,
+        *,
+        on_config: ConfigHandler | None = None,
+        window: int = 32,
+        reconnect_max_seconds: int = 30,
+    ) -> None:
+        self.broker = broker
+        self.node_id = node_id
+        self.on_config = on_config
+        self.connected = threading.Event()
+        self.connected_at = 0.0
+        self.acks: queue.SimpleQueue[tuple[int, bool, str]] = queue.SimpleQueue()
+        self.wake = threading.Event()  # set on connect and on every PUBACK
+        self._status_topic = topics.status(node_id)
+        self._config_topic = topics.config(node_id)
+        client_id = broker.client_id or f"streetorder-edge-{node_id}"
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
+        if broker.username is not None:
+            self.client.username_pw_set(broker.username, broker.password)
+        if broker.tls is not None:
+            tls = broker.tls
+            self.client.tls_set(
+                ca_certs=str(tls.ca_file) if tls.ca_file else None,
+                certfile=str(tls.cert_file) if tls.cert_file else None,
+                keyfile=str(tls.key_file) if tls.key_file else None,
+            )
+            self.client.tls_insecure_set(tls.insecure)
+        self.client.will_set(self._status_topic, availability(node_id, "offline"), 1, True)
+        self.client.reconnect_delay_set(1, reconnect_max_seconds)
+        self.client.max_inflight_messages_set(window)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background; paho keeps retrying with backoff until it succeeds."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        self.client.connect_async(
+            self.broker.host,
+            self.broker.port,
+            keepalive=self.broker.keepalive_seconds,
+            clean_start=False,
+            properties=props,
+        )
+        self.client.loop_start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Say ``offline`` (retained) while still connected, then disconnect cleanly."""
+        if self.connected.is_set():
+            info = self.client.publish(
+                self._status_topic,
+                availability(self.node_id, "offline", datetime.now(UTC)),
+                qos=1,
+                retain=True,
+            )
+            with contextlib.suppress(RuntimeError, ValueError):  # not sent: the LWT covers it
+                info.wait_for_publish(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.connected.clear()
+
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False
+    ) -> mqtt.MQTTMessageInfo:
+        return self.client.publish(topic, payload, qos=qos, retain=retain)
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.connected.wait(timeout)
+
+    # -- paho callbacks (network thread) ---------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason: ReasonCode, properties) -> None:
+        if reason.is_failure:
+            log.error("broker %s:%s refused the connection: %s", *self._where(), reason)
+            return
+        log.info("connected to %s:%s (session present: %s)", *self._where(), flags.session_present)
+        client.publish(
+            self._status_topic,
+            availability(self.node_id, "online", datetime.now(UTC)),
+            qos=1,
+            retain=True,
+        )
+        client.subscribe(self._config_topic, qos=1)
+        self.connected_at = time.monotonic()
+        self.connected.set()
+        self.wake.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason: ReasonCode, properties) -> None:
+        if self.connected.is_set():
+            log.warning("disconnected from %s:%s: %s", *self._where(), reason)
+        self.connected.clear()
+
+    def _on_publish(self, client, userdata, mid: int, reason: ReasonCode, properties) -> None:
+        self.acks.put((mid, not reason.is_failure, str(reason)))
+        self.wake.set()
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        if message.topic == self._config_topic and self.on_config is not None:
+            try:
+                self.on_config(message.payload)
+            except Exception:  # a bad push must never kill the network thread
+                log.exception("config handler failed")
+
+    def _where(self) -> tuple[str, int]:
+        return self.broker.host, self.broker.port
+
+
+class Drainer:
+    """Publish the outbox in order; delete each message only after the broker's PUBACK.
+
+    paho re-sends unacknowledged messages itself after a reconnect (same packet ids), so the
+    drainer only moves its cursor forward. A message left unacknowledged for ``ack_timeout``
+    seconds of connected time (or refused by the broker) is published again from there on:
+    duplicates are harmless, losses are not.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        link: MqttLink,
+        stop: threading.Event,
+        *,
+        window: int = 32,
+        ack_timeout: float = 60.0,
+    ) -> None:
+        self.outbox = outbox
+        self.link = link
+        self.stop = stop
+        self.window = window
+        self.ack_timeout = ack_timeout
+        self.published_total = 0
+        self._inflight: dict[int, tuple[int, float]] = {}  # paho mid -> (outbox seq, sent at)
+        self._cursor = 0
+        self._retry_after = 0.0
+        self._thread: threading.Thread | None = None
+        outbox.add_listener(link.wake.set)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="outbox-drainer", daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.link.wake.clear()
+            try:
+                self.step()
+            except Exception:  # keep draining; the outbox keeps the messages
+                log.exception("outbox drainer step failed")
+                self.stop.wait(1.0)
+            self.link.wake.wait(0.5)
+
+    def step(self) -> None:
+        """Handle acknowledgements, then publish what the window allows."""
+        self._handle_acks()
+        if not self.link.connected.is_set():
+            return
+        now = time.monotonic()
+        self._check_stalled(now)
+        room = self.window - len(self._inflight)
+        if room <= 0 or now < self._retry_after:
+            return
+        for message in self.outbox.peek(room, after_seq=self._cursor):
+            info = self.link.publish(message.topic, message.payload, message.qos, message.retain)
+            if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+                log.warning("publish of %s failed (%s); retrying", message.msg_id, info.rc)
+                self._retry_after = now + 1.0
+                return
+            # MQTT_ERR_NO_CONN: paho keeps QoS 1 messages and sends them on reconnect.
+            self._inflight[info.mid] = (message.seq, now)
+            self._cursor = message.seq
+
+    def _handle_acks(self) -> None:
+        while True:
+            try:
+                mid, ok, reason = self.link.acks.get_nowait()
+            except queue.Empty:
+                return
+            entry = self._inflight.pop(mid, None)
+            if entry is None:
+                continue
+            seq = entry[0]
+            if ok:
+                self.outbox.remove(seq)
+                self.published_total += 1
+            else:
+                log.error("broker refused message seq %d: %s; will publish it again", seq, reason)
+                self._rewind(seq)
+                self._retry_after = time.monotonic() + 5.0
+
+    def _check_stalled(self, now: float) -> None:
+        if not self._inflight:
+            return
+        oldest_seq, sent = min(self._inflight.values())
+        waited = now - max(sent, self.link.connected_at)
+        if waited > self.ack_timeout:
+            log.warning("no PUBACK for seq %d after %.0f s; publishing again", oldest_seq, waited)
+            self._inflight.clear()
+            self._rewind(oldest_seq)
+
+    def _rewind(self, seq: int) -> None:
+        self._cursor = min(self._cursor, seq - 1)
