@@ -1,0 +1,11 @@
+"""Errors of the officer app beyond the platform's domain errors (same base, same HTTP mapping)."""
+
+from __future__ import annotations
+
+from streetorder.platform.domain.errors import DomainError
+
+
+class UnsupportedMediaType(DomainError):
+    """The upload is a file type the app does not take."""
+
+    status = 415
