@@ -1,0 +1,151 @@
+"""ByteTrack-style multi-object tracking: two-stage association by IoU, Kalman motion, lost buffer.
+
+Stage 1 matches high-score detections to all live tracks (tracked and recently lost); stage 2
+gives the remaining tracked tracks a chance with low-score detections, so an object whose score
+dips (shade, partial occlusion) keeps its identity instead of being dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+
+from streetorder.edge.detections import Detections, box_iou
+from streetorder.edge.track import kalman
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    high_score: float = 0.5  # stage-1 detections
+    low_score: float = 0.1  # stage-2 detections (between low and high)
+    new_track_score: float = 0.6  # an unmatched detection above this starts a track
+    match_iou: float = 0.2  # minimum IoU, stage 1
+    low_match_iou: float = 0.5  # minimum IoU, stage 2
+    unconfirmed_match_iou: float = 0.3
+    max_lost_frames: int = 30  # a lost track is kept this many updates
+    score_history: int = 9  # reported score: median of this many recent scores
+
+
+class ByteTracker:
+    """``update(detections)`` → the detections of confirmed, currently tracked objects with ids.
+
+    Reported ``confidence`` is the median of the track's recent scores (Frigate's idea), which
+    smooths detector flicker before zone score filters.
+    """
+
+    def __init__(self, settings: TrackerSettings | None = None) -> None:
+        self.s = settings or TrackerSettings()
+        self._next_id = 1
+        self.frame = 0
+        self.ids = np.zeros(0, np.int64)
+        self.mean = np.zeros((0, 8))
+        self.cov = np.zeros((0, 8, 8))
+        self.confirmed = np.zeros(0, bool)
+        self.lost_for = np.zeros(0, np.int64)  # 0: tracked now
+        self.class_id = np.zeros(0, np.int64)
+        self.scores = np.zeros((0, self.s.score_history), np.float32)  # NaN-padded ring
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def update(self, detections: Detections) -> Detections:
+        s = self.s
+        self.frame += 1
+        if len(self.ids):
+            self.mean, self.cov = kalman.predict(self.mean, self.cov)
+        conf = detections.confidence
+        high = np.flatnonzero(conf >= s.high_score)
+        low = np.flatnonzero((conf >= s.low_score) & (conf < s.high_score))
+        matched_det = np.full(len(self.ids), -1, np.int64)  # per track: detection index
+
+        # stage 1: confirmed tracks (tracked or lost) vs high-score detections
+        stage1 = np.flatnonzero(self.confirmed)
+        pairs = self._associate(stage1, high, detections, s.match_iou)
+        matched_det[pairs[:, 0]] = pairs[:, 1]
+        left_high = np.setdiff1d(high, pairs[:, 1])
+        # stage 2: still-unmatched tracks that were tracked last frame vs low-score detections
+        stage2 = stage1[(matched_det[stage1] < 0) & (self.lost_for[stage1] == 0)]
+        pairs = self._associate(stage2, low, detections, s.low_match_iou)
+        matched_det[pairs[:, 0]] = pairs[:, 1]
+        # unconfirmed tracks (seen once) vs the high-score detections left
+        fresh = np.flatnonzero(~self.confirmed)
+        pairs = self._associate(fresh, left_high, detections, s.unconfirmed_match_iou)
+        matched_det[pairs[:, 0]] = pairs[:, 1]
+        left_high = np.setdiff1d(left_high, pairs[:, 1])
+
+        hit = matched_det >= 0
+        if hit.any():
+            d = matched_det[hit]
+            xywh = kalman.xyxy_to_xywh(detections.xyxy[d])
+            self.mean[hit], self.cov[hit] = kalman.update(self.mean[hit], self.cov[hit], xywh)
+            self.class_id[hit] = detections.class_id[d]
+            self.scores[hit] = np.concatenate(
+                [self.scores[hit][:, 1:], detections.confidence[d][:, None]], axis=1
+            )
+            self.confirmed[hit] = True
+        self.lost_for[hit] = 0
+        self.lost_for[~hit] += 1
+        # drop unconfirmed tracks that missed, and lost tracks past the buffer
+        keep = (hit | self.confirmed) & (self.lost_for <= s.max_lost_frames)
+        matched_det = matched_det[keep]
+        self._select(keep)
+
+        new = left_high[conf[left_high] >= s.new_track_score]
+        first_frame = self.frame == 1
+        self._start(detections, new, confirmed=first_frame)
+
+        # output: confirmed tracks matched this frame, in detection order
+        unmatched_new = new if first_frame else np.full(len(new), -1, np.int64)
+        det_for_track = np.concatenate([matched_det, unmatched_new])
+        out_tracks = np.flatnonzero((det_for_track >= 0) & self.confirmed)
+        det_index = det_for_track[out_tracks]
+        order = np.argsort(det_index, kind="stable")
+        out_tracks, det_index = out_tracks[order], det_index[order]
+        med = np.nanmedian(self.scores[out_tracks], axis=1) if len(out_tracks) else np.zeros(0)
+        return Detections(
+            detections.xyxy[det_index],
+            med.astype(np.float32),
+            detections.class_id[det_index],
+            self.ids[out_tracks],
+        )
+
+    def _associate(
+        self,
+        tracks: npt.NDArray[np.int64],
+        dets: npt.NDArray[np.int64],
+        detections: Detections,
+        min_iou: float,
+    ) -> npt.NDArray[np.int64]:
+        """(m, 2) pairs (track index, detection index) by Hungarian matching on IoU."""
+        if not len(tracks) or not len(dets):
+            return np.zeros((0, 2), np.int64)
+        predicted = kalman.xywh_to_xyxy(self.mean[tracks, :4]).astype(np.float32)
+        iou = box_iou(predicted, detections.xyxy[dets])
+        rows, cols = linear_sum_assignment(-iou)
+        ok = iou[rows, cols] >= min_iou
+        return np.stack([tracks[rows[ok]], dets[cols[ok]]], axis=1).astype(np.int64)
+
+    def _select(self, keep: npt.NDArray[np.bool_]) -> None:
+        self.ids, self.mean, self.cov = self.ids[keep], self.mean[keep], self.cov[keep]
+        self.confirmed, self.lost_for = self.confirmed[keep], self.lost_for[keep]
+        self.class_id, self.scores = self.class_id[keep], self.scores[keep]
+
+    def _start(self, detections: Detections, idx: npt.NDArray[np.int64], confirmed: bool) -> None:
+        n = len(idx)
+        if not n:
+            return
+        mean, cov = kalman.initiate(kalman.xyxy_to_xywh(detections.xyxy[idx]))
+        ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
+        self._next_id += n
+        scores = np.full((n, self.s.score_history), np.nan, np.float32)
+        scores[:, -1] = detections.confidence[idx]
+        self.ids = np.concatenate([self.ids, ids])
+        self.mean = np.concatenate([self.mean, mean])
+        self.cov = np.concatenate([self.cov, cov])
+        self.confirmed = np.concatenate([self.confirmed, np.full(n, confirmed)])
+        self.lost_for = np.concatenate([self.lost_for, np.zeros(n, np.int64)])
+        self.class_id = np.concatenate([self.class_id, detections.class_id[idx]])
+        self.scores = np.concatenate([self.scores, scores])
