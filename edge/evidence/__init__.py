@@ -1,0 +1,16 @@
+"""Alert evidence: frame ring buffer, annotation, and the files (with sha256) sent per alert."""
+
+from streetorder.edge.evidence.annotate import draw_caption, draw_detections, draw_zones
+from streetorder.edge.evidence.ring import FrameRing
+from streetorder.edge.evidence.video import Mp4Writer
+from streetorder.edge.evidence.writer import crop_box, write_evidence
+
+__all__ = [
+    "FrameRing",
+    "Mp4Writer",
+    "crop_box",
+    "draw_caption",
+    "draw_detections",
+    "draw_zones",
+    "write_evidence",
+]

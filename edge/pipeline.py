@@ -1,0 +1,286 @@
+"""One camera's analysis: detect → track → zones → dwell → evidence → contract messages.
+
+``edge run`` and ``replay`` both drive a :class:`CameraPipeline` frame by frame. Everything
+stateful lives here per camera; the pieces it calls (zones, dwell, tracker) are pure or local.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from streetorder.contracts import (
+    Alert,
+    CameraConfig,
+    DetectedObject,
+    EpisodeEnd,
+    ModelInfo,
+    stable_alert_id,
+)
+from streetorder.edge import dwell
+from streetorder.edge.detections import Detections
+from streetorder.edge.evidence import (
+    FrameRing,
+    crop_box,
+    draw_caption,
+    draw_detections,
+    draw_zones,
+    write_evidence,
+)
+from streetorder.edge.track import ByteTracker, TrackerSettings
+from streetorder.edge.zones import Zone
+
+log = logging.getLogger(__name__)
+Frame = npt.NDArray[np.uint8]
+Message = Alert | EpisodeEnd
+
+#: How long a lost track is remembered, in seconds of video.
+LOST_TRACK_SECONDS = 30.0
+
+
+class Detector(Protocol):
+    names: tuple[str, ...]
+    info: ModelInfo
+
+    def __call__(self, frame: Frame) -> Detections: ...
+
+
+@dataclass
+class _ZoneRuntime:
+    zone: Zone
+    state: dwell.DwellState = dwell.IDLE
+    first_alert_id: str | None = None
+    in_zone: Detections = field(default_factory=Detections.empty)
+
+
+@dataclass
+class _PendingAlert:
+    """An alert whose clip still waits for the frames after the threshold."""
+
+    due: float
+    zone_id: str
+    build: Callable[[], Alert]
+
+
+class CameraPipeline:
+    """Process one camera's analysed frames; returns the contract messages they cause.
+
+    Args:
+        node_id: the edge node's id (part of stable alert ids).
+        camera: the camera's config (zones and rules).
+        detector: ``OnnxDetector`` or anything with ``names``, ``info`` and ``__call__``.
+        evidence_dir: where evidence files are written.
+        timezone: the node's time zone, for alarm schedules and captions.
+        clip_before / clip_after: seconds of clip around the threshold moment. With
+            ``clip_after > 0`` the alert is emitted once those frames exist (or on ``flush``).
+    """
+
+    def __init__(
+        self,
+        node_id: str,
+        camera: CameraConfig,
+        detector: Detector,
+        evidence_dir: str | Path,
+        timezone: str = "UTC",
+        *,
+        clip_before: float = 5.0,
+        clip_after: float = 3.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.node_id = node_id
+        self.camera = camera
+        self.detector = detector
+        self.evidence_dir = Path(evidence_dir)
+        self.tz = ZoneInfo(timezone)
+        self.clip_before = clip_before
+        self.clip_after = clip_after
+        self.clock = clock
+        lost = math.ceil(LOST_TRACK_SECONDS / camera.analysis_interval_seconds)
+        self.tracker = ByteTracker(TrackerSettings(max_lost_frames=max(1, lost)))
+        self.ring = FrameRing(clip_before + clip_after + camera.analysis_interval_seconds)
+        self.frame_size: tuple[int, int] | None = None
+        self.zones: list[_ZoneRuntime] = []
+        self.last_detections = Detections.empty(tracked=True)
+        self.last_time: datetime | None = None
+        self.frames_processed = 0
+        self._pending: list[_PendingAlert] = []
+
+    # -- the hot path --------------------------------------------------------------------
+    def process(self, frame: Frame, t: datetime) -> list[Message]:
+        """Analyse one frame taken at ``t`` (timezone-aware); return alerts and episode ends."""
+        if t.tzinfo is None:
+            raise ValueError("frame time must be timezone-aware")
+        ts = t.timestamp()
+        self._ensure_zones(frame)
+        tracked = self.tracker.update(self.detector(frame))
+        self.last_detections, self.last_time = tracked, t
+        self.frames_processed += 1
+        self.ring.add(ts, frame)
+        out: list[Message] = self._due_alerts(ts)
+        armed_cache: dict[tuple[str, ...], bool] = {}
+        local = t.astimezone(self.tz)
+        for zr in self.zones:
+            rules = zr.zone.config.rules
+            mask = zr.zone.trigger(tracked)
+            zr.in_zone = tracked[mask]
+            if rules.schedule not in armed_cache:
+                armed_cache[rules.schedule] = dwell.is_armed(rules.schedule, local)
+            zr.state, events = dwell.step(
+                zr.state, rules, ts, bool(mask.any()), armed_cache[rules.schedule]
+            )
+            for event in events:
+                out.extend(self._on_event(zr, event, frame, t))
+        return out
+
+    def flush(self) -> list[Message]:
+        """Emit alerts still waiting for clip frames (end of a replay, shutdown)."""
+        return self._due_alerts(math.inf)
+
+    # -- events → messages ---------------------------------------------------------------
+    def _on_event(
+        self, zr: _ZoneRuntime, event: dwell.DwellEvent, frame: Frame, t: datetime
+    ) -> list[Message]:
+        cfg = zr.zone.config
+        kind = event.kind
+        if kind in (dwell.EventKind.ALERT, dwell.EventKind.REMINDER):
+            started = datetime.fromtimestamp(event.started_at, t.tzinfo)
+            alert_id = stable_alert_id(
+                self.node_id, self.camera.id, cfg.id, started, event.reminder
+            )
+            if event.reminder == 0:
+                zr.first_alert_id = alert_id
+            build = self._alert_builder(zr, alert_id, event, started, frame.copy(), t)
+            self._pending.append(_PendingAlert(event.t + self.clip_after, cfg.id, build))
+            return self._due_alerts(event.t)
+        if kind is dwell.EventKind.ENDED and zr.first_alert_id is not None:
+            out: list[Message] = [*self._flush_zone(cfg.id)]
+            out.append(
+                EpisodeEnd(
+                    alert_id=zr.first_alert_id,
+                    node_id=self.node_id,
+                    camera_id=self.camera.id,
+                    zone_id=cfg.id,
+                    shop_id=cfg.shop_id,
+                    ended_at=t,
+                    clear_seconds=cfg.rules.clear_seconds,
+                    created_at=self.clock(),
+                )
+            )
+            zr.first_alert_id = None
+            return out
+        return []
+
+    def _alert_builder(
+        self,
+        zr: _ZoneRuntime,
+        alert_id: str,
+        event: dwell.DwellEvent,
+        started: datetime,
+        frame: Frame,
+        t: datetime,
+    ) -> Callable[[], Alert]:
+        cfg = zr.zone.config
+        objects = zr.in_zone
+        annotated = self.annotate(frame, t)
+        names = self.detector.names
+        assert self.frame_size is not None
+        frame_size = self.frame_size
+
+        def build() -> Alert:
+            clip = self.ring.window(event.t - self.clip_before, event.t + self.clip_after)
+            evidence = write_evidence(
+                self.evidence_dir,
+                alert_id,
+                frame,
+                annotated,
+                crop_box(objects.xyxy, frame_size),
+                clip,
+                clip_fps=1.0 / self.camera.analysis_interval_seconds,
+            )
+            return Alert(
+                alert_id=alert_id,
+                node_id=self.node_id,
+                camera_id=self.camera.id,
+                zone_id=cfg.id,
+                shop_id=cfg.shop_id,
+                episode_started_at=started,
+                threshold_crossed_at=t,
+                dwell_seconds=round(event.t - event.started_at, 3),
+                reminder=event.reminder,
+                objects=tuple(_objects(objects, names)),
+                frame_size=frame_size,
+                evidence=evidence,
+                model=self.detector.info,
+                created_at=self.clock(),
+            )
+
+        return build
+
+    def _due_alerts(self, now: float) -> list[Message]:
+        due = [p for p in self._pending if p.due <= now]
+        self._pending = [p for p in self._pending if p.due > now]
+        return [p.build() for p in due]
+
+    def _flush_zone(self, zone_id: str) -> list[Message]:
+        mine = [p for p in self._pending if p.zone_id == zone_id]
+        self._pending = [p for p in self._pending if p.zone_id != zone_id]
+        return [p.build() for p in mine]
+
+    # -- zones and drawing ---------------------------------------------------------------
+    def _ensure_zones(self, frame: Frame) -> None:
+        size = (int(frame.shape[1]), int(frame.shape[0]))
+        if size == self.frame_size:
+            return
+        states = {zr.zone.config.id: zr for zr in self.zones}
+        rebuilt = []
+        for cfg in self.camera.zones:
+            zone = Zone.build(cfg, size, self.detector.names)
+            old = states.get(cfg.id)
+            rebuilt.append(
+                _ZoneRuntime(zone, old.state, old.first_alert_id) if old else _ZoneRuntime(zone)
+            )
+        self.zones, self.frame_size = rebuilt, size
+
+    def zone_phase(self, zone_id: str) -> str:
+        for zr in self.zones:
+            if zr.zone.config.id == zone_id:
+                return zr.state.phase.value
+        raise KeyError(zone_id)
+
+    def annotate(self, frame: Frame, t: datetime | None = None) -> Frame:
+        """A copy of ``frame`` with zones (coloured by phase), tracked boxes, camera and time."""
+        self._ensure_zones(frame)
+        out = draw_zones(
+            frame,
+            [zr.zone.polygon for zr in self.zones],
+            [f"{zr.zone.config.id} {zr.zone.config.shop_id}" for zr in self.zones],
+            [zr.state.phase.value for zr in self.zones],
+        )
+        draw_detections(out, self.last_detections, self.detector.names)
+        when = t or self.last_time
+        stamp = when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S %Z") if when else ""
+        return draw_caption(out, f"{self.camera.id}  {stamp}")
+
+
+def _objects(detections: Detections, names: tuple[str, ...]) -> list[DetectedObject]:
+    out = []
+    for i in range(len(detections)):
+        cls = int(detections.class_id[i])
+        out.append(
+            DetectedObject(
+                class_name=names[cls] if cls < len(names) else str(cls),
+                score=float(np.clip(detections.confidence[i], 0, 1)),
+                box_xyxy=tuple(round(float(v), 1) for v in detections.xyxy[i]),  # type: ignore[arg-type]
+                track_id=None if detections.tracker_id is None else int(detections.tracker_id[i]),
+            )
+        )
+    return out

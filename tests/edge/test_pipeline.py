@@ -1,0 +1,119 @@
+"""CameraPipeline: frames in, contract alerts (with hashed evidence) and episode ends out."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from streetorder.contracts import (
+    Alert,
+    CameraConfig,
+    EpisodeEnd,
+    ZoneConfig,
+    ZoneRules,
+    decode,
+    encode,
+)
+from streetorder.edge.pipeline import CameraPipeline
+from tests.edge.blocks import BlockDetector, scene
+
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+LEFT = ((0.0, 0.4), (0.45, 0.4), (0.45, 1.0), (0.0, 1.0))
+GOODS = ("goods", (200, 400, 320, 520))
+PERSON = ("person", (200, 380, 260, 520))
+
+
+def pipeline(tmp_path: Path, **rules) -> CameraPipeline:
+    zone = ZoneConfig(
+        id="z1",
+        shop_id="shop-1",
+        polygon=LEFT,
+        rules=ZoneRules(dwell_seconds=20, clear_seconds=10, grace_seconds=5, **rules),
+    )
+    cam = CameraConfig(id="cam-01", source="x.mp4", zones=(zone,))
+    return CameraPipeline(
+        "node-1",
+        cam,
+        BlockDetector(),
+        tmp_path / "ev",
+        "Asia/Shanghai",
+        clip_before=3,
+        clip_after=2,
+    )
+
+
+def run(p: CameraPipeline, timeline) -> list:
+    out = []
+    for second, objects in enumerate(timeline):
+        out.extend(p.process(scene(objects), T0 + timedelta(seconds=second)))
+    return out + p.flush()
+
+
+def test_one_alert_with_evidence_then_episode_end(tmp_path: Path) -> None:
+    timeline = [[]] * 10 + [[GOODS]] * 50 + [[]] * 20
+    for i in (25, 26, 40):  # detector misses: must not split the episode
+        timeline[i] = []
+    messages = run(pipeline(tmp_path), timeline)
+    assert [m.kind for m in messages] == ["alert", "episode_end"]
+    alert, end = messages
+    assert isinstance(alert, Alert) and isinstance(end, EpisodeEnd)
+    # a new track is confirmed by its second detection: the episode starts one frame later
+    assert alert.episode_started_at == T0 + timedelta(seconds=11)
+    assert alert.threshold_crossed_at == T0 + timedelta(seconds=31)
+    assert alert.objects[0].class_name == "goods" and alert.objects[0].track_id is not None
+    assert alert.frame_size == (1280, 720)
+    assert end.alert_id == alert.alert_id and end.ended_at == T0 + timedelta(seconds=69)
+    assert decode(encode(alert)) == alert
+    kinds = sorted(e.kind for e in alert.evidence)
+    assert kinds == ["annotated_frame", "clean_frame", "clip", "crop"]
+    for ref in alert.evidence:
+        data = (tmp_path / "ev" / ref.filename).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == ref.sha256 and len(data) == ref.size_bytes
+    clip = next(e for e in alert.evidence if e.kind == "clip")
+    import av
+
+    with av.open(str(tmp_path / "ev" / clip.filename)) as c:
+        assert 5 <= sum(1 for _ in c.decode(video=0)) <= 7  # 3 s before, 2 s after, at 1 fps
+
+
+def test_alert_ids_are_stable_across_runs(tmp_path: Path) -> None:
+    timeline = [[GOODS]] * 30
+    a = run(pipeline(tmp_path / "a"), timeline)
+    b = run(pipeline(tmp_path / "b"), timeline)
+    assert [m.alert_id for m in a] == [m.alert_id for m in b] and len(a) == 1
+
+
+def test_people_do_not_count_unless_configured(tmp_path: Path) -> None:
+    timeline = [[PERSON]] * 40
+    assert run(pipeline(tmp_path), timeline) == []
+    alerts = run(pipeline(tmp_path, classes=("person",)), timeline)
+    assert [m.kind for m in alerts] == ["alert"]
+
+
+def test_objects_outside_the_zone_are_ignored(tmp_path: Path) -> None:
+    outside = ("goods", (900, 400, 1000, 520))
+    assert run(pipeline(tmp_path), [[outside]] * 40) == []
+
+
+def test_reminders_have_their_own_ids(tmp_path: Path) -> None:
+    messages = run(pipeline(tmp_path, reminder_seconds=15), [[GOODS]] * 60)
+    assert [m.reminder for m in messages] == [0, 1, 2]
+    assert len({m.alert_id for m in messages}) == 3
+
+
+def test_naive_time_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        pipeline(tmp_path).process(scene([]), datetime(2026, 1, 1))
+
+
+def test_annotate_draws_on_a_copy(tmp_path: Path) -> None:
+    p = pipeline(tmp_path)
+    frame = scene([GOODS])
+    p.process(frame, T0)
+    out = p.annotate(frame)
+    assert out.shape == frame.shape and (out != frame).any()
+    assert (frame == scene([GOODS])).all()
