@@ -31,6 +31,9 @@ class StorageSettings(Strict):
     evidence_retention_days: int = Field(30, ge=1, le=3650)
     clip_seconds_before: float = Field(5.0, ge=0, le=60)
     clip_seconds_after: float = Field(3.0, ge=0, le=60)
+    queue_max_mb: int = Field(
+        1024, ge=1, le=1_000_000, description="Outbox size bound; when full the oldest drop."
+    )
 
 
 class EdgeNodeConfig(Strict):
@@ -43,6 +46,9 @@ class EdgeNodeConfig(Strict):
     model: ModelSettings = ModelSettings()
     storage: StorageSettings = StorageSettings()
     heartbeat_seconds: float = Field(30.0, ge=1, le=3600)
+    realtime_files: bool = Field(
+        True, description="Play video-file sources at their real pace, like a live camera."
+    )
     cameras: tuple[CameraConfig, ...] = Field(min_length=1)
 
     @field_validator("cameras")

@@ -1,0 +1,88 @@
+"""``streetorder edge run|check-config``, and ``streetorder replay`` once the replay part exists."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    edge = subparsers.add_parser("edge", help="run an edge node (cameras → alerts → MQTT)")
+    sub = edge.add_subparsers(dest="edge_command", metavar="SUBCOMMAND", required=True)
+
+    run = sub.add_parser("run", help="run the node until SIGTERM/SIGINT")
+    run.add_argument("--config", required=True, type=Path, help="edge node YAML")
+    run.set_defaults(func=_run)
+
+    check = sub.add_parser("check-config", help="validate a node config and print a summary")
+    check.add_argument("--config", required=True, type=Path, help="edge node YAML")
+    check.set_defaults(func=_check_config)
+
+    try:
+        replay = importlib.import_module("streetorder.edge.replay.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("streetorder.edge.replay.cli", "streetorder.edge.replay"):
+            raise
+    else:
+        replay.register(subparsers)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from streetorder.edge.config import load_edge_config
+    from streetorder.edge.node import EdgeNode
+
+    config = load_edge_config(args.config)
+    stop = threading.Event()
+
+    def on_signal(signum, _frame) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    EdgeNode(config, base_dir=args.config.resolve().parent, stop=stop).run()
+    return 0
+
+
+def summary(config) -> list[str]:
+    """Human-readable lines describing a node config."""
+    broker = config.broker
+    lines = [
+        f"node {config.node_id} (time zone {config.timezone})",
+        "broker: none (alerts kept locally)"
+        if broker is None
+        else f"broker: {broker.host}:{broker.port}{' TLS' if broker.tls else ''}"
+        f"{' user ' + broker.username if broker.username else ''}",
+        f"platform: {config.platform.url or 'none (evidence kept locally)'}",
+        f"model: {config.model.path or 'bundled'} ({config.model.threads} thread(s))",
+        f"storage: {config.storage.dir} (outbox bound {config.storage.queue_max_mb} MB)",
+        f"heartbeat every {config.heartbeat_seconds:g} s",
+        f"{len(config.cameras)} camera(s):",
+    ]
+    for cam in config.cameras:
+        state = "" if cam.enabled else " [disabled]"
+        lines.append(
+            f"  {cam.id}{state}: {cam.source} every {cam.analysis_interval_seconds:g} s"
+            f"{' key frames only' if cam.keyframes_only else ''}, {len(cam.zones)} zone(s)"
+        )
+        for zone in cam.zones:
+            rules = zone.rules
+            lines.append(
+                f"    {zone.id} shop {zone.shop_id}: dwell {rules.dwell_seconds:g} s, "
+                f"classes {', '.join(rules.classes)}"
+                f"{', schedule ' + ' '.join(rules.schedule) if rules.schedule else ''}"
+            )
+    return lines
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from streetorder.edge.config import load_edge_config
+
+    config = load_edge_config(args.config)
+    print(f"{args.config}: valid")
+    for line in summary(config):
+        print(line)
+    return 0

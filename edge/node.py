@@ -1,0 +1,363 @@
+"""The edge node's composition root: ``streetorder edge run --config node.yaml``.
+
+Start steps run in order and ``stop()`` undoes the completed ones in reverse; every thread
+shares one stop event. Steps: storage (outbox + uploads, SQLite) → active config (the last
+accepted push survives restarts) → detector (one shared ONNX session) → MQTT link + outbox
+drainer → evidence uploader → camera workers. The main loop applies config pushes and sends
+the heartbeat every ``heartbeat_seconds``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from streetorder.contracts import (
+    Alert,
+    CameraConfig,
+    ConfigAck,
+    ConfigPush,
+    EpisodeEnd,
+    Heartbeat,
+    ModelInfo,
+    encode,
+    topics,
+)
+from streetorder.edge.config import EdgeNodeConfig
+from streetorder.edge.runtime.config_push import ActiveConfigStore, decide
+from streetorder.edge.runtime.worker import (
+    CameraWorker,
+    PipelineFactory,
+    PipelineMessage,
+    SourceFactory,
+)
+from streetorder.edge.transport.mqtt import Drainer, MqttLink
+from streetorder.edge.transport.queue import Outbox, OutboxFullError
+from streetorder.edge.transport.uploader import EvidenceUploader
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """How cameras become frames and frames become alerts; replaceable for tests and benches.
+
+    ``make_pipeline(camera)`` is called once per camera worker; ``evidence_path(alert, ref)``
+    says where the pipeline wrote an evidence file; ``class_names`` lets a config push be
+    refused when a zone asks for a class the model does not know.
+    """
+
+    open_source: SourceFactory
+    make_pipeline: PipelineFactory
+    model: ModelInfo
+    evidence_path: Callable[[Alert, str], Path]
+    class_names: tuple[str, ...] = ()
+    close: Callable[[], None] = field(default=lambda: None)
+
+
+RuntimeFactory = Callable[[EdgeNodeConfig, Path], Runtime]
+
+
+class EdgeNode:
+    def __init__(
+        self,
+        config: EdgeNodeConfig,
+        *,
+        base_dir: Path | None = None,
+        runtime: RuntimeFactory | None = None,
+        stop: threading.Event | None = None,
+        backoff_cap: float = 30.0,
+    ) -> None:
+        self.config = config
+        self.node_id = config.node_id
+        self.base_dir = base_dir or Path.cwd()
+        self.storage = config.storage.dir
+        if not self.storage.is_absolute():
+            self.storage = self.base_dir / self.storage
+        self.stop_event = stop or threading.Event()
+        self.backoff_cap = backoff_cap
+        self._runtime_factory = runtime
+        self.cameras: tuple[CameraConfig, ...] = config.cameras
+        self.revision = 0
+        self.workers: dict[str, CameraWorker] = {}
+        self.outbox: Outbox | None = None
+        self.link: MqttLink | None = None
+        self.drainer: Drainer | None = None
+        self.uploader: EvidenceUploader | None = None
+        self.runtime: Runtime | None = None
+        self._pushes: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self._started_at = time.monotonic()
+        self._undo: list[tuple[str, Callable[[], None]]] = []
+        self._store = ActiveConfigStore(self.storage / "active_config.json")
+        self._steps: list[tuple[str, Callable[[], Callable[[], None] | None]]] = [
+            ("storage", self._open_storage),
+            ("active config", self._load_active_config),
+            ("detector", self._load_runtime),
+            ("mqtt", self._start_mqtt),
+            ("uploader", self._start_uploader),
+            ("cameras", self._start_cameras),
+        ]
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Start, serve until the stop event is set, stop."""
+        self.start()
+        try:
+            self._serve()
+        finally:
+            self.stop()
+
+    def start(self) -> None:
+        for name, step in self._steps:
+            log.debug("start: %s", name)
+            try:
+                undo = step()
+            except BaseException:
+                log.error("start step %r failed; undoing the steps before it", name)
+                self.stop()
+                raise
+            if undo is not None:
+                self._undo.append((name, undo))
+        log.info(
+            "edge node %s running: %d camera(s), config revision %d",
+            self.node_id,
+            len(self.cameras),
+            self.revision,
+        )
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        while self._undo:
+            name, undo = self._undo.pop()
+            log.debug("stop: %s", name)
+            try:
+                undo()
+            except Exception:
+                log.exception("stop step %r failed", name)
+
+    def _serve(self) -> None:
+        next_beat = time.monotonic()
+        while not self.stop_event.is_set():
+            try:
+                payload = self._pushes.get(timeout=0.2)
+            except queue.Empty:
+                pass
+            else:
+                self.handle_push(payload)
+            if time.monotonic() >= next_beat:
+                self.send_heartbeat()
+                next_beat = time.monotonic() + self.config.heartbeat_seconds
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _open_storage(self) -> Callable[[], None]:
+        self.storage.mkdir(parents=True, exist_ok=True)
+        max_bytes = self.config.storage.queue_max_mb * 1024 * 1024
+        self.outbox = Outbox(self.storage / "outbox.db", max_bytes=max_bytes)
+        return self.outbox.close
+
+    def _load_active_config(self) -> None:
+        active = self._store.load(self.node_id)
+        if active is not None:
+            log.info(
+                "using the pushed config revision %d from %s", active.revision, self._store.path
+            )
+            self.cameras, self.revision = active.cameras, active.revision
+
+    def _load_runtime(self) -> Callable[[], None]:
+        factory = self._runtime_factory
+        if factory is None:
+            from streetorder.edge.runtime.default import default_runtime
+
+            factory = default_runtime
+        self.runtime = factory(self.config, self.base_dir)
+        return self.runtime.close
+
+    def _start_mqtt(self) -> Callable[[], None] | None:
+        if self.config.broker is None:
+            log.warning("no broker configured: alerts stay in %s", self.storage / "outbox.db")
+            return None
+        assert self.outbox is not None
+        self.link = MqttLink(self.config.broker, self.node_id, on_config=self._pushes.put)
+        self.drainer = Drainer(self.outbox, self.link, self.stop_event)
+        self.link.start()
+        self.drainer.start()
+
+        def stop() -> None:
+            assert self.link is not None and self.drainer is not None
+            self.drainer.join(5)
+            self.link.stop()
+
+        return stop
+
+    def _start_uploader(self) -> Callable[[], None] | None:
+        platform = self.config.platform
+        if platform.url is None:
+            return None
+        self.uploader = EvidenceUploader(
+            self.storage / "outbox.db",
+            platform.url,
+            platform.token,
+            timeout=platform.upload_timeout_seconds,
+        )
+        self.uploader.start(self.stop_event)
+
+        def stop() -> None:
+            assert self.uploader is not None
+            self.uploader.join(platform.upload_timeout_seconds + 1)
+            self.uploader.close()
+
+        return stop
+
+    def _start_cameras(self) -> Callable[[], None]:
+        for camera in self.cameras:
+            self._start_worker(camera)
+        return self._stop_all_workers
+
+    # -- cameras ---------------------------------------------------------------------------
+
+    def _start_worker(self, camera: CameraConfig) -> None:
+        assert self.runtime is not None
+        worker = CameraWorker(
+            camera,
+            self.runtime.open_source,
+            self.runtime.make_pipeline,
+            self.emit,
+            backoff_cap=self.backoff_cap,
+            realtime_files=self.config.realtime_files,
+        )
+        self.workers[camera.id] = worker
+        worker.start()
+
+    def _stop_workers(self, ids: list[str]) -> None:
+        for cid in ids:
+            self.workers[cid].stop()
+        for cid in ids:
+            if not self.workers[cid].join(10):
+                log.warning("camera %s did not stop within 10 s (blocked read); abandoned", cid)
+            del self.workers[cid]
+
+    def _stop_all_workers(self) -> None:
+        self._stop_workers(list(self.workers))
+
+    def apply_cameras(self, cameras: tuple[CameraConfig, ...]) -> None:
+        """Run exactly ``cameras``: stop removed or changed ones, start new or changed ones."""
+        wanted = {c.id: c for c in cameras}
+        changed = [cid for cid, w in self.workers.items() if wanted.get(cid) != w.camera]
+        self._stop_workers(changed)
+        for camera in cameras:
+            if camera.id not in self.workers:
+                self._start_worker(camera)
+        self.cameras = cameras
+
+    # -- messages --------------------------------------------------------------------------
+
+    def emit(self, camera: CameraConfig, messages: list[PipelineMessage]) -> None:
+        """Called by camera workers: alerts and episode ends go to the durable outbox."""
+        assert self.outbox is not None
+        for message in messages:
+            if isinstance(message, Alert):
+                msg_id, topic = message.alert_id, topics.alerts(self.node_id)
+            elif isinstance(message, EpisodeEnd):
+                msg_id, topic = f"end-{message.alert_id}", topics.episodes(self.node_id)
+            else:
+                log.error("camera %s emitted an unexpected %r", camera.id, message)
+                continue
+            try:
+                self.outbox.put(msg_id, topic, encode(message))
+            except OutboxFullError:
+                log.exception("camera %s: message %s lost: the outbox is full", camera.id, msg_id)
+                continue
+            if isinstance(message, Alert) and self.uploader is not None and message.evidence:
+                assert self.runtime is not None
+                files = [
+                    (r, self.runtime.evidence_path(message, r.filename)) for r in message.evidence
+                ]
+                self.uploader.add(message.alert_id, files)
+
+    def handle_push(self, payload: bytes) -> None:
+        """Validate a config push; apply it (and persist it) or refuse it; acknowledge."""
+        decision = decide(
+            payload,
+            node_id=self.node_id,
+            active_revision=self.revision,
+            now=datetime.now(UTC),
+            check=self._check_push,
+        )
+        if decision.action == "ignore":
+            log.debug("config push ignored: %s", decision.reason)
+            return
+        if decision.action == "apply":
+            assert decision.push is not None
+            try:
+                self._store.save(decision.push)
+            except OSError as exc:
+                self._send_ack(
+                    ConfigAck(
+                        node_id=self.node_id,
+                        revision=decision.push.revision,
+                        accepted=False,
+                        reason=f"cannot persist the config: {exc}",
+                        active_revision=self.revision,
+                        at=datetime.now(UTC),
+                    )
+                )
+                return
+            self.apply_cameras(decision.push.cameras)
+            self.revision = decision.push.revision
+            log.info("config revision %d applied: %d camera(s)", self.revision, len(self.cameras))
+        else:
+            log.warning("config push refused: %s", decision.reason)
+        assert decision.ack is not None
+        self._send_ack(decision.ack)
+
+    def _check_push(self, push: ConfigPush) -> None:
+        known = self.runtime.class_names if self.runtime else ()
+        if not known:
+            return
+        for camera in push.cameras:
+            for zone in camera.zones:
+                missing = [c for c in zone.rules.classes if c not in known]
+                if missing:
+                    raise ValueError(
+                        f"cameras.{camera.id}.zones.{zone.id}: class {missing[0]!r} is not "
+                        f"detected by the model"
+                    )
+
+    def _send_ack(self, ack: ConfigAck) -> None:
+        assert self.outbox is not None
+        msg_id = f"config-ack-{ack.revision}-{uuid.uuid4().hex[:8]}"
+        self.outbox.put(msg_id, topics.config_ack(self.node_id), encode(ack))
+
+    # -- heartbeat -------------------------------------------------------------------------
+
+    def heartbeat(self) -> Heartbeat:
+        assert self.runtime is not None and self.outbox is not None
+        stats = [self.workers[c.id].stats() for c in self.cameras if c.id in self.workers]
+        return Heartbeat(
+            node_id=self.node_id,
+            sent_at=datetime.now(UTC),
+            uptime_seconds=round(time.monotonic() - self._started_at, 3),
+            model=self.runtime.model,
+            queue_length=len(self.outbox),
+            config_revision=self.revision,
+            cameras=tuple(stats),
+        )
+
+    def send_heartbeat(self) -> None:
+        beat = self.heartbeat()
+        if self.link is not None and self.link.connected.is_set():
+            self.link.publish(topics.stats(self.node_id), encode(beat), qos=0)
+        log.debug(
+            "heartbeat: queue %d, cameras %s",
+            beat.queue_length,
+            ", ".join(f"{c.camera_id}={c.state}" for c in beat.cameras),
+        )

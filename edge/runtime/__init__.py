@@ -1,0 +1,1 @@
+"""The running edge node: camera workers, config pushes, heartbeat (composed by edge/node.py)."""

@@ -1,0 +1,245 @@
+"""One thread per camera: source → pipeline → emit, reconnecting with backoff when it drops.
+
+A worker never raises into the node: a camera that cannot be opened, stalls or breaks is
+retried with exponential backoff (``reconnecting``, then ``offline`` once it has been down for a
+while) while the other cameras go on. A file source that reaches its end is ``offline`` with
+the reason and is not reopened.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from streetorder.contracts import Alert, CameraConfig, CameraStats, EpisodeEnd
+
+log = logging.getLogger(__name__)
+
+PipelineMessage = Alert | EpisodeEnd
+
+
+class Pipeline(Protocol):
+    def process(self, frame: np.ndarray, t: float) -> list[PipelineMessage]: ...
+
+
+SourceFactory = Callable[[CameraConfig], Iterable[Any]]
+PipelineFactory = Callable[[CameraConfig], Pipeline]
+Emit = Callable[[CameraConfig, list[PipelineMessage]], None]
+
+OFFLINE_AFTER_SECONDS = 30.0
+
+
+def backoff_delay(attempt: int, base: float = 1.0, cap: float = 30.0) -> float:
+    """1, 2, 4 ... seconds up to ``cap``, with ±20 % jitter so cameras do not retry in step."""
+    return min(cap, base * 2 ** min(attempt, 20)) * random.uniform(0.8, 1.2)
+
+
+def unpack(item: Any) -> tuple[np.ndarray, float]:
+    """(image, seconds) from a source item: ``(t, image)``, ``(image, t)`` or a frame object."""
+    if isinstance(item, tuple):
+        first, second = item[0], item[1]
+        if isinstance(first, np.ndarray):
+            return first, float(second)
+        return second, float(first)
+    image = getattr(item, "image", None)
+    if image is None:
+        image = item.frame
+    return image, float(item.t)
+
+
+def detections_of(pipeline: Pipeline) -> int:
+    """How many detections the pipeline saw in its last frame, when it says."""
+    for name in ("last_detection_count", "last_detections"):
+        value = getattr(pipeline, name, None)
+        if isinstance(value, int):
+            return value
+        if value is not None and hasattr(value, "__len__"):
+            return len(value)
+    return 0
+
+
+class CameraWorker:
+    def __init__(
+        self,
+        camera: CameraConfig,
+        open_source: SourceFactory,
+        make_pipeline: PipelineFactory,
+        emit: Emit,
+        *,
+        backoff_cap: float = 30.0,
+        backoff_base: float = 1.0,
+        realtime_files: bool = True,
+    ) -> None:
+        self.camera = camera
+        self.open_source = open_source
+        self.make_pipeline = make_pipeline
+        self.emit = emit
+        self.backoff_cap = backoff_cap
+        self.backoff_base = backoff_base
+        self.finite = _is_file(camera.source)
+        self.realtime_files = realtime_files
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.state = "offline" if camera.enabled else "disabled"
+        self.error: str | None = None
+        self.detections = 0
+        self.lag_seconds = 0.0
+        self.last_frame_at: datetime | None = None
+        self.frames_total = 0
+        self.reconnects = 0
+        self._analysed: deque[float] = deque(maxlen=4096)  # monotonic times of analysed frames
+        self._down_since: float | None = time.monotonic()
+        self._last_pipeline_error = 0.0
+
+    # -- control ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self.camera.enabled:
+            return
+        self._thread = threading.Thread(
+            target=self._run, name=f"camera-{self.camera.id}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread; False if it is still stuck (e.g. in a blocking read)."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            pipeline = self.make_pipeline(self.camera)
+        except Exception as exc:
+            log.exception("camera %s: cannot build its pipeline", self.camera.id)
+            self._set_down("offline", f"pipeline: {exc}")
+            return
+        attempt = 0
+        while not self._stop.is_set():
+            try:
+                for frames, (image, at, t) in enumerate(self._frames()):
+                    if frames == 0:
+                        attempt = 0
+                    self._analyse(pipeline, image, at, t)
+                    if self._stop.is_set():
+                        return
+            except Exception as exc:
+                reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+                self._set_down("reconnecting", reason or type(exc).__name__)
+                log.warning("camera %s: %s", self.camera.id, self.error)
+            else:
+                if self._stop.is_set():
+                    return
+                if self.finite:
+                    self._set_down("offline", "source ended")
+                    log.info("camera %s: file source ended", self.camera.id)
+                    self._flush(pipeline)
+                    return
+                self._set_down("reconnecting", "stream ended")
+            delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+            attempt += 1
+            self.reconnects += 1
+            if self._stop.wait(delay):
+                return
+
+    def _frames(self) -> Iterator[tuple[np.ndarray, float, float]]:
+        """(image, time on the node's clock, seconds since the source was opened) per frame.
+
+        A source counts seconds from its first frame; anchoring them at the wall time it was
+        opened gives the pipeline one clock across reconnects, and ``elapsed - t`` is how far
+        analysis runs behind the stream. File sources are paced in real time unless
+        ``realtime_files`` is off (as fast as possible).
+        """
+        source = self.open_source(self.camera)
+        frames = source.frames() if hasattr(source, "frames") else iter(source)
+        opened = time.time()
+        try:
+            for item in frames:
+                image, t = unpack(item)
+                if self.finite and self.realtime_files:
+                    ahead = opened + t - time.time()
+                    if ahead > 0 and self._stop.wait(ahead):
+                        return
+                yield image, opened + t, t
+        finally:
+            close = getattr(source, "close", None)
+            if callable(close):
+                close()
+
+    def _analyse(self, pipeline: Pipeline, image: np.ndarray, at: float, t: float) -> None:
+        try:
+            messages = pipeline.process(image, at)
+        except Exception:
+            now = time.monotonic()
+            if now - self._last_pipeline_error > 60:
+                log.exception("camera %s: pipeline failed on a frame", self.camera.id)
+                self._last_pipeline_error = now
+            return
+        done = time.time()
+        self.lag_seconds = max(0.0, done - at) if self.realtime_files or not self.finite else 0.0
+        self.detections = detections_of(pipeline)
+        self.last_frame_at = datetime.fromtimestamp(done, UTC)
+        self.frames_total += 1
+        self._analysed.append(time.monotonic())
+        self.state, self.error, self._down_since = "online", None, None
+        if messages:
+            self.emit(self.camera, list(messages))
+
+    def _flush(self, pipeline: Pipeline) -> None:
+        """Let a pipeline that can report pending episode ends do so at the end of a file."""
+        flush = getattr(pipeline, "flush", None)
+        if callable(flush):
+            messages = flush()
+            if messages:
+                self.emit(self.camera, list(messages))
+
+    def _set_down(self, state: str, error: str) -> None:
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since = now
+        down_for = now - self._down_since
+        if state == "reconnecting" and down_for > OFFLINE_AFTER_SECONDS:
+            state = "offline"  # still retrying, but it has been gone a while
+        self.state, self.error = state, error
+
+    # -- stats -----------------------------------------------------------------------------
+
+    def stats(self, window: float = 30.0) -> CameraStats:
+        now = time.monotonic()
+        recent = [t for t in list(self._analysed) if now - t <= window]
+        fps = 0.0
+        if self.state == "online" and len(recent) >= 2:
+            fps = (len(recent) - 1) / max(1e-6, now - recent[0])
+        return CameraStats(
+            camera_id=self.camera.id,
+            state=self.state,  # type: ignore[arg-type]
+            analysed_fps=round(fps, 3),
+            lag_seconds=round(self.lag_seconds, 3),
+            detections=self.detections,
+            last_frame_at=self.last_frame_at,
+            error=self.error,
+        )
+
+
+def _is_file(source: str) -> bool:
+    """A video file (finite) rather than a stream or a device."""
+    lower = source.lower()
+    return lower.startswith("file://") or not ("://" in lower or lower.startswith("/dev/"))
