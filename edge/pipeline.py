@@ -115,8 +115,13 @@ class CameraPipeline:
         self._pending: list[_PendingAlert] = []
 
     # -- the hot path --------------------------------------------------------------------
-    def process(self, frame: Frame, t: datetime) -> list[Message]:
-        """Analyse one frame taken at ``t`` (timezone-aware); return alerts and episode ends."""
+    def process(self, frame: Frame, t: datetime | float) -> list[Message]:
+        """Analyse one frame taken at ``t``; return alerts and episode ends.
+
+        ``t`` is a timezone-aware datetime, or POSIX seconds (as the node's camera workers pass).
+        """
+        if isinstance(t, int | float):
+            t = datetime.fromtimestamp(float(t), UTC)
         if t.tzinfo is None:
             raise ValueError("frame time must be timezone-aware")
         ts = t.timestamp()

@@ -105,6 +105,16 @@ def test_reminders_have_their_own_ids(tmp_path: Path) -> None:
     assert len({m.alert_id for m in messages}) == 3
 
 
+def test_posix_seconds_are_accepted(tmp_path: Path) -> None:
+    p = pipeline(tmp_path)
+    out = []
+    for second in range(30):
+        out.extend(p.process(scene([GOODS]), T0.timestamp() + second))
+    out.extend(p.flush())
+    assert [m.kind for m in out] == ["alert"]
+    assert out[0].threshold_crossed_at == T0 + timedelta(seconds=20)  # tracked from frame 1
+
+
 def test_naive_time_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         pipeline(tmp_path).process(scene([]), datetime(2026, 1, 1))
