@@ -31,6 +31,7 @@ from streetorder.contracts import (
     topics,
 )
 from streetorder.edge.config import EdgeNodeConfig
+from streetorder.edge.runtime.anchors import FileAnchors
 from streetorder.edge.runtime.config_push import ActiveConfigStore, decide
 from streetorder.edge.runtime.worker import (
     CameraWorker,
@@ -96,6 +97,7 @@ class EdgeNode:
         self._started_at = time.monotonic()
         self._undo: list[tuple[str, Callable[[], None]]] = []
         self._store = ActiveConfigStore(self.storage / "active_config.json")
+        self._anchors = FileAnchors(self.storage / "file_anchors.json")
         self._steps: list[tuple[str, Callable[[], Callable[[], None] | None]]] = [
             ("storage", self._open_storage),
             ("active config", self._load_active_config),
@@ -233,6 +235,7 @@ class EdgeNode:
             self.emit,
             backoff_cap=self.backoff_cap,
             realtime_files=self.config.realtime_files,
+            file_anchor=self._anchors,
         )
         self.workers[camera.id] = worker
         worker.start()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import threading
 from pathlib import Path
 from typing import Any
 
-from streetorder.contracts import Alert, CameraConfig
+from streetorder.contracts import CameraConfig
 from streetorder.edge.config import EdgeNodeConfig
 from streetorder.errors import StreetorderError
 
@@ -58,37 +57,23 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
         )
     )
     out = evidence_dir(config, base_dir)
+    storage = config.storage
 
-    def make_pipeline(camera: CameraConfig):
-        return _build_pipeline(CameraPipeline, camera, config, detector, out)
-
-    def evidence_path(alert: Alert, filename: str) -> Path:
-        nested = out / alert.alert_id / filename
-        return nested if nested.exists() else out / filename
+    def make_pipeline(camera: CameraConfig) -> CameraPipeline:
+        return CameraPipeline(
+            config.node_id,
+            camera,
+            detector,
+            out,
+            config.timezone,
+            clip_before=storage.clip_seconds_before,
+            clip_after=storage.clip_seconds_after,
+        )
 
     return Runtime(
         open_source=lambda camera: open_source(camera, base_dir),
         make_pipeline=make_pipeline,
         model=detector.info,
-        evidence_path=evidence_path,
+        evidence_path=lambda alert, filename: out / filename,
         class_names=tuple(detector.names),
     )
-
-
-def _build_pipeline(cls, camera: CameraConfig, config: EdgeNodeConfig, detector, out: Path):
-    """Pass the pipeline the arguments it asks for, by name."""
-    available = {
-        "camera": camera,
-        "node_id": config.node_id,
-        "detector": detector,
-        "config": config,
-        "node_config": config,
-        "evidence_dir": out,
-        "timezone": config.timezone,
-        "storage": config.storage,
-        "model": detector.info,
-        "model_info": detector.info,
-    }
-    params = inspect.signature(cls).parameters
-    kwargs = {name: available[name] for name in params if name in available}
-    return cls(**kwargs)

@@ -77,6 +77,7 @@ class CameraWorker:
         backoff_cap: float = 30.0,
         backoff_base: float = 1.0,
         realtime_files: bool = True,
+        file_anchor: Callable[[CameraConfig], float] | None = None,
     ) -> None:
         self.camera = camera
         self.open_source = open_source
@@ -86,6 +87,7 @@ class CameraWorker:
         self.backoff_base = backoff_base
         self.finite = _is_file(camera.source)
         self.realtime_files = realtime_files
+        self.file_anchor = file_anchor
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.state = "offline" if camera.enabled else "disabled"
@@ -98,6 +100,7 @@ class CameraWorker:
         self._analysed: deque[float] = deque(maxlen=4096)  # monotonic times of analysed frames
         self._down_since: float | None = time.monotonic()
         self._last_pipeline_error = 0.0
+        self._last_at = float("-inf")  # node-clock time of the last frame given to the pipeline
 
     # -- control ---------------------------------------------------------------------------
 
@@ -170,10 +173,15 @@ class CameraWorker:
         """
         source = self.open_source(self.camera)
         frames = source.frames() if hasattr(source, "frames") else iter(source)
+        # A file may be anchored in the past (see runtime.anchors): those frames run unpaced.
         opened = time.time()
+        if self.finite and self.file_anchor is not None:
+            opened = self.file_anchor(self.camera)
         try:
             for item in frames:
                 image, t = unpack(item)
+                if opened + t <= self._last_at:
+                    continue  # a reopened file starts over: never feed the pipeline the past
                 if self.finite and self.realtime_files:
                     ahead = opened + t - time.time()
                     if ahead > 0 and self._stop.wait(ahead):
@@ -185,6 +193,7 @@ class CameraWorker:
                 close()
 
     def _analyse(self, pipeline: Pipeline, image: np.ndarray, at: float, t: float) -> None:
+        self._last_at = at
         try:
             messages = pipeline.process(image, at)
         except Exception:
