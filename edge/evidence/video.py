@@ -18,6 +18,7 @@ class Mp4Writer:
         import av
 
         self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fps = fps
         self._container = av.open(str(self.path), mode="w", format="mp4")
         rate = Fraction(fps).limit_denominator(1000)

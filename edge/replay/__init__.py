@@ -1,0 +1,1 @@
+"""Replay recorded footage through the edge pipeline and score it against ground truth."""

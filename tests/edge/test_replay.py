@@ -1,0 +1,176 @@
+"""Replay: event-level metrics, the runner on a synthetic video, and the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from streetorder.cli import main
+from streetorder.edge.config import EdgeNodeConfig
+from streetorder.edge.evidence import Mp4Writer
+from streetorder.edge.replay.metrics import AlertPoint, match, summarise
+from streetorder.edge.replay.runner import replay_video, write_metrics
+from streetorder.edge.replay.truth import Truth, TruthEpisode, load_truth
+from streetorder.errors import StreetorderError
+from tests.edge.blocks import BlockDetector, scene
+
+
+def ep(start: float, end: float, dwell: float = 20, zone: str = "z1") -> TruthEpisode:
+    return TruthEpisode(
+        camera_id="cam-01",
+        zone_id=zone,
+        start_seconds=start,
+        end_seconds=end,
+        threshold_seconds=start + dwell,
+    )
+
+
+@pytest.mark.parametrize(
+    ("alerts", "episodes", "tp", "fp", "fn"),
+    [
+        ([22.0], [ep(0, 60)], 1, 0, 0),
+        ([22.0, 40.0], [ep(0, 60)], 1, 1, 0),  # a split episode: the second alert is a FP
+        ([], [ep(0, 60)], 0, 0, 1),
+        ([80.0], [ep(0, 60)], 0, 1, 1),  # outside the episode (+5 s tolerance)
+        ([63.0], [ep(0, 60)], 1, 0, 0),  # within tolerance
+        ([25.0, 125.0], [ep(0, 60), ep(100, 160)], 2, 0, 0),
+        ([25.0], [], 0, 1, 0),
+    ],
+)
+def test_event_matching(alerts, episodes, tp, fp, fn) -> None:
+    score = match([AlertPoint("cam-01", "z1", t) for t in alerts], episodes)
+    assert (score.tp, score.fp, score.fn) == (tp, fp, fn)
+
+
+def test_other_zone_does_not_match_and_delay_is_measured() -> None:
+    score = match([AlertPoint("cam-01", "z2", 21)], [ep(0, 60)])
+    assert (score.tp, score.fp, score.fn) == (0, 1, 1)
+    score = match([AlertPoint("cam-01", "z1", 23.5)], [ep(0, 60)])
+    assert score.delays == [3.5] and score.f1 == 1.0
+
+
+def test_summary_counts_alerts_on_quiet_scenarios() -> None:
+    quiet = match([AlertPoint("cam-01", "z1", 5)], [])
+    busy = match([AlertPoint("cam-01", "z1", 21)], [ep(0, 60)])
+    body = summarise({"quiet": quiet, "busy": busy}, {"quiet": 0, "busy": 1})
+    assert body["alerts_on_no_violation_scenarios"] == 1
+    assert body["overall"]["precision"] == 0.5 and body["overall"]["recall"] == 1.0
+
+
+GOODS = ("goods", (100, 200, 160, 260))
+
+
+def synthetic_scenario(
+    folder: Path, seconds: int = 70, present=(10, 50)
+) -> tuple[Path, Path, Path]:
+    """A 2 fps video with goods in the zone during ``present``, plus its config and truth."""
+    folder.mkdir(parents=True, exist_ok=True)
+    video = folder / "goods_left.mp4"
+    with Mp4Writer(video, fps=2, gop=4, crf=18) as w:
+        for i in range(seconds * 2):
+            t = i / 2
+            objects = [GOODS] if present and present[0] <= t < present[1] else []
+            w.write(scene(objects, (640, 360)), t)
+    config = {
+        "node_id": "node-1",
+        "timezone": "Asia/Shanghai",
+        "storage": {"dir": "var", "clip_seconds_before": 2, "clip_seconds_after": 1},
+        "cameras": [
+            {
+                "id": "cam-01",
+                "source": "goods_left.mp4",
+                "analysis_interval_seconds": 1.0,
+                "zones": [
+                    {
+                        "id": "z1",
+                        "shop_id": "shop-1",
+                        "polygon": [[0, 0.4], [0.45, 0.4], [0.45, 1], [0, 1]],
+                        "rules": {"dwell_seconds": 20, "clear_seconds": 8, "grace_seconds": 4},
+                    }
+                ],
+            }
+        ],
+    }
+    (folder / "goods_left.yaml").write_text(yaml.safe_dump(config))
+    episodes = []
+    if present:
+        episodes.append(
+            {
+                "camera_id": "cam-01",
+                "zone_id": "z1",
+                "shop_id": "shop-1",
+                "start_seconds": present[0],
+                "end_seconds": present[1],
+                "threshold_seconds": present[0] + 20,
+                "classes": ["goods"],
+            }
+        )
+    truth = {
+        "version": 1,
+        "scenario": "goods_left",
+        "video": video.name,
+        "config": "goods_left.yaml",
+        "fps": 2.0,
+        "frame_size": [640, 360],
+        "duration_seconds": seconds,
+        "started_at": "2026-11-20T10:00:00+08:00",
+        "episodes": episodes,
+        "frames": [],
+    }
+    (folder / "goods_left.truth.json").write_text(json.dumps(truth))
+    return video, folder / "goods_left.yaml", folder / "goods_left.truth.json"
+
+
+def test_replay_runner_scores_a_synthetic_scenario(tmp_path: Path) -> None:
+    video, config_path, truth_path = synthetic_scenario(tmp_path / "sc")
+    config = EdgeNodeConfig.model_validate(yaml.safe_load(config_path.read_text()))
+    truth = load_truth(truth_path)
+    result = replay_video(video, config, BlockDetector(), tmp_path / "out", truth=truth)
+    assert [m.kind for m in result.messages] == ["alert", "episode_end"]
+    assert result.score is not None and result.score.f1 == 1.0
+    assert 0 <= result.score.delays[0] <= 2
+    assert (tmp_path / "out" / "goods_left.annotated.mp4").stat().st_size > 0
+    body = write_metrics(tmp_path / "out" / "metrics.json", [result])
+    assert body["overall"]["f1"] == 1.0
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["runs"]["goods_left"]
+
+
+def test_truth_errors_are_clear(tmp_path: Path) -> None:
+    bad = tmp_path / "t.json"
+    bad.write_text(json.dumps({"scenario": "x", "started_at": "2026-11-20T10:00:00"}))
+    with pytest.raises(StreetorderError, match="started_at"):
+        load_truth(bad)
+    with pytest.raises(StreetorderError, match="not found"):
+        load_truth(tmp_path / "none.json")
+    assert (
+        Truth.model_validate(
+            {"scenario": "x", "started_at": "2026-11-20T10:00:00+08:00", "extra": 1}
+        ).episodes
+        == ()
+    )
+
+
+def test_cli_refuses_bad_arguments(tmp_path: Path, capsys) -> None:
+    video, _, truth = synthetic_scenario(tmp_path / "sc", seconds=2, present=None)
+    rc = main(["replay", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "o")])
+    assert rc == 2 and "video" in capsys.readouterr().err
+    rc = main(
+        ["replay", str(video), str(video), "--truth", str(truth), "--out", str(tmp_path / "o")]
+    )
+    assert rc == 2 and "--truth given 1 time(s) for 2 video(s)" in capsys.readouterr().err
+
+
+@pytest.mark.train
+def test_cli_end_to_end_with_an_onnx_model(tmp_path: Path, export_yolo) -> None:
+    video, _, _ = synthetic_scenario(tmp_path / "sc", seconds=12, present=None)
+    out = tmp_path / "out"
+    rc = main(
+        ["replay", str(video), "--truth", "auto", "--model", str(export_yolo()), "--out", str(out)]
+    )
+    assert rc == 0
+    body = json.loads((out / "metrics.json").read_text())
+    assert body["runs"]["goods_left"]["frames"] == 12
+    assert (out / "alerts.jsonl").exists() and (out / "goods_left.annotated.mp4").exists()
