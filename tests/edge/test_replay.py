@@ -174,3 +174,40 @@ def test_cli_end_to_end_with_an_onnx_model(tmp_path: Path, export_yolo) -> None:
     body = json.loads((out / "metrics.json").read_text())
     assert body["runs"]["goods_left"]["frames"] == 12
     assert (out / "alerts.jsonl").exists() and (out / "goods_left.annotated.mp4").exists()
+
+
+@pytest.mark.mqtt
+def test_publish_sends_replayed_messages_through_the_outbox(tmp_path: Path, mqtt_broker) -> None:
+    import uuid
+
+    from streetorder.contracts import decode, topics
+    from streetorder.edge.replay.publish import OutboxPublisher
+    from tests.edge.mqtt_support import Subscriber
+
+    video, config_path, truth_path = synthetic_scenario(tmp_path / "sc")
+    raw = yaml.safe_load(config_path.read_text())
+    raw["node_id"] = f"replay-{uuid.uuid4().hex[:8]}"
+    raw["broker"] = {"host": mqtt_broker.host, "port": mqtt_broker.port}
+    config = EdgeNodeConfig.model_validate(raw)
+    node = config.node_id
+    sub = Subscriber(mqtt_broker.host, mqtt_broker.port, topics.alerts(node), topics.episodes(node))
+    publisher = OutboxPublisher(config, tmp_path / "var")
+    try:
+        result = replay_video(
+            video,
+            config,
+            BlockDetector(),
+            tmp_path / "out",
+            truth=load_truth(truth_path),
+            sink=publisher,
+            annotated_video=False,
+        )
+    finally:
+        left = publisher.close(timeout=20)
+    assert left == 0
+    assert sub.wait_for(lambda: len(sub.payloads(topics.episodes(node))) == 1)
+    sub.close()
+    sent = [m.alert_id for m in result.messages]
+    assert sub.alert_ids(topics.alerts(node)) == sent[:1]
+    end = decode(sub.payloads(topics.episodes(node))[0])
+    assert end.kind == "episode_end" and end.alert_id == sent[0]
