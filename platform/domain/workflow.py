@@ -44,6 +44,7 @@ class State(StrEnum):
 
 
 class Event(StrEnum):
+    DISCOVER = "discover"  # the case is created (no source state)
     REGISTER = "register"
     CONFIRM = "confirm"
     REJECT = "reject"
@@ -242,7 +243,7 @@ class AuditRecord:
     """What the caller writes to ``case_events`` in the same transaction."""
 
     event: Event
-    from_state: State
+    from_state: State | None
     to_state: State
     actor: Actor
     at: datetime
@@ -262,6 +263,12 @@ class Workflow:
     def __init__(self, limits: Limits | None = None, tz: ZoneInfo | str = "Asia/Shanghai") -> None:
         self.limits = limits or Limits()
         self.tz = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+
+    def discover(self, case: CaseLike, actor: Actor, *, now: datetime, note: str) -> AuditRecord:
+        """A new case starts as discovered; the caller registers it right after."""
+        case.state = State.DISCOVERED.value
+        case.step_started_at = case.updated_at = now
+        return AuditRecord(Event.DISCOVER, None, State.DISCOVERED, actor, now, note)
 
     def refusal(
         self,

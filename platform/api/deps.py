@@ -1,0 +1,107 @@
+"""Typed dependencies: the request's session, clock, current user and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from streetorder.platform.api.state import PlatformState
+from streetorder.platform.db import EdgeNode, User
+from streetorder.platform.domain.errors import Forbidden, Unauthorized
+from streetorder.platform.domain.roles import Actor, Role
+from streetorder.platform.security import API_KEY_PREFIX, hash_api_key
+from streetorder.platform.services.rules import Rules
+
+bearer = HTTPBearer(
+    auto_error=False, description="An access token from /auth/login, or a node key."
+)
+
+
+def get_state(request: Request) -> PlatformState:
+    return request.app.state.platform
+
+
+StateDep = Annotated[PlatformState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent."""
+    with state.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_rules(state: StateDep) -> Rules:
+    return state.rules
+
+
+def get_now(state: StateDep) -> datetime:
+    return state.clock()
+
+
+RulesDep = Annotated[Rules, Depends(get_rules)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def authenticate(session: Session, state: PlatformState, token: str, now: datetime) -> User:
+    if token.startswith(API_KEY_PREFIX):
+        user = session.scalars(select(User).filter_by(api_key_hash=hash_api_key(token))).first()
+    else:
+        claims = state.rules.signer.verify(token, "access", now)
+        user = session.get(User, claims.user_id)
+    if user is None or not user.active:
+        raise Unauthorized("unknown or inactive user")
+    return user
+
+
+def get_current_user(
+    session: SessionDep,
+    state: StateDep,
+    now: NowDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("not authenticated: send Authorization: Bearer <token>")
+    return authenticate(session, state, credentials.credentials, now)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def actor_of(session: Session, user: User) -> Actor:
+    node_code = None
+    if user.node_id is not None:
+        node_code = session.scalar(select(EdgeNode.code).filter_by(id=user.node_id))
+    return Actor(
+        role=Role(user.role), name=user.username, user_id=user.id, squad_id=user.squad_id,
+        node_code=node_code,
+    )  # fmt: skip
+
+
+def require(*roles: Role) -> Callable[..., Actor]:
+    """A dependency giving the acting user, refused with 403 unless it has one of ``roles``."""
+
+    def dependency(user: CurrentUser, session: SessionDep) -> Actor:
+        if Role(user.role) not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"role {user.role} may not do this (needs {allowed})")
+        return actor_of(session, user)
+
+    return dependency
+
+
+R = Role
+AnyUser = Annotated[Actor, Depends(require(R.REVIEWER, R.SQUAD_LEADER, R.OFFICER, R.ADMIN))]
+StaffUser = Annotated[Actor, Depends(require(R.REVIEWER, R.SQUAD_LEADER, R.ADMIN))]
+AdminUser = Annotated[Actor, Depends(require(R.ADMIN))]
+NodeUser = Annotated[Actor, Depends(require(R.EDGE_NODE))]
+#: Roles checked per event by the workflow itself; here only "a person, logged in".
+WorkflowUser = AnyUser

@@ -1,0 +1,1 @@
+"""One router per thing, all under ``/api/v1``."""

@@ -1,0 +1,275 @@
+"""Cases: the review queue, case pages and every workflow step."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from streetorder.platform.api.deps import (
+    AdminUser,
+    AnyUser,
+    NowDep,
+    RulesDep,
+    SessionDep,
+    StaffUser,
+    StateDep,
+)
+from streetorder.platform.db import AlertRecord, Case, SmsMessage, WorkOrder
+from streetorder.platform.domain.roles import Actor
+from streetorder.platform.domain.workflow import State
+from streetorder.platform.schemas.cases import (
+    CaseDetail,
+    CaseEventPublic,
+    CasePublic,
+    CaseStats,
+    EvidenceFilePublic,
+    FineIn,
+    Note,
+    PaymentIn,
+    PenaltyPublic,
+    Reason,
+    RectifyIn,
+    detail_of,
+)
+from streetorder.platform.schemas.common import Page
+from streetorder.platform.services import cases as svc
+from streetorder.platform.services import evidence
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _detail(session: Session, case: Case, actor: Actor, rules, now) -> CaseDetail:
+    penalty = svc.get_penalty(session, case_id=case.id)
+    due = None
+    if penalty is not None and penalty.due_at is not None and penalty.paid_at is None:
+        due = svc.amount_due(penalty, rules=rules, now=now)
+    return detail_of(
+        case, rules=rules, now=now, role=actor.role,
+        events=svc.timeline(session, case_id=case.id),
+        evidence=evidence.case_files(session, case=case),
+        alerts=list(session.scalars(select(AlertRecord).filter_by(case_id=case.id).order_by(AlertRecord.id))),
+        sms=list(session.scalars(select(SmsMessage).filter_by(case_id=case.id).order_by(SmsMessage.id))),
+        orders=list(session.scalars(select(WorkOrder).filter_by(case_id=case.id).order_by(WorkOrder.round))),
+        penalty=penalty, amount_due_now=due,
+    )  # fmt: skip
+
+
+@router.get("", response_model=Page[CasePublic], summary="List cases (filters, paging)")
+def list_cases(
+    session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    state: str | None = None, track: Literal["exempt", "penalty"] | None = None,
+    overdue: bool | None = Query(None, description="Only cases with (or without) a yellow light."),
+    squad_id: int | None = None, street_id: int | None = None, merchant_id: int | None = None,
+    order: Literal["oldest", "newest"] = "oldest", offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+) -> Page[CasePublic]:  # fmt: skip
+    filters = svc.CaseFilter(
+        state=state, track=track, overdue=overdue, squad_id=squad_id, street_id=street_id,
+        merchant_id=merchant_id,
+    )  # fmt: skip
+    rows, count = svc.list_cases(
+        session, actor=actor, filters=filters, now=now, oldest_first=order == "oldest",
+        offset=offset, limit=limit,
+    )  # fmt: skip
+    return Page(
+        data=[CasePublic.of(c, rules=rules, now=now, role=actor.role) for c in rows], count=count
+    )
+
+
+@router.get(
+    "/review-queue", response_model=Page[CasePublic], summary="Pending review, oldest first"
+)
+def review_queue(
+    session: SessionDep, actor: StaffUser, rules: RulesDep, now: NowDep,
+    offset: Annotated[int, Query(ge=0)] = 0, limit: Limit = 50,
+) -> Page[CasePublic]:  # fmt: skip
+    rows, count = svc.list_cases(
+        session, actor=actor, filters=svc.CaseFilter(state=State.PENDING_REVIEW.value), now=now,
+        offset=offset, limit=limit,
+    )  # fmt: skip
+    return Page(
+        data=[CasePublic.of(c, rules=rules, now=now, role=actor.role) for c in rows], count=count
+    )
+
+
+@router.get("/stats", response_model=CaseStats, summary="Counts for the command-centre screen")
+def stats(session: SessionDep, actor: StaffUser, now: NowDep) -> CaseStats:
+    def grouped(column) -> dict[str, int]:
+        rows = session.execute(select(column, func.count()).group_by(column))
+        return {str(k): int(v) for k, v in rows if k is not None}
+
+    terminal = (State.REJECTED.value, State.CLOSED.value)
+    open_cases = Case.state.not_in(terminal)
+    overdue = session.scalar(select(func.count()).where(open_cases, Case.deadline_at < now))
+    urged = session.scalar(select(func.count()).where(Case.urge_count > 0))
+    n_open = session.scalar(select(func.count()).where(open_cases))
+    recent_closed = (
+        select(Case.discovered_at, Case.closed_at)
+        .where(Case.state == State.CLOSED.value)
+        .order_by(Case.closed_at.desc())
+        .limit(10000)
+    )
+    closed = list(session.execute(recent_closed))
+    average = sum((c - d).total_seconds() for d, c in closed) / len(closed) if closed else None
+    return CaseStats(
+        by_state=grouped(Case.state), by_track=grouped(Case.track), by_source=grouped(Case.source),
+        overdue=int(overdue or 0), urged=int(urged or 0), open=int(n_open or 0),
+        average_handling_seconds_closed=average,
+    )  # fmt: skip
+
+
+@router.post(
+    "/escalate-overdue", response_model=list[int], summary="Escalate overdue first offences"
+)
+def escalate_overdue(
+    session: SessionDep, actor: AdminUser, rules: RulesDep, now: NowDep
+) -> list[int]:
+    return svc.escalate_overdue(session, rules=rules, now=now)
+
+
+@router.get("/{case_id}", response_model=CaseDetail, summary="A case with its full history")
+def get_case(
+    case_id: int, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
+) -> CaseDetail:
+    return _detail(session, svc.get_case(session, case_id=case_id, actor=actor), actor, rules, now)
+
+
+@router.get("/{case_id}/events", response_model=list[CaseEventPublic], summary="Audit trail")
+def events(case_id: int, session: SessionDep, actor: AnyUser) -> list[CaseEventPublic]:
+    svc.get_case(session, case_id=case_id, actor=actor)
+    return [CaseEventPublic.model_validate(e) for e in svc.timeline(session, case_id=case_id)]
+
+
+@router.get("/{case_id}/evidence", response_model=list[EvidenceFilePublic])
+def case_evidence(case_id: int, session: SessionDep, actor: AnyUser) -> list[EvidenceFilePublic]:
+    case = svc.get_case(session, case_id=case_id, actor=actor)
+    return [EvidenceFilePublic.of(f) for f in evidence.case_files(session, case=case)]
+
+
+@router.post("/{case_id}/confirm", response_model=CaseDetail, summary="Confirm: SMS + work order")
+def confirm(
+    case_id: int, body: Note, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    state: StateDep,
+) -> CaseDetail:  # fmt: skip
+    case = svc.confirm(session, case_id=case_id, actor=actor, rules=rules, now=now, note=body.note)
+    return _detail(session, case, actor, rules, now)
+
+
+@router.post("/{case_id}/reject", response_model=CaseDetail, summary="Reject (reason required)")
+def reject(
+    case_id: int, body: Reason, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
+) -> CaseDetail:
+    case = svc.reject(
+        session, case_id=case_id, actor=actor, rules=rules, now=now, reason=body.reason
+    )
+    return _detail(session, case, actor, rules, now)
+
+
+@router.post(
+    "/{case_id}/photos", response_model=EvidenceFilePublic, status_code=201,
+    summary="Upload an after-correction photo (JPEG/PNG, at most 10 MB)",
+)  # fmt: skip
+def upload_photo(
+    case_id: int, file: Annotated[UploadFile, File()], session: SessionDep, actor: AnyUser,
+    state: StateDep, now: NowDep,
+) -> EvidenceFilePublic:  # fmt: skip
+    case = svc.get_case(session, case_id=case_id, actor=actor)
+    data = file.file.read(evidence.PHOTO_MAX_BYTES + 1)
+    record = evidence.attach_case_photo(
+        session, store=state.store, case=case, actor=actor, filename=file.filename or "photo",
+        data=data, content_type=file.content_type or "", now=now,
+    )  # fmt: skip
+    return EvidenceFilePublic.of(record)
+
+
+@router.post("/{case_id}/rectify", response_model=CaseDetail, summary="Rectified, with photo(s)")
+def rectify(
+    case_id: int, body: RectifyIn, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
+) -> CaseDetail:
+    case = svc.rectify(
+        session, case_id=case_id, actor=actor, rules=rules, now=now, photo_ids=body.photo_ids,
+        note=body.note,
+    )  # fmt: skip
+    return _detail(session, case, actor, rules, now)
+
+
+def _simple(action, *, reason: bool):
+    """Routes for events that take only a note or a reason."""
+
+    if reason:
+
+        def handler(
+            case_id: int, body: Reason, session: SessionDep, actor: AnyUser, rules: RulesDep,
+            now: NowDep,
+        ) -> CaseDetail:  # fmt: skip
+            case = action(
+                session, case_id=case_id, actor=actor, rules=rules, now=now, reason=body.reason
+            )
+            return _detail(session, case, actor, rules, now)
+    else:
+
+        def handler(
+            case_id: int, body: Note, session: SessionDep, actor: AnyUser, rules: RulesDep,
+            now: NowDep,
+        ) -> CaseDetail:  # fmt: skip
+            case = action(
+                session, case_id=case_id, actor=actor, rules=rules, now=now, note=body.note
+            )
+            return _detail(session, case, actor, rules, now)
+
+    return handler
+
+
+router.post("/{case_id}/extend", response_model=CaseDetail, summary="Extend the deadline (reason)")(
+    _simple(svc.extend, reason=True)
+)
+router.post("/{case_id}/urge", response_model=CaseDetail, summary="Urge the current step")(
+    _simple(svc.urge, reason=False)
+)
+router.post("/{case_id}/rework", response_model=CaseDetail, summary="Verification failed (reason)")(
+    _simple(svc.rework, reason=True)
+)
+router.post("/{case_id}/verify", response_model=CaseDetail, summary="Verified: pavement clear")(
+    _simple(svc.verify, reason=False)
+)
+router.post("/{case_id}/close", response_model=CaseDetail, summary="Close the case")(
+    _simple(svc.close, reason=False)
+)
+
+
+@router.post("/{case_id}/fine", response_model=CaseDetail, summary="Decide the fine; payment due")
+def decide_fine(
+    case_id: int, body: FineIn, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
+) -> CaseDetail:
+    svc.decide_fine(
+        session, case_id=case_id, actor=actor, rules=rules, now=now, fine_cents=body.fine_cents,
+        basis=body.basis,
+    )  # fmt: skip
+    return _detail(session, svc.get_case(session, case_id=case_id), actor, rules, now)
+
+
+@router.post("/{case_id}/payment", response_model=CaseDetail, summary="Record the payment")
+def record_payment(
+    case_id: int, body: PaymentIn, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
+) -> CaseDetail:
+    svc.record_payment(
+        session, case_id=case_id, actor=actor, rules=rules, now=now, paid_cents=body.paid_cents,
+        reference=body.reference,
+    )  # fmt: skip
+    return _detail(session, svc.get_case(session, case_id=case_id), actor, rules, now)
+
+
+@router.get("/{case_id}/penalty", response_model=PenaltyPublic | None)
+def penalty(case_id: int, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep):
+    svc.get_case(session, case_id=case_id, actor=actor)
+    record = svc.get_penalty(session, case_id=case_id)
+    if record is None:
+        return None
+    out = PenaltyPublic.model_validate(record)
+    if record.due_at is not None and record.paid_at is None:
+        out.amount_due_now_cents = svc.amount_due(record, rules=rules, now=now)
+    return out

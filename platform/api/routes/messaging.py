@@ -1,0 +1,82 @@
+"""The SMS outbox and work orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from streetorder.platform.api.deps import (
+    AdminUser,
+    AnyUser,
+    NowDep,
+    SessionDep,
+    StaffUser,
+    StateDep,
+)
+from streetorder.platform.schemas.cases import SmsPublic, WorkOrderPublic
+from streetorder.platform.schemas.common import In, Page
+from streetorder.platform.services import sms, work_orders
+
+sms_router = APIRouter(prefix="/sms", tags=["sms"])
+orders_router = APIRouter(prefix="/work-orders", tags=["work orders"])
+Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+class DeliveryReport(In):
+    delivered: bool
+    error: str = Field("", max_length=500)
+
+
+@sms_router.get("", response_model=Page[SmsPublic], summary="The SMS outbox (all messages)")
+def list_sms(
+    session: SessionDep, actor: StaffUser, case_id: int | None = None, state: str | None = None,
+    offset: Offset = 0, limit: Limit = 100,
+) -> Page[SmsPublic]:  # fmt: skip
+    rows, count = sms.list_messages(
+        session, case_id=case_id, state=state, offset=offset, limit=limit
+    )
+    return Page(data=[SmsPublic.model_validate(m) for m in rows], count=count)
+
+
+@sms_router.post("/deliver", response_model=int, summary="Send due messages now (returns sent)")
+def deliver(actor: AdminUser, state: StateDep, now: NowDep) -> int:
+    return sms.deliver_due(state.db, provider=state.sms_provider, rules=state.rules, now=now)
+
+
+@sms_router.post("/{message_id}/delivery", response_model=SmsPublic, summary="Delivery report")
+def delivery_report(
+    message_id: int, body: DeliveryReport, session: SessionDep, actor: AdminUser, now: NowDep
+) -> SmsPublic:
+    message = sms.record_delivery(
+        session, message_id=message_id, delivered=body.delivered, now=now, error=body.error
+    )
+    return SmsPublic.model_validate(message)
+
+
+@orders_router.get("", response_model=Page[WorkOrderPublic], summary="Work orders (own squad)")
+def list_orders(
+    session: SessionDep, actor: AnyUser, state: str | None = None, squad_id: int | None = None,
+    offset: Offset = 0, limit: Limit = 100,
+) -> Page[WorkOrderPublic]:  # fmt: skip
+    rows, count = work_orders.list_orders(
+        session, actor=actor, state=state, squad_id=squad_id, offset=offset, limit=limit
+    )
+    return Page(data=[WorkOrderPublic.model_validate(o) for o in rows], count=count)
+
+
+@orders_router.get("/{work_order_id}", response_model=WorkOrderPublic)
+def get_order(work_order_id: int, session: SessionDep, actor: AnyUser) -> WorkOrderPublic:
+    return WorkOrderPublic.model_validate(
+        work_orders.get(session, work_order_id=work_order_id, actor=actor)
+    )
+
+
+@orders_router.post("/{work_order_id}/acknowledge", response_model=WorkOrderPublic)
+def acknowledge(
+    work_order_id: int, session: SessionDep, actor: AnyUser, now: NowDep
+) -> WorkOrderPublic:
+    order = work_orders.acknowledge(session, work_order_id=work_order_id, actor=actor, now=now)
+    return WorkOrderPublic.model_validate(order)

@@ -1,0 +1,81 @@
+"""Cameras and zones edited on the platform become a revisioned ``ConfigPush`` for the node."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from streetorder.contracts import CameraConfig, CameraLocation, ConfigPush, ZoneConfig, ZoneRules
+from streetorder.platform.db import ConfigPushRecord, EdgeNode
+from streetorder.platform.services.registry import get_node
+
+
+class Publisher(Protocol):
+    """Publishes to MQTT; True when the broker accepted the message."""
+
+    def publish(self, topic: str, payload: bytes, *, qos: int, retain: bool) -> bool: ...
+
+
+def build(node: EdgeNode, *, revision: int, now: datetime) -> ConfigPush:
+    cameras = []
+    for camera in node.cameras:
+        zones = tuple(
+            ZoneConfig(
+                id=z.code,
+                shop_id=z.merchant.shop_id,
+                name=z.name,
+                polygon=tuple(tuple(p) for p in z.polygon),
+                rules=ZoneRules(**z.rules),
+            )  # fmt: skip
+            for z in camera.zones
+        )
+        cameras.append(
+            CameraConfig(
+                id=camera.code,
+                source=camera.source,
+                zones=zones,
+                enabled=camera.enabled,
+                analysis_interval_seconds=camera.analysis_interval_seconds,
+                keyframes_only=camera.keyframes_only,
+                location=CameraLocation(
+                    latitude=camera.latitude, longitude=camera.longitude, address=camera.address
+                ),
+            )  # fmt: skip
+        )
+    return ConfigPush(node_id=node.code, revision=revision, cameras=tuple(cameras), issued_at=now)
+
+
+def new_revision(
+    session: Session, *, node_code: str, now: datetime
+) -> tuple[ConfigPushRecord, ConfigPush]:
+    """Record the node's next config revision (published by :func:`publish` after commit)."""
+    node = session.scalars(select(EdgeNode).filter_by(code=node_code).with_for_update()).first()
+    node = node or get_node(session, code=node_code)
+    node.config_revision += 1
+    push = build(node, revision=node.config_revision, now=now)
+    record = ConfigPushRecord(
+        node_id=node.id, revision=push.revision, payload=push.model_dump(mode="json"), issued_at=now
+    )
+    session.add(record)
+    session.flush()
+    return record, push
+
+
+def mark_published(session: Session, *, record_id: int) -> None:
+    record = session.get(ConfigPushRecord, record_id)
+    if record is not None:
+        record.published = True
+
+
+def history(session: Session, *, node_code: str, limit: int = 20) -> list[ConfigPushRecord]:
+    node = get_node(session, code=node_code)
+    stmt = (
+        select(ConfigPushRecord)
+        .filter_by(node_id=node.id)
+        .order_by(ConfigPushRecord.revision.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

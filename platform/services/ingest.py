@@ -1,0 +1,277 @@
+"""Ingest use cases: alerts become cases (exactly once per alert id), episode ends, node status.
+
+Alerts are inserted with insert-or-ignore on the unique ``alert_id`` (``ON CONFLICT DO NOTHING``
+on both SQLite and PostgreSQL), so however often a message is delivered, and by however many
+platform replicas, only the first insert creates a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from streetorder.contracts import Alert, Availability, ConfigAck, EpisodeEnd, Heartbeat
+from streetorder.platform.db import (
+    AlertRecord,
+    Camera,
+    Case,
+    ConfigPushRecord,
+    EdgeNode,
+    Merchant,
+    RejectedMessage,
+    Squad,
+    Zone,
+)
+from streetorder.platform.domain.roles import SYSTEM
+from streetorder.platform.domain.workflow import Event
+from streetorder.platform.services.cases import audit_row, transition
+from streetorder.platform.services.rules import Rules
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an alert belongs in the registry (``None``: not registered yet)."""
+
+    zone_id: int | None
+    merchant_id: int | None
+    street_id: int | None
+    squad_id: int | None
+    place: str
+
+
+@dataclass
+class IngestOutcome:
+    created: list[str] = field(default_factory=list)  # alert ids that opened a case
+    attached: list[str] = field(default_factory=list)  # reminders added to an existing case
+    duplicates: list[str] = field(default_factory=list)  # already received
+
+
+def insert_ignore(
+    session: Session, table: Table, rows: list[dict[str, Any]], key: str
+) -> list[Any]:
+    """Insert rows, skipping those whose ``key`` exists; returns the inserted rows' (id, key)."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - settings refuse other databases
+        raise RuntimeError(f"unsupported database {dialect}")
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(table.c.id, table.c[key])
+    )
+    return (
+        list(session.execute(stmt, rows))
+        if len(rows) > 1
+        else list(session.execute(stmt.values(rows)))
+    )
+
+
+def resolve(session: Session, *, node: str, camera: str, zone: str, shop_id: str) -> Placement:
+    """Zone binding first (the registry's truth), else the merchant by the alert's shop id."""
+    row = session.execute(
+        select(Zone.id, Merchant.id, Merchant.street_id, Merchant.address, Camera.address)
+        .join(Camera, Zone.camera_id == Camera.id)
+        .join(EdgeNode, Camera.node_id == EdgeNode.id)
+        .join(Merchant, Zone.merchant_id == Merchant.id)
+        .where(EdgeNode.code == node, Camera.code == camera, Zone.code == zone)
+    ).first()
+    if row is not None:
+        zone_id, merchant_id, street_id, address, camera_address = row
+    else:
+        found = session.execute(
+            select(Merchant.id, Merchant.street_id, Merchant.address).filter_by(shop_id=shop_id)
+        ).first()
+        zone_id = None
+        merchant_id, street_id, address = found if found else (None, None, "")
+        camera_address = ""
+    squad_id = None
+    if street_id is not None:
+        squad_id = session.scalar(
+            select(Squad.id).filter_by(street_id=street_id).order_by(Squad.id)
+        )
+    return Placement(zone_id, merchant_id, street_id, squad_id, address or camera_address or "")
+
+
+def _alert_row(alert: Alert, now: datetime) -> dict[str, Any]:
+    return {
+        "alert_id": alert.alert_id, "node_code": alert.node_id, "camera_code": alert.camera_id,
+        "zone_code": alert.zone_id, "shop_id": alert.shop_id,
+        "episode_started_at": alert.episode_started_at,
+        "threshold_crossed_at": alert.threshold_crossed_at, "dwell_seconds": alert.dwell_seconds,
+        "reminder": alert.reminder, "objects": [o.model_dump(mode="json") for o in alert.objects],
+        "frame_size": list(alert.frame_size),
+        "evidence": [e.model_dump(mode="json") for e in alert.evidence],
+        "model_name": alert.model.name, "model_version": alert.model.version,
+        "created_at": alert.created_at, "received_at": now,
+    }  # fmt: skip
+
+
+def _episode_case(session: Session, alert: Alert) -> Case | None:
+    """The open case of an earlier alert of the same episode, if any (for reminders)."""
+    case_id = session.scalar(
+        select(AlertRecord.case_id)
+        .where(
+            AlertRecord.node_code == alert.node_id, AlertRecord.camera_code == alert.camera_id,
+            AlertRecord.zone_code == alert.zone_id,
+            AlertRecord.episode_started_at == alert.episode_started_at,
+            AlertRecord.case_id.is_not(None), AlertRecord.alert_id != alert.alert_id,
+        )
+        .order_by(AlertRecord.id)
+    )  # fmt: skip
+    return session.get(Case, case_id) if case_id is not None else None
+
+
+def ingest_alerts(
+    session: Session, *, alerts: Sequence[Alert], rules: Rules, now: datetime,
+    placements: dict[tuple[str, str, str, str], Placement] | None = None,
+) -> IngestOutcome:  # fmt: skip
+    """Store alerts and open one case per new alert (a reminder joins its episode's case).
+
+    ``placements`` is an optional cache of :func:`resolve` results shared between batches.
+    """
+    outcome = IngestOutcome()
+    unique: dict[str, Alert] = {}
+    for alert in alerts:
+        unique.setdefault(alert.alert_id, alert)
+    inserted = insert_ignore(
+        session, AlertRecord.__table__, [_alert_row(a, now) for a in unique.values()], "alert_id"
+    )
+    new_ids = {alert_id: pk for pk, alert_id in inserted}
+    outcome.duplicates = [a.alert_id for a in alerts if a.alert_id not in new_ids]
+    cache = placements if placements is not None else {}
+    links: list[dict[str, Any]] = []
+    batch_episodes: dict[tuple[str, str, str, datetime], Case] = {}
+    for alert_id, alert_pk in sorted(new_ids.items(), key=lambda item: unique[item[0]].reminder):
+        alert = unique[alert_id]
+        episode = (alert.node_id, alert.camera_id, alert.zone_id, alert.episode_started_at)
+        if alert.reminder > 0:
+            existing = batch_episodes.get(episode) or _episode_case(session, alert)
+            if existing is not None:
+                existing.alert_count += 1
+                record = rules.workflow.apply(
+                    existing, Event.REMINDER, SYSTEM, now=now,
+                    note=f"reminder {alert.reminder}: alert {alert.alert_id}",
+                )  # fmt: skip
+                links.append({"id": alert_pk, "case": existing, "records": [record]})
+                outcome.attached.append(alert_id)
+                continue
+        key = (alert.node_id, alert.camera_id, alert.zone_id, alert.shop_id)
+        if key not in cache:
+            cache[key] = resolve(
+                session, node=alert.node_id, camera=alert.camera_id, zone=alert.zone_id,
+                shop_id=alert.shop_id,
+            )  # fmt: skip
+        where = cache[key]
+        case = Case(
+            alert_id=alert_id, source="camera", merchant_id=where.merchant_id,
+            zone_id=where.zone_id, street_id=where.street_id, squad_id=where.squad_id,
+            node_code=alert.node_id, camera_code=alert.camera_id, zone_code=alert.zone_id,
+            shop_id=alert.shop_id, place=where.place, discovered_at=alert.threshold_crossed_at,
+            created_at=now, urge_count=0, extension_count=0, rework_count=0, alert_count=1,
+        )  # fmt: skip
+        records = [
+            rules.workflow.discover(
+                case, SYSTEM, now=now,
+                note=f"alert {alert_id} from {alert.node_id}/{alert.camera_id}/{alert.zone_id}",
+            ),
+            rules.workflow.apply(case, Event.REGISTER, SYSTEM, now=now),
+        ]  # fmt: skip
+        session.add(case)
+        batch_episodes[episode] = case
+        outcome.created.append(alert_id)
+        links.append({"id": alert_pk, "case": case, "records": records})
+    session.flush()  # assigns case ids (one multi-row INSERT ... RETURNING per batch)
+    events = []
+    updates = []
+    for link in links:
+        case_id = link["case"].id
+        updates.append({"id": link["id"], "case_id": case_id})
+        events += [audit_row(case_id, r) for r in link.get("records", ())]
+    session.add_all(events)
+    if updates:
+        session.execute(update(AlertRecord), updates)
+    return outcome
+
+
+def ingest_episode_end(
+    session: Session, *, message: EpisodeEnd, rules: Rules, now: datetime
+) -> bool:
+    """Attach an episode end to the alert and its case (once). False: the alert is unknown."""
+    alert = session.scalars(select(AlertRecord).filter_by(alert_id=message.alert_id)).first()
+    if alert is None:
+        return False
+    if alert.episode_ended_at is not None:
+        return True
+    alert.episode_ended_at, alert.clear_seconds = message.ended_at, message.clear_seconds
+    if alert.case_id is not None:
+        case = session.get(Case, alert.case_id, with_for_update=True)
+        assert case is not None
+        if case.episode_ended_at is None:
+            case.episode_ended_at = message.ended_at
+            transition(
+                session, case=case, event=Event.EPISODE_END, actor=SYSTEM, rules=rules, now=now,
+                note=f"frontage clear since {message.ended_at.isoformat()}",
+                data={"clear_seconds": message.clear_seconds},
+            )  # fmt: skip
+    return True
+
+
+def _node(session: Session, code: str) -> EdgeNode | None:
+    return session.scalars(select(EdgeNode).filter_by(code=code)).first()
+
+
+def record_heartbeat(session: Session, *, message: Heartbeat, now: datetime) -> bool:
+    node = _node(session, message.node_id)
+    if node is None:
+        return False
+    node.last_seen_at, node.availability = now, "online"
+    node.last_heartbeat = message.model_dump(mode="json")
+    return True
+
+
+def record_availability(session: Session, *, message: Availability, now: datetime) -> bool:
+    node = _node(session, message.node_id)
+    if node is None:
+        return False
+    node.availability = message.state
+    if message.state == "online":
+        node.last_seen_at = now
+    return True
+
+
+def record_config_ack(session: Session, *, message: ConfigAck, now: datetime) -> bool:
+    node = _node(session, message.node_id)
+    if node is None:
+        return False
+    push = session.scalars(
+        select(ConfigPushRecord).filter_by(node_id=node.id, revision=message.revision)
+    ).first()
+    if push is not None:
+        push.ack_accepted, push.ack_reason, push.acked_at = message.accepted, message.reason, now
+    node.acked_revision = message.active_revision
+    return True
+
+
+def record_rejection(
+    session: Session,
+    *,
+    topic: str,
+    reason: str,
+    payload: bytes,
+    now: datetime,
+    keep_bytes: int = 2048,
+) -> None:
+    head = payload[:keep_bytes].decode("utf-8", errors="replace")
+    session.add(
+        RejectedMessage(topic=topic[:300], reason=reason, payload_head=head, received_at=now)
+    )

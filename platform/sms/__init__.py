@@ -1,0 +1,1 @@
+"""SMS to merchants: Chinese templates and providers (outbox, generic HTTP gateway)."""
