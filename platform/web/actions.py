@@ -1,0 +1,89 @@
+"""The console's verbs, each one call of the platform's case services in one transaction.
+
+No workflow rule lives here: the services check roles and states, write the audit trail, the SMS
+and the work order. This module only turns the outcome into what the page shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from streetorder.platform.db import Case, SmsMessage, WorkOrder
+from streetorder.platform.domain.errors import InvalidInput
+from streetorder.platform.domain.roles import Actor
+from streetorder.platform.domain.workflow import Event, Workflow, format_local
+from streetorder.platform.services import cases as case_service
+from streetorder.platform.services.rules import Rules
+from streetorder.platform.web.context import ConsoleContext
+
+
+def rules(ctx: ConsoleContext) -> Rules:
+    return ctx.rules
+
+
+def workflow(ctx: ConsoleContext) -> Workflow:
+    return ctx.rules.workflow
+
+
+def _outcome(ctx: ConsoleContext, case_id: int, verdict: str) -> dict[str, Any]:
+    with ctx.db.session() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        sms = session.scalars(
+            select(SmsMessage).where(SmsMessage.case_id == case_id).order_by(SmsMessage.id)
+        ).all()
+        order = session.scalars(
+            select(WorkOrder).where(WorkOrder.case_id == case_id).order_by(WorkOrder.round.desc())
+        ).first()
+        summary = f"{case.number} {verdict}"
+        if order is not None:
+            summary += f": SMS {sms[-1].state if sms else 'not sent'}, work order due " + (
+                format_local(order.deadline_at, ctx.tz)
+            )
+        if case.exemption_note:
+            summary += f" ({case.exemption_note})"
+        return {
+            "case_id": case.id,
+            "number": case.number,
+            "state": case.state,
+            "track": case.track,
+            "summary": summary,
+            "sms": [{"stage": m.stage, "state": m.state} for m in sms],
+            "work_order": None
+            if order is None
+            else {"round": order.round, "deadline_at": order.deadline_at.isoformat()},
+        }
+
+
+def confirm(ctx: ConsoleContext, actor: Actor, case_id: int) -> dict[str, Any]:
+    """Confirm: the service decides the track, queues the SMS and dispatches the work order."""
+    with ctx.db.session() as session:
+        case_service.confirm(session, case_id=case_id, actor=actor, rules=rules(ctx), now=ctx.now())
+    return _outcome(ctx, case_id, "confirmed")
+
+
+def reject(ctx: ConsoleContext, actor: Actor, case_id: int, reason: str) -> dict[str, Any]:
+    with ctx.db.session() as session:
+        case_service.reject(
+            session, case_id=case_id, actor=actor, reason=reason, rules=rules(ctx), now=ctx.now()
+        )
+    return _outcome(ctx, case_id, "rejected")
+
+
+def apply_event(ctx: ConsoleContext, actor: Actor, case_id: int, event: Event, note: str) -> None:
+    """A case-page button: urge, verify, rework (reason required) or close."""
+    common = {"case_id": case_id, "actor": actor, "rules": rules(ctx), "now": ctx.now()}
+    with ctx.db.session() as session:
+        match event:
+            case Event.URGE:
+                case_service.urge(session, **common, note=note)
+            case Event.VERIFY:
+                case_service.verify(session, **common, note=note)
+            case Event.REWORK:
+                case_service.rework(session, **common, reason=note)
+            case Event.CLOSE:
+                case_service.close(session, **common, note=note)
+            case _:
+                raise InvalidInput(f"{event.value} is not an action of the case page")

@@ -1,0 +1,67 @@
+"""Mount the console on a FastAPI app: routers, static files and its error pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from markupsafe import escape
+
+from streetorder.platform.web.auth import (
+    COMMAND,
+    CsrfFailed,
+    LoginRequired,
+    NotAllowed,
+    login_url,
+    session_viewer,
+)
+from streetorder.platform.web.context import STATIC_DIR, ConsoleContext, get_context
+from streetorder.platform.web.routes import cases, dashboard, evidence, login, queue, zones
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.method != "GET" or "application/json" in accept or "/panel/" in request.url.path
+
+
+def _index_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/", include_in_schema=False)
+    def index(request: Request) -> Response:
+        ctx = get_context(request)
+        viewer = session_viewer(request, ctx)
+        if viewer is None:
+            return RedirectResponse(f"{ctx.prefix}/login", status_code=303)
+        page = "queue" if viewer.role in COMMAND else "dashboard"
+        return RedirectResponse(f"{ctx.prefix}/{page}", status_code=303)
+
+    return router
+
+
+def mount_console(app: FastAPI, *, prefix: str = "/console") -> ConsoleContext:
+    """Add the console under ``prefix`` to an app made by ``platform.api.create_app``."""
+    ctx = ConsoleContext(platform=app.state.platform, prefix=prefix)
+    app.state.console = ctx
+    for module in (login, queue, cases, dashboard, zones, evidence):
+        app.include_router(module.router, prefix=prefix, include_in_schema=False)
+    app.include_router(_index_router(), prefix=prefix)
+    app.mount(f"{prefix}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+
+    @app.exception_handler(LoginRequired)
+    def _login(request: Request, exc: LoginRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "log in first"}, status_code=401)
+        return RedirectResponse(login_url(ctx, exc.next_url), status_code=303)
+
+    @app.exception_handler(NotAllowed)
+    def _forbidden(request: Request, exc: NotAllowed) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.reason}, status_code=403)
+        return HTMLResponse(f"<h1>Not allowed</h1><p>{escape(exc.reason)}</p>", status_code=403)
+
+    @app.exception_handler(CsrfFailed)
+    def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    return ctx

@@ -1,0 +1,84 @@
+"""Case list and case page (timeline, SMS, work orders, deadlines), and its buttons."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from streetorder.platform.db import Case
+from streetorder.platform.domain.errors import DomainError
+from streetorder.platform.domain.workflow import Event, State
+from streetorder.platform.web import actions
+from streetorder.platform.web.auth import EVERYONE, Viewer, require, require_csrf
+from streetorder.platform.web.context import ConsoleContext, get_context
+from streetorder.platform.web.render import render
+from streetorder.platform.web.views import CASE_PAGE_EVENTS, case_rows, case_view
+
+router = APIRouter()
+Ctx = Annotated[ConsoleContext, Depends(get_context)]
+Anyone = Annotated[Viewer, Depends(require(*EVERYONE))]
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def case_list(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", yellow: bool = False):
+    state = state if state in {s.value for s in State} else ""
+    with ctx.db.session() as session:
+        rows, total = case_rows(
+            session, ctx.prefix, ctx.tz, ctx.now(), state=state or None, yellow=yellow
+        )
+    return render(
+        ctx,
+        request,
+        "cases.html",
+        viewer,
+        nav="cases",
+        rows=rows,
+        total=total,
+        states=[s.value for s in State],
+        state=state,
+        yellow=yellow,
+    )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, ctx: Ctx, viewer: Anyone, case_id: int):
+    with ctx.db.session() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            return render(
+                ctx, request, "cases.html", viewer, status_code=404, nav="cases", rows=[],
+                total=0, states=[s.value for s in State], state="", yellow=False,
+            )  # fmt: skip
+        view = case_view(
+            session,
+            ctx.prefix,
+            ctx.tz,
+            ctx.now(),
+            case,
+            role=viewer.role,
+            workflow=actions.workflow(ctx),
+        )
+    return render(ctx, request, "case.html", viewer, nav="cases", c=view)
+
+
+@router.post("/cases/{case_id}/events/{event}")
+async def case_event(request: Request, ctx: Ctx, viewer: Anyone, case_id: int, event: str):
+    """A button on the case page (urge, verify, rework, close): a form post, then back."""
+    await require_csrf(request, viewer)
+    page = f"{ctx.prefix}/cases/{case_id}"
+    try:
+        chosen = Event(event)
+    except ValueError:
+        chosen = None
+    if chosen not in CASE_PAGE_EVENTS:
+        return Response(f"unknown action {event!r}", status_code=404)
+    form = await request.form()
+    note = str(form.get("note") or "")
+    try:
+        actions.apply_event(ctx, viewer.actor, case_id, chosen, note)
+    except DomainError as exc:
+        return RedirectResponse(f"{page}?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse(f"{page}?done={chosen.value}", status_code=303)

@@ -1,0 +1,67 @@
+"""Evidence files for logged-in users of the console (images, and clips with byte ranges)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from streetorder.platform.db import EvidenceFile
+from streetorder.platform.web.auth import EVERYONE, Viewer, require
+from streetorder.platform.web.context import ConsoleContext, get_context
+
+router = APIRouter()
+Ctx = Annotated[ConsoleContext, Depends(get_context)]
+Anyone = Annotated[Viewer, Depends(require(*EVERYONE))]
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(first, last)`` of a single ``Range: bytes=a-b`` header, or ``None`` for the whole file.
+
+    Raises:
+        ValueError: the range cannot be satisfied (HTTP 416).
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match or (not match[1] and not match[2]):
+        return None  # multi-range or malformed: answer with the whole file
+    if match[1]:
+        first = int(match[1])
+        last = min(int(match[2]), size - 1) if match[2] else size - 1
+    else:
+        first, last = max(0, size - int(match[2])), size - 1
+    if first >= size or first > last:
+        raise ValueError(f"range {header!r} outside a file of {size} bytes")
+    return first, last
+
+
+@router.get("/evidence/{alert_id}/{filename}")
+def evidence_file(request: Request, ctx: Ctx, viewer: Anyone, alert_id: str, filename: str):
+    with ctx.db.session() as session:
+        record = session.scalars(
+            select(EvidenceFile).filter_by(alert_id=alert_id, filename=filename)
+        ).first()
+    if record is None:
+        return Response("evidence file not found (not uploaded yet?)", status_code=404)
+    data = ctx.store.get(record.storage_key)
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=3600",
+        "X-Content-Sha256": record.sha256,
+    }
+    try:
+        span = byte_range(request.headers.get("range"), len(data))
+    except ValueError:
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{len(data)}"})
+    if span is None:
+        return Response(data, media_type=record.content_type, headers=headers)
+    first, last = span
+    headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
+    return Response(
+        data[first : last + 1], status_code=206, media_type=record.content_type, headers=headers
+    )

@@ -1,0 +1,206 @@
+"""Zone editor (admin): draw frontage polygons on a camera's latest frame, bind, save and push."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from streetorder.contracts.camera import ZoneRules
+from streetorder.platform.db import (
+    AlertRecord,
+    Camera,
+    ConfigPushRecord,
+    EdgeNode,
+    EvidenceFile,
+    Merchant,
+    Zone,
+)
+from streetorder.platform.domain.errors import DomainError
+from streetorder.platform.web import zone_sync
+from streetorder.platform.web.auth import ADMIN, Viewer, require, require_csrf
+from streetorder.platform.web.context import ConsoleContext, get_context
+from streetorder.platform.web.render import render
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+Ctx = Annotated[ConsoleContext, Depends(get_context)]
+Admin = Annotated[Viewer, Depends(require(*ADMIN))]
+MERCHANT_CHOICES = 5000
+
+
+class ZoneIn(BaseModel):
+    code: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    shop_id: str = Field(min_length=1, max_length=64)
+    name: str = Field("", max_length=200)
+    polygon: list[tuple[float, float]] = Field(min_length=3)
+    rules: ZoneRules = ZoneRules()
+
+
+class ZonesIn(BaseModel):
+    zones: list[ZoneIn] = Field(max_length=200)
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe to embed in a ``<script>`` element."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _latest_frame(session, camera: Camera) -> EvidenceFile | None:
+    """The newest stored clean frame of any alert from this camera."""
+    return session.scalars(
+        select(EvidenceFile)
+        .join(AlertRecord, AlertRecord.alert_id == EvidenceFile.alert_id)
+        .where(
+            AlertRecord.node_code == camera.node.code,
+            AlertRecord.camera_code == camera.code,
+            EvidenceFile.kind == "clean_frame",
+        )
+        .order_by(AlertRecord.threshold_crossed_at.desc(), EvidenceFile.id.desc())
+    ).first()
+
+
+def _push_status(session, node: EdgeNode) -> dict[str, Any]:
+    record = session.scalars(
+        select(ConfigPushRecord)
+        .filter_by(node_id=node.id)
+        .order_by(ConfigPushRecord.revision.desc())
+    ).first()
+    status: dict[str, Any] = {
+        "node": node.code,
+        "config_revision": node.config_revision,
+        "acked_revision": node.acked_revision,
+        "availability": node.availability,
+        "revision": None,
+        "published": None,
+        "ack_accepted": None,
+        "ack_reason": None,
+        "acked_at": None,
+    }
+    if record is not None:
+        status.update(
+            revision=record.revision,
+            published=record.published,
+            ack_accepted=record.ack_accepted,
+            ack_reason=record.ack_reason,
+            acked_at=record.acked_at.isoformat() if record.acked_at else None,
+        )
+    return status
+
+
+def push_text(status: dict[str, Any]) -> str:
+    if status["revision"] is None:
+        return "No config pushed to this node yet."
+    rev = status["revision"]
+    if status["ack_accepted"] is True:
+        return f"Edge node {status['node']} acknowledged revision {rev}: applied."
+    if status["ack_accepted"] is False:
+        return f"Edge node {status['node']} refused revision {rev}: {status['ack_reason']}"
+    if not status["published"]:
+        return f"Revision {rev} saved but not published (no broker connection)."
+    return f"Revision {rev} pushed; waiting for the edge node's acknowledgement."
+
+
+@router.get("/zones", response_class=HTMLResponse)
+def camera_list(request: Request, ctx: Ctx, viewer: Admin):
+    with ctx.db.session() as session:
+        zone_counts = dict(
+            session.execute(select(Zone.camera_id, func.count()).group_by(Zone.camera_id)).all()
+        )
+        cameras = [
+            {
+                "id": cam.id,
+                "node": cam.node.code,
+                "code": cam.code,
+                "address": cam.address,
+                "zones": zone_counts.get(cam.id, 0),
+                "revision": cam.node.config_revision,
+                "acked": cam.node.acked_revision,
+            }
+            for cam in session.scalars(
+                select(Camera)
+                .options(selectinload(Camera.node))
+                .order_by(Camera.node_id, Camera.code)
+            )
+        ]
+    return render(ctx, request, "zones.html", viewer, nav="zones", cameras=cameras)
+
+
+@router.get("/zones/{camera_id}", response_class=HTMLResponse)
+def zone_editor(request: Request, ctx: Ctx, viewer: Admin, camera_id: int):
+    with ctx.db.session() as session:
+        camera = session.get(Camera, camera_id)
+        if camera is None:
+            return Response("no such camera", status_code=404)
+        zones = [
+            {
+                "code": z.code,
+                "name": z.name,
+                "shop_id": z.merchant.shop_id,
+                "polygon": [list(p) for p in z.polygon],
+                "rules": z.rules,
+            }
+            for z in camera.zones
+        ]
+        merchants = [
+            {"shop_id": m.shop_id, "name": m.name, "address": m.address}
+            for m in session.scalars(
+                select(Merchant).order_by(Merchant.shop_id).limit(MERCHANT_CHOICES)
+            )
+        ]
+        frame = _latest_frame(session, camera)
+        status = _push_status(session, camera.node)
+        cam = {
+            "id": camera.id,
+            "node": camera.node.code,
+            "code": camera.code,
+            "address": camera.address,
+        }
+    frame_url = f"{ctx.prefix}/evidence/{frame.alert_id}/{frame.filename}" if frame else None
+    note = (
+        f"Latest frame: alert {frame.alert_id}"
+        if frame
+        else "No frame from this camera yet: zones can still be drawn on the blank canvas (16:9)."
+    )
+    return render(
+        ctx, request, "zone_editor.html", viewer, nav="zones", cam=cam, merchants=merchants,
+        zones_json=_script_json(zones), frame_url=frame_url, frame_note=note,
+        push_text=push_text(status),
+    )  # fmt: skip
+
+
+@router.post("/zones/{camera_id}")
+async def save_zones(request: Request, ctx: Ctx, viewer: Admin, camera_id: int) -> JSONResponse:
+    """Replace the camera's zones with the drawn ones, then push a new config revision."""
+    await require_csrf(request, viewer)
+    try:
+        body = ZonesIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return JSONResponse({"detail": f"{where}: {first['msg']}"}, status_code=422)
+    try:
+        revision, node_code = zone_sync.save_and_push(
+            ctx, camera_id=camera_id, zones=[z.model_dump() for z in body.zones]
+        )
+    except DomainError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    return JSONResponse({"revision": revision, "node": node_code})
+
+
+@router.get("/zones/{camera_id}/push")
+def push_status(ctx: Ctx, viewer: Admin, camera_id: int) -> JSONResponse:
+    with ctx.db.session() as session:
+        camera = session.get(Camera, camera_id)
+        if camera is None:
+            return JSONResponse({"detail": "no such camera"}, status_code=404)
+        status = _push_status(session, camera.node)
+    status["text"] = push_text(status)
+    return JSONResponse(status)

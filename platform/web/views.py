@@ -1,0 +1,431 @@
+"""Read models for the pages: plain dicts built from the database, formatted for people.
+
+Reads only; every change goes through the platform's services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from streetorder.platform.db import (
+    AlertRecord,
+    Camera,
+    Case,
+    CaseEvent,
+    EdgeNode,
+    EvidenceFile,
+    Merchant,
+    Penalty,
+    SmsMessage,
+    WorkOrder,
+    Zone,
+)
+from streetorder.platform.domain.roles import Role
+from streetorder.platform.domain.workflow import (
+    TRANSITIONS,
+    Event,
+    State,
+    Workflow,
+    format_duration,
+    format_local,
+    handling_time,
+    is_overdue,
+)
+
+STATE_LABELS = {
+    State.DISCOVERED: "discovered",
+    State.PENDING_REVIEW: "pending review",
+    State.REJECTED: "rejected",
+    State.CONFIRMED: "confirmed",
+    State.NOTIFIED_DISPATCHED: "notified + dispatched",
+    State.RECTIFIED: "rectified",
+    State.VERIFIED: "verified",
+    State.FINE_DECIDED: "fine decided",
+    State.PAYMENT_DUE: "payment due",
+    State.PAID: "paid",
+    State.CLOSED: "closed",
+}
+EVENT_LABELS = {
+    "register": "Registered",
+    "confirm": "Confirmed",
+    "reject": "Rejected",
+    "dispatch": "SMS sent + work order dispatched",
+    "rectify": "Rectified (photo uploaded)",
+    "extend": "Deadline extended",
+    "urge": "Urged",
+    "rework": "Sent back for rework",
+    "verify": "Verified",
+    "escalate": "Moved to the penalty path",
+    "decide_fine": "Fine decided",
+    "notify_payment": "Payment notice sent",
+    "record_payment": "Payment recorded",
+    "close": "Closed",
+    "episode_end": "Camera sees the frontage clear",
+    "reminder": "Reminder alert",
+}
+#: Buttons on the case page: events a person can trigger there without extra data.
+CASE_PAGE_EVENTS = (Event.URGE, Event.VERIFY, Event.REWORK, Event.CLOSE)
+BUTTON_STYLE = {Event.VERIFY: "primary", Event.CLOSE: "primary", Event.REWORK: "danger"}
+
+#: Rejection reasons offered by the keyboard picker (1-9); the last one asks for free text.
+REJECT_REASONS = (
+    "No goods outside the shop (false detection)",
+    "Person or vehicle taken for goods",
+    "Goods in transit (delivery being unloaded)",
+    "Outside the shop's frontage zone",
+    "Permitted (event or temporary permit)",
+    "Duplicate of an open case",
+    "Wrong merchant bound to the zone",
+    "Image unusable (dark, blurred, blocked)",
+    "Other (type the reason)",
+)
+
+
+def state_label(state: str) -> str:
+    try:
+        return STATE_LABELS[State(state)]
+    except ValueError:
+        return state
+
+
+def local(moment: datetime | None, tz: ZoneInfo) -> str:
+    return format_local(moment, tz) if moment else ""
+
+
+def mask_mobile(mobile: str | None) -> str:
+    """``138****5678``: reviewers see enough to recognise a number, not to copy it."""
+    if not mobile:
+        return ""
+    return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 11 else mobile
+
+
+def evidence_url(prefix: str, alert_id: str, filename: str) -> str:
+    return f"{prefix}/evidence/{alert_id}/{filename}"
+
+
+def evidence_view(session: Session, prefix: str, alert: AlertRecord | None) -> dict[str, Any]:
+    """Image, clip and hash rows of an alert's evidence (only files actually stored get URLs)."""
+    out: dict[str, Any] = {
+        "annotated": None,
+        "clean": None,
+        "clip": None,
+        "crop": None,
+        "files": [],
+    }
+    if alert is None:
+        return out
+    stored = {
+        f.filename
+        for f in session.scalars(
+            select(EvidenceFile).where(EvidenceFile.alert_id == alert.alert_id)
+        )
+    }
+    key = {"annotated_frame": "annotated", "clean_frame": "clean", "clip": "clip", "crop": "crop"}
+    for ref in alert.evidence:
+        url = evidence_url(prefix, alert.alert_id, ref["filename"])
+        is_stored = ref["filename"] in stored
+        if is_stored and key.get(ref["kind"]) and out[key[ref["kind"]]] is None:
+            out[key[ref["kind"]]] = url
+        out["files"].append(
+            {
+                "kind": ref["kind"],
+                "filename": ref["filename"],
+                "url": url,
+                "size": f"{ref['size_bytes'] / 1024:.0f} KiB",
+                "sha256": ref["sha256"],
+                "stored": is_stored,
+            }
+        )
+    return out
+
+
+def merchant_view(merchant: Merchant | None) -> dict[str, Any] | None:
+    if merchant is None:
+        return None
+    return {
+        "name": merchant.name,
+        "address": merchant.address,
+        "responsible_person": merchant.responsible_person,
+        "mobile": mask_mobile(merchant.mobile),
+        "credit_code": merchant.credit_code,
+        "risk_colour": merchant.risk_colour,
+    }
+
+
+def merchant_history(
+    session: Session, prefix: str, tz: ZoneInfo, case: Case, limit: int = 10
+) -> list[dict[str, Any]]:
+    if case.merchant_id is None:
+        return []
+    rows = session.scalars(
+        select(Case)
+        .where(Case.merchant_id == case.merchant_id, Case.id != case.id)
+        .order_by(Case.discovered_at.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "number": c.number,
+            "url": f"{prefix}/cases/{c.id}",
+            "discovered": local(c.discovered_at, tz),
+            "state": c.state,
+            "state_label": state_label(c.state),
+            "track": c.track,
+        }
+        for c in rows
+    ]
+
+
+def _first_alert(session: Session, case: Case) -> AlertRecord | None:
+    if case.alert_id:
+        alert = session.scalars(select(AlertRecord).filter_by(alert_id=case.alert_id)).first()
+        if alert is not None:
+            return alert
+    return session.scalars(
+        select(AlertRecord).filter_by(case_id=case.id).order_by(AlertRecord.id)
+    ).first()
+
+
+def _camera_label(session: Session, case: Case) -> str:
+    if not case.camera_code:
+        return ""
+    cam = session.scalars(
+        select(Camera)
+        .join(EdgeNode, EdgeNode.id == Camera.node_id)
+        .where(Camera.code == case.camera_code, EdgeNode.code == case.node_code)
+    ).first()
+    where = f" · {cam.address}" if cam is not None and cam.address else ""
+    return f"{case.node_code}/{case.camera_code}{where}"
+
+
+def _zone_label(case: Case) -> str:
+    zone: Zone | None = case.zone
+    if zone is not None:
+        return f"{zone.name or zone.code} ({zone.code})"
+    return case.zone_code or ""
+
+
+def queue_items(
+    session: Session, tz: ZoneInfo, now: datetime, *, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Pending alerts, oldest first, and how many are pending in all."""
+    pending = Case.state == State.PENDING_REVIEW.value
+    total = int(session.scalar(select(func.count()).where(pending)) or 0)
+    cases = session.scalars(
+        select(Case)
+        .where(pending)
+        .options(selectinload(Case.merchant))
+        .order_by(Case.discovered_at, Case.id)
+        .limit(limit)
+    )
+    items = [
+        {
+            "case_id": c.id,
+            "number": c.number,
+            "merchant": c.merchant.name if c.merchant else (c.shop_id or "?"),
+            "discovered": local(c.discovered_at, tz),
+            "waiting": format_duration(now - c.discovered_at),
+            "overdue": is_overdue(c, now),
+        }
+        for c in cases
+    ]
+    return items, total
+
+
+def _common(session: Session, prefix: str, tz: ZoneInfo, now: datetime, case: Case) -> dict:
+    alert = _first_alert(session, case)
+    return {
+        "case_id": case.id,
+        "number": case.number,
+        "url": f"{prefix}/cases/{case.id}",
+        "state": case.state,
+        "state_label": state_label(case.state),
+        "overdue": is_overdue(case, now),
+        "discovered": local(case.discovered_at, tz),
+        "place": case.place,
+        "camera": _camera_label(session, case),
+        "zone": _zone_label(case),
+        "merchant": merchant_view(case.merchant),
+        "history": merchant_history(session, prefix, tz, case),
+        "evidence": evidence_view(session, prefix, alert),
+        "alert": alert,
+    }
+
+
+def panel_view(session: Session, prefix: str, tz: ZoneInfo, now: datetime, case: Case) -> dict:
+    """The review panel of one pending alert."""
+    view = _common(session, prefix, tz, now, case)
+    alert: AlertRecord | None = view.pop("alert")
+    confirmed = sum(1 for h in view["history"] if h["state"] not in ("rejected", "pending_review"))
+    view.update(
+        waiting=format_duration(now - case.discovered_at),
+        dwell=format_duration(timedelta(seconds=alert.dwell_seconds)) if alert else "",
+        objects=alert.objects if alert else [],
+        model=f"{alert.model_name} {alert.model_version}" if alert else "",
+        alert_count=case.alert_count,
+        history_note=f"{confirmed} earlier confirmed case(s) shown",
+    )
+    return view
+
+
+def _events(session: Session, case: Case, tz: ZoneInfo) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    )
+    return [
+        {
+            "event": e.event,
+            "label": EVENT_LABELS.get(e.event, e.event),
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "at": local(e.at, tz),
+            "actor": e.actor_name,
+            "role": e.actor_role,
+            "note": e.note,
+        }
+        for e in rows
+    ]
+
+
+def case_view(
+    session: Session,
+    prefix: str,
+    tz: ZoneInfo,
+    now: datetime,
+    case: Case,
+    *,
+    role: Role,
+    workflow: Workflow,
+) -> dict[str, Any]:
+    """Everything the case page shows."""
+    view = _common(session, prefix, tz, now, case)
+    view.pop("alert")
+    sms = session.scalars(
+        select(SmsMessage).where(SmsMessage.case_id == case.id).order_by(SmsMessage.id)
+    )
+    orders = session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.case_id == case.id)
+        .options(selectinload(WorkOrder.squad))
+        .order_by(WorkOrder.round)
+    )
+    penalty = session.scalars(select(Penalty).filter_by(case_id=case.id)).first()
+    allowed = set(workflow.allowed_events(case, role, now=now))
+    overdue = is_overdue(case, now)
+    view.update(
+        track=case.track,
+        source=case.source,
+        handling=format_duration(handling_time(case, now)),
+        overdue_by=format_duration(now - case.deadline_at) if overdue and case.deadline_at else "",
+        step_started=local(case.step_started_at, tz),
+        deadline=local(case.deadline_at, tz),
+        rectify_deadline=local(case.rectify_deadline_at, tz),
+        exemption_note=case.exemption_note,
+        reject_reason=case.reject_reason,
+        urge_count=case.urge_count,
+        extension_count=case.extension_count,
+        rework_count=case.rework_count,
+        street=case.street.name if case.street else "",
+        squad=case.squad.name if case.squad else "",
+        penalty=_penalty_text(penalty, tz),
+        timeline=_events(session, case, tz),
+        sms=[
+            {
+                "stage": s.stage,
+                "recipient": s.recipient,
+                "mobile": mask_mobile(s.mobile),
+                "provider": s.provider,
+                "state": s.state,
+                "attempts": s.attempts,
+                "created": local(s.created_at, tz),
+                "last_error": s.last_error,
+                "body": s.body,
+            }
+            for s in sms
+        ],
+        work_orders=[
+            {
+                "round": w.round,
+                "squad": w.squad.name if w.squad else "",
+                "state": w.state,
+                "deadline": local(w.deadline_at, tz),
+                "overdue": w.state == "open" and now > w.deadline_at,
+                "instructions": w.instructions,
+            }
+            for w in orders
+        ],
+        actions=[
+            {
+                "event": e.value,
+                "label": e.value.replace("_", " ").capitalize(),
+                "needs_note": TRANSITIONS[e].needs_note,
+                "description": TRANSITIONS[e].description,
+                "style": BUTTON_STYLE.get(e, ""),
+            }
+            for e in CASE_PAGE_EVENTS
+            if e in allowed
+        ],
+    )
+    return view
+
+
+def _penalty_text(penalty: Penalty | None, tz: ZoneInfo) -> str:
+    if penalty is None:
+        return ""
+    text = f"{penalty.fine_cents / 100:.2f} CNY decided {local(penalty.decided_at, tz)}"
+    if penalty.due_at:
+        text += f", due {local(penalty.due_at, tz)}"
+    if penalty.paid_at:
+        text += f", paid {local(penalty.paid_at, tz)}"
+        if penalty.surcharge_cents:
+            text += f" (+{penalty.surcharge_cents / 100:.2f} late surcharge)"
+    return text
+
+
+def case_rows(
+    session: Session,
+    prefix: str,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    state: str | None,
+    yellow: bool,
+    limit: int = 200,
+) -> tuple[list[dict[str, Any]], int]:
+    where = []
+    if state:
+        where.append(Case.state == state)
+    if yellow:
+        where += [
+            Case.state.not_in([State.REJECTED.value, State.CLOSED.value]),
+            Case.deadline_at.is_not(None),
+            Case.deadline_at < now,
+        ]
+    total = int(session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
+    cases = session.scalars(
+        select(Case)
+        .where(*where)
+        .options(selectinload(Case.merchant), selectinload(Case.street))
+        .order_by(Case.discovered_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+    rows = [
+        {
+            "number": c.number,
+            "url": f"{prefix}/cases/{c.id}",
+            "state": c.state,
+            "state_label": state_label(c.state),
+            "merchant": c.merchant.name if c.merchant else (c.shop_id or ""),
+            "street": c.street.name if c.street else "",
+            "discovered": local(c.discovered_at, tz),
+            "handling": format_duration(handling_time(c, now)),
+            "overdue": is_overdue(c, now),
+        }
+        for c in cases
+    ]
+    return rows, total

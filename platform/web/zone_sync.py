@@ -1,0 +1,71 @@
+"""Save a camera's drawn zones through the registry services, then push the node's config.
+
+The editor sends the camera's complete zone set; this turns it into create / update / delete
+calls of ``services.registry`` and a new revision from ``services.edge_config``, published on
+MQTT (retained) after the commit, as the platform does for any registry change.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from streetorder.contracts import encode, topics
+from streetorder.platform.db import Camera, Case
+from streetorder.platform.domain.errors import Conflict, NotFound
+from streetorder.platform.schemas.registry import ZoneCreate, ZoneUpdate
+from streetorder.platform.services import edge_config, registry
+from streetorder.platform.web.context import ConsoleContext
+
+log = logging.getLogger(__name__)
+
+
+def save_and_push(
+    ctx: ConsoleContext, *, camera_id: int, zones: list[dict[str, Any]]
+) -> tuple[int, str]:
+    """Replace the camera's zones; returns the pushed revision and the node code."""
+    codes = [z["code"] for z in zones]
+    if len(set(codes)) != len(codes):
+        raise Conflict("two zones have the same code")
+    now = ctx.now()
+    with ctx.db.session() as session:
+        camera = session.get(Camera, camera_id)
+        if camera is None:
+            raise NotFound(f"camera {camera_id} not found")
+        node_code, camera_code = camera.node.code, camera.code
+        where = {"node_code": node_code, "camera_code": camera_code}
+        existing = {z.code: z for z in camera.zones}
+        for code, zone in existing.items():
+            if code in codes:
+                continue
+            if session.scalar(select(Case.id).filter_by(zone_id=zone.id).limit(1)):
+                raise Conflict(f"zone {code} has cases and cannot be removed; redraw it instead")
+            registry.delete_zone(session, **where, zone_code=code)
+        for z in zones:
+            if z["code"] in existing:
+                update = ZoneUpdate(
+                    shop_id=z["shop_id"], name=z["name"], polygon=z["polygon"], rules=z["rules"]
+                )
+                registry.update_zone(session, **where, zone_code=z["code"], data=update)
+            else:
+                registry.create_zone(session, **where, data=ZoneCreate(**z))
+        session.expire_all()  # the node's cameras and zones are rebuilt from the database
+        record, push = edge_config.new_revision(session, node_code=node_code, now=now)
+        record_id = record.id
+    publish(ctx, record_id, node_code, push)
+    return push.revision, node_code
+
+
+def publish(ctx: ConsoleContext, record_id: int, node_code: str, push: Any) -> bool:
+    """Publish the pushed config (retained, QoS 1) with the host app's MQTT publisher."""
+    publisher = ctx.publisher
+    if publisher is None:
+        log.warning("config revision %s for %s saved; no MQTT publisher", push.revision, node_code)
+        return False
+    ok = publisher.publish(topics.config(node_code), encode(push), qos=1, retain=True)
+    if ok:
+        with ctx.db.session() as session:
+            edge_config.mark_published(session, record_id=record_id)
+    return ok

@@ -1,0 +1,220 @@
+"""The console over HTTP (no browser): sessions, CSRF, roles, queue order, verdicts, evidence."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from streetorder.platform.db import Case, CaseEvent, SmsMessage, WorkOrder
+from streetorder.platform.security import hash_password
+from tests.web.conftest import Console
+from tests.web.seeding import PASSWORD, evidence_sets, ingest_with_evidence, make_alert
+
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+FORM_CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD):
+    page = client.get("/console/login")
+    token = FORM_CSRF_RE.search(page.text)[1]
+    return client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": ""},
+        follow_redirects=False,
+    )
+
+
+def page_csrf(client: TestClient, path: str = "/console/cases") -> str:
+    return CSRF_RE.search(client.get(path).text)[1]
+
+
+def add_alerts(env: Console, count: int, *, start_minutes: int = 0) -> list[int]:
+    """``count`` pending cases discovered one minute apart, newest last; returns case ids."""
+    sets = evidence_sets(min(count, 3))
+    ids = []
+    for i in range(count):
+        crossed = env.clock.now - timedelta(minutes=start_minutes + count - i)
+        shop = env.registry.shops[i % len(env.registry.shops)]
+        alert, files = make_alert(
+            sets[i % len(sets)], shop=shop, crossed_at=crossed, directory=env.evidence_tmp, n=i
+        )
+        ids.append(
+            ingest_with_evidence(
+                env.db, env.state.store, env.state.rules, alert, files, now=env.clock.now
+            )  # fmt: skip
+        )
+    return ids
+
+
+def test_login_sets_a_safe_cookie_and_wrong_password_is_refused(console: Console) -> None:
+    client = TestClient(console.app)
+    assert (
+        client.get("/console/queue", follow_redirects=False)
+        .headers["location"]
+        .startswith("/console/login?next=/console/queue")
+    )
+    bad = login(client, "reviewer", "wrong-password")
+    assert bad.status_code == 401 and "Wrong user name or password" in bad.text
+    ok = login(client, "reviewer")
+    assert ok.status_code == 303 and ok.headers["location"] == "/console/queue"
+    cookie = ok.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    assert client.get("/console/queue").status_code == 200
+
+
+def test_cookie_is_secure_over_tls(sqlite_console: Console) -> None:
+    client = TestClient(sqlite_console.app, base_url="https://console.example")
+    assert "Secure" in login(client, "reviewer").headers["set-cookie"]
+
+
+def test_login_form_needs_its_csrf_token(sqlite_console: Console) -> None:
+    client = TestClient(sqlite_console.app)
+    client.get("/console/login")
+    response = client.post(
+        "/console/login",
+        data={"username": "reviewer", "password": PASSWORD, "csrf_token": "forged"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 401 and "form expired" in response.text
+    assert "so_session" not in client.cookies
+
+
+def test_changing_the_password_ends_the_session(sqlite_console: Console) -> None:
+    env = sqlite_console
+    client = TestClient(env.app)
+    login(client, "reviewer")
+    assert client.get("/console/cases").status_code == 200
+    with env.db.session() as s:
+        from streetorder.platform.db import User
+
+        user = s.scalars(select(User).filter_by(username="reviewer")).one()
+        user.password_hash = hash_password("another-password", 4)
+    assert client.get("/console/cases", follow_redirects=False).status_code == 303
+
+
+def test_roles_limit_pages(sqlite_console: Console) -> None:
+    client = TestClient(sqlite_console.app)
+    login(client, "officer")
+    assert client.get("/console/queue").status_code == 403
+    assert client.get("/console/zones").status_code == 403
+    assert client.get("/console/dashboard").status_code == 200
+    client = TestClient(sqlite_console.app)
+    login(client, "reviewer")
+    assert client.get("/console/zones").status_code == 403
+
+
+def test_queue_is_oldest_first_and_panel_shows_evidence(sqlite_console: Console) -> None:
+    env = sqlite_console
+    ids = add_alerts(env, 3)
+    client = TestClient(env.app)
+    login(client, "reviewer")
+    page = client.get("/console/queue").text
+    order = [int(x) for x in re.findall(r'data-case-id="(\d+)"', page)]
+    assert order == ids  # ids were created oldest first
+    panel = client.get(f"/console/queue/panel/{ids[0]}").text
+    urls = re.findall(r'src="(/console/evidence/[^"]+)"', panel)
+    assert any(u.endswith("_annotated.jpg") for u in urls)
+    assert any(u.endswith("_clean.jpg") for u in urls)
+    clip = next(u for u in urls if u.endswith("_clip.mp4"))
+    full = client.get(clip)
+    assert full.status_code == 200 and full.headers["content-type"] == "video/mp4"
+    part = client.get(clip, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.content) == 100
+    assert part.content == full.content[:100]
+    assert part.headers["content-range"] == f"bytes 0-99/{len(full.content)}"
+
+
+def test_confirm_needs_csrf_then_creates_sms_and_work_order(console: Console) -> None:
+    env = console
+    (case_id,) = add_alerts(env, 1)
+    client = TestClient(env.app)
+    login(client, "reviewer")
+    url = f"/console/cases/{case_id}/review"
+    refused = client.post(url, json={"verdict": "confirm"})
+    assert refused.status_code == 403
+    token = page_csrf(client, "/console/queue")
+    cross = client.post(
+        url,
+        json={"verdict": "confirm"},
+        headers={"X-CSRF-Token": token, "Origin": "https://evil.example"},
+    )
+    assert cross.status_code == 403
+    ok = client.post(url, json={"verdict": "confirm"}, headers={"X-CSRF-Token": token})
+    assert ok.status_code == 200, ok.text
+    body = ok.json()
+    assert body["state"] == "notified_dispatched" and body["track"] == "exempt"
+    assert body["sms"] == [{"stage": "notice", "state": "queued"}]
+    with env.db.session() as s:
+        case = s.get(Case, case_id)
+        assert case.state == "notified_dispatched"
+        assert s.scalar(select(SmsMessage.id).filter_by(case_id=case_id)) is not None
+        order = s.scalars(select(WorkOrder).filter_by(case_id=case_id)).one()
+        assert order.deadline_at == case.rectify_deadline_at
+        events = [e.event for e in s.scalars(select(CaseEvent).filter_by(case_id=case_id))]
+        assert events[-2:] == ["confirm", "dispatch"]
+        actor = s.scalars(select(CaseEvent).filter_by(case_id=case_id, event="confirm")).one()
+        assert actor.actor_role == "reviewer" and actor.actor_id == env.registry.users["reviewer"]
+    again = client.post(url, json={"verdict": "confirm"}, headers={"X-CSRF-Token": token})
+    assert again.status_code == 409 and "notified_dispatched" in again.json()["detail"]
+    case_page = client.get(f"/console/cases/{case_id}").text
+    assert "请您24小时内责令商户改正违法行为" in case_page  # the work order's instructions
+    assert 'class="sms-body"' in case_page and "first offence in 365 days" in case_page
+
+
+@pytest.mark.parametrize(
+    ("reason", "status"), [("", 422), ("   ", 422), ("Goods in transit (delivery)", 200)]
+)
+def test_reject_requires_a_reason(sqlite_console: Console, reason: str, status: int) -> None:
+    env = sqlite_console
+    (case_id,) = add_alerts(env, 1)
+    client = TestClient(env.app)
+    login(client, "reviewer")
+    token = page_csrf(client)
+    response = client.post(
+        f"/console/cases/{case_id}/review",
+        json={"verdict": "reject", "reason": reason},
+        headers={"X-CSRF-Token": token},
+    )
+    assert response.status_code == status, response.text
+    with env.db.session() as s:
+        case = s.get(Case, case_id)
+        assert case.state == ("rejected" if status == 200 else "pending_review")
+        if status == 200:
+            assert case.reject_reason == reason
+            assert s.scalar(select(SmsMessage.id).filter_by(case_id=case_id)) is None
+
+
+def test_case_page_buttons_go_through_the_workflow(sqlite_console: Console) -> None:
+    env = sqlite_console
+    (case_id,) = add_alerts(env, 1)
+    client = TestClient(env.app)
+    login(client, "reviewer")
+    token = page_csrf(client)
+    client.post(
+        f"/console/cases/{case_id}/review",
+        json={"verdict": "confirm"},
+        headers={"X-CSRF-Token": token},
+    )
+    env.clock.advance(hours=30)
+    page = client.get(f"/console/cases/{case_id}").text
+    assert 'id="yellow-light"' in page and "1 day 6 hours" in page  # handling time
+    no_token = client.post(f"/console/cases/{case_id}/events/urge", data={"note": "x"})
+    assert no_token.status_code == 403
+    urged = client.post(
+        f"/console/cases/{case_id}/events/urge",
+        data={"csrf_token": token, "note": "please hurry"},
+        follow_redirects=False,
+    )
+    assert urged.status_code == 303 and urged.headers["location"].endswith("?done=urge")
+    closed = client.post(
+        f"/console/cases/{case_id}/events/close",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert "error=" in closed.headers["location"]  # cannot close a dispatched case
+    with env.db.session() as s:
+        assert s.get(Case, case_id).urge_count == 1
