@@ -1,8 +1,8 @@
 """Photo intake: prove an upload is an image, strip it, keep capture time and GPS as fields.
 
-:func:`process_photo` is pure (bytes in, :class:`ProcessedPhoto` out). :class:`PhotoStore` writes
-the result to a temporary file and renames it into place only when the caller's database
-transaction is about to commit, so a refused or failed upload leaves nothing behind.
+:func:`process_photo` is pure (bytes in, :class:`ProcessedPhoto` out); nothing is stored until
+it has passed. The bytes then go to the platform's evidence store (atomic: temporary file,
+fsync, rename) under a content-addressed key, and the row is written in the same transaction.
 
 Accepted: JPEG and PNG; HEIC/HEIF when ``pillow-heif`` is installed (stored as JPEG). Stored
 files carry no metadata at all (no EXIF, no ICC, no text chunks); EXIF orientation is applied
@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import uuid
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -79,11 +74,11 @@ def _is_heif(data: bytes) -> bool:
     return data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS
 
 
-def _decode(data: bytes, max_pixels: int) -> Image.Image:
+def _decode(data: bytes, max_pixels: int, allow_heic: bool) -> Image.Image:
     """Open and fully decode, so truncated or corrupt files are caught here."""
     if not data:
         raise InvalidInput("the photo is empty")
-    if _is_heif(data) and not HEIF_AVAILABLE:
+    if _is_heif(data) and not (HEIF_AVAILABLE and allow_heic):
         raise UnsupportedMediaType("HEIC/HEIF photos are not accepted here; send JPEG or PNG")
     try:
         with warnings.catch_warnings():
@@ -166,6 +161,7 @@ def process_photo(
     max_pixels: int = 60_000_000,
     jpeg_quality: int = 90,
     tz: ZoneInfo | None = None,
+    allow_heic: bool = True,
 ) -> ProcessedPhoto:
     """Check, decode and re-encode one upload.
 
@@ -176,7 +172,7 @@ def process_photo(
     """
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"the photo is larger than {max_bytes / 1024 / 1024:g} MB")
-    image = _decode(data, max_pixels)
+    image = _decode(data, max_pixels, allow_heic)
     original_format = image.format or "?"
     exif = image.getexif()
     captured_at = _captured_at(exif, tz or ZoneInfo("Asia/Shanghai"))
@@ -205,48 +201,3 @@ def process_photo(
         latitude=latitude,
         longitude=longitude,
     )
-
-
-class PhotoStore:
-    """Photos on the filesystem under ``root``: ``YYYY/MM/<uuid>.<ext>``, written atomically."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
-            raise InvalidInput(f"bad storage key {key!r}")
-        return path
-
-    def new_key(self, photo: ProcessedPhoto, now: datetime) -> str:
-        return f"{now:%Y/%m}/{uuid.uuid4().hex}.{photo.extension}"
-
-    @contextmanager
-    def staged(self, key: str, data: bytes) -> Iterator[Path]:
-        """Write ``data`` to a temporary file; the caller calls :meth:`publish` when its
-        transaction is ready to commit. On any error the temporary file is removed."""
-        tmp_dir = self.root / ".tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_dir / f"{uuid.uuid4().hex}.part"
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            yield tmp
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    def publish(self, tmp: Path, key: str) -> Path:
-        """Atomically move a staged file to its key (same filesystem: ``os.replace``)."""
-        final = self.path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)
-        return final
-
-    def remove(self, key: str) -> None:
-        self.path(key).unlink(missing_ok=True)
-
-    def read(self, key: str) -> bytes:
-        return self.path(key).read_bytes()

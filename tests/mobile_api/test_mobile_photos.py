@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from streetorder.mobile_api.errors import UnsupportedMediaType
-from streetorder.mobile_api.photos import PhotoStore, process_photo, read_limited
+from streetorder.mobile_api.photos import process_photo, read_limited
 from streetorder.platform.domain.errors import InvalidInput, PayloadTooLarge
 from tests.mobile_api import photo_factory as pf
 
@@ -88,20 +87,3 @@ def test_too_big_and_too_many_pixels() -> None:
     assert read_limited(io.BytesIO(big), len(big)) == big
     with pytest.raises(InvalidInput, match="pixels"):
         process_photo(pf.jpeg(size=(400, 300)), max_pixels=100_000)
-
-
-def test_store_is_atomic(tmp_path: Path) -> None:
-    store = PhotoStore(tmp_path)
-    photo = process_photo(pf.jpeg())
-    key = store.new_key(photo, datetime(2026, 11, 22, tzinfo=UTC))
-    assert key.startswith("2026/11/") and key.endswith(".jpg")
-    with store.staged(key, photo.data) as tmp:
-        assert tmp.read_bytes() == photo.data and not store.path(key).exists()
-        store.publish(tmp, key)
-    assert store.read(key) == photo.data
-    with pytest.raises(RuntimeError), store.staged("2026/11/x.jpg", photo.data):
-        raise RuntimeError("transaction failed")
-    assert not store.path("2026/11/x.jpg").exists()
-    assert list((tmp_path / ".tmp").iterdir()) == []
-    with pytest.raises(InvalidInput):
-        store.path("../../etc/passwd")

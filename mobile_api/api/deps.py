@@ -1,0 +1,47 @@
+"""Typed dependencies: the context, the signed-in officer, the idempotency key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from streetorder.mobile_api.api.context import MobileContext, get_context
+from streetorder.mobile_api.services.auth import check_app_user
+from streetorder.platform.db import User
+from streetorder.platform.domain.errors import Unauthorized
+from streetorder.platform.domain.roles import Actor, Role
+
+bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
+
+Ctx = Annotated[MobileContext, Depends(get_context)]
+
+
+def current_actor(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token")
+    claims = ctx.signer.verify(credentials.credentials, "access", ctx.now())
+    with ctx.db.session() as session:
+        user = check_app_user(session.get(User, claims.user_id))
+        return Actor(
+            role=Role(user.role),
+            name=user.display_name or user.username,
+            user_id=user.id,
+            squad_id=user.squad_id,
+        )
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string per logical write (a UUID); a retry with the same key "
+        "replays the first response instead of writing again.",
+        max_length=100,
+    ),
+]

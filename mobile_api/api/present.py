@@ -1,0 +1,107 @@
+"""ORM rows to response bodies (the officer's view of work orders, tasks and photos)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from streetorder.mobile_api.api import schemas as s
+from streetorder.mobile_api.db import Photo
+from streetorder.mobile_api.domain.urgency import CLOSED, TaskKind, TaskStatus
+from streetorder.mobile_api.services.tasks import TaskRow
+from streetorder.platform.db import EvidenceFile, Merchant
+from streetorder.platform.services import evidence
+
+PREFIX = "/api/mobile/v1"
+WORK_ORDER_ACTIONS = {
+    TaskStatus.OPEN: ["acknowledge", "order_to_correct", "add_photo", "extension", "refusal"],
+    TaskStatus.IN_PROGRESS: ["order_to_correct", "add_photo", "complete", "extension", "refusal"],
+}
+
+
+def file_url(file_id: int) -> str:
+    return f"{PREFIX}/files/{file_id}"
+
+
+def photo_url(photo_id: int) -> str:
+    return f"{PREFIX}/photos/{photo_id}/content"
+
+
+def file_ref(record: EvidenceFile) -> s.FileRef:
+    return s.FileRef(
+        id=record.id,
+        kind=record.kind,
+        content_type=record.content_type,
+        sha256=record.sha256,
+        url=file_url(record.id),
+    )
+
+
+def photo_out(photo: Photo) -> s.PhotoOut:
+    out = s.PhotoOut.model_validate(photo)
+    return out.model_copy(update={"url": photo_url(photo.id)})
+
+
+def merchant_brief(merchant: Merchant | None) -> s.MerchantBrief | None:
+    return s.MerchantBrief.model_validate(merchant) if merchant is not None else None
+
+
+def task_out(session: Session, row: TaskRow, now: datetime) -> s.TaskOut:
+    left = int((row.due_at - now).total_seconds())
+    overdue = left < 0 and row.status not in CLOSED
+    merchant = merchant_brief(row.merchant)
+    common = dict(
+        kind=row.kind,
+        ref_id=row.ref_id,
+        status=row.status,
+        due_at=row.due_at,
+        time_left_seconds=left,
+        overdue=overdue,
+        updated_at=row.updated_at,
+        merchant=merchant,
+        id=f"{row.kind.value}:{row.ref_id}",
+    )
+    if row.kind is TaskKind.WORK_ORDER:
+        order, case = row.work_order, row.case
+        assert order is not None and case is not None
+        before = [
+            file_ref(f) for f in evidence.case_files(session, case=case) if f.alert_id is not None
+        ]
+        brief = s.WorkOrderBrief(
+            id=order.id,
+            round=order.round,
+            state=order.state,
+            instructions=order.instructions,
+            deadline_at=order.deadline_at,
+            acknowledged_at=order.acknowledged_at,
+            case_id=case.id,
+            case_number=case.number,
+            case_state=case.state,
+            track=case.track,
+            discovered_at=case.discovered_at,
+            evidence=before,
+        )
+        actions = (
+            WORK_ORDER_ACTIONS.get(row.status, []) if case.state == "notified_dispatched" else []
+        )
+        if case.state == "rectified":
+            actions = ["before_after"]
+        return s.TaskOut(
+            **common,
+            title=order.instructions,
+            place=case.place or (row.merchant.address if row.merchant else ""),
+            work_order=brief,
+            actions=actions,
+        )
+    task = row.task
+    assert task is not None
+    special = s.SpecialBrief.model_validate(task.special) if task.special else None
+    title = special.title if special else f"例行检查 ({task.colour_at_creation})"
+    return s.TaskOut(
+        **common,
+        title=title,
+        place=row.merchant.address if row.merchant else "",
+        special=special,
+        actions=[] if row.status in CLOSED else ["inspect"],
+    )

@@ -1,0 +1,54 @@
+"""The officer app's router and how it is mounted into the platform app.
+
+The platform's ``create_app(settings)`` calls :func:`mount` once (one line); tests and tools
+may also mount it into a bare FastAPI app.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from streetorder.mobile_api.api import errors
+from streetorder.mobile_api.api.context import MobileContext
+from streetorder.mobile_api.api.routes import (
+    auth,
+    inspections,
+    photos,
+    special,
+    summary,
+    tasks,
+    work_orders,
+)
+from streetorder.mobile_api.domain.clock import Clock, system_clock
+from streetorder.mobile_api.settings import MobileSettings
+from streetorder.platform.db.session import Database
+from streetorder.platform.settings import PlatformSettings
+from streetorder.platform.storage import EvidenceStore
+
+PREFIX = "/api/mobile/v1"
+
+
+def mobile_router() -> APIRouter:
+    router = APIRouter(prefix=PREFIX)
+    for module in (tasks, work_orders, inspections, special, photos, summary):
+        router.include_router(module.router)
+    router.include_router(auth.router)
+    router.include_router(auth.me_router)
+    return router
+
+
+def mount(
+    app: FastAPI,
+    settings: PlatformSettings,
+    db: Database,
+    *,
+    mobile: MobileSettings | None = None,
+    store: EvidenceStore | None = None,
+    clock: Clock = system_clock,
+) -> MobileContext:
+    """Add the officer app's routes to ``app``, sharing its database and evidence store."""
+    ctx = MobileContext.build(settings, db, mobile=mobile, store=store, clock=clock)
+    app.state.mobile = ctx
+    errors.install(app)
+    app.include_router(mobile_router())
+    return ctx

@@ -1,0 +1,129 @@
+"""Officer login: a short-lived access token (the platform's signed bearer token) and a rotating
+refresh token stored hashed, so it can be revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from streetorder.mobile_api.db import RefreshToken
+from streetorder.mobile_api.settings import TokenSettings
+from streetorder.platform.db import User
+from streetorder.platform.domain.errors import Forbidden, Unauthorized
+from streetorder.platform.domain.roles import Role
+from streetorder.platform.security import TokenSigner, verify_password
+
+APP_ROLES = frozenset({Role.OFFICER, Role.SQUAD_LEADER})
+
+
+class TokenReused(Unauthorized):
+    """A rotated refresh token came back: the caller revokes the family (in its own
+    transaction, since this one rolls back) and answers 401."""
+
+    def __init__(self, family: str) -> None:
+        super().__init__("refresh token already used; every session of this login was ended")
+        self.family = family
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+    user: User
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_app_user(user: User | None) -> User:
+    if user is None or not user.active:
+        raise Unauthorized("unknown or inactive user")
+    if user.role not in APP_ROLES or user.squad_id is None:
+        raise Forbidden("the officer app is for officers and squad leaders of a squad")
+    return user
+
+
+def _issue(
+    session: Session,
+    *,
+    user: User,
+    family: str,
+    signer: TokenSigner,
+    tokens: TokenSettings,
+    now: datetime,
+) -> TokenPair:
+    access_ttl = timedelta(minutes=tokens.access_minutes)
+    refresh_ttl = timedelta(days=tokens.refresh_days)
+    refresh = "sor_" + secrets.token_urlsafe(32)
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            token_hash=_hash(refresh),
+            family=family,
+            issued_at=now,
+            expires_at=now + refresh_ttl,
+        )
+    )
+    session.flush()
+    access = signer.issue(user.id, "access", now, access_ttl)
+    return TokenPair(access, refresh, now + access_ttl, now + refresh_ttl, user)
+
+
+def login(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    signer: TokenSigner,
+    tokens: TokenSettings,
+    now: datetime,
+) -> TokenPair:
+    user = session.scalars(select(User).filter_by(username=username)).first()
+    if user is None or not verify_password(password, user.password_hash):
+        raise Unauthorized("wrong username or password")
+    check_app_user(user)
+    return _issue(
+        session, user=user, family=secrets.token_hex(16), signer=signer, tokens=tokens, now=now
+    )
+
+
+def refresh(
+    session: Session, *, token: str, signer: TokenSigner, tokens: TokenSettings, now: datetime
+) -> TokenPair:
+    """Rotate: the presented token is used up and a new pair issued. Presenting a token that
+    was already used revokes every token of its family (it leaked)."""
+    row = session.scalars(select(RefreshToken).filter_by(token_hash=_hash(token))).first()
+    if row is None:
+        raise Unauthorized("unknown refresh token")
+    if row.revoked_at is not None:
+        raise Unauthorized("refresh token revoked; log in again")
+    if row.used_at is not None:
+        raise TokenReused(row.family)
+    if now >= row.expires_at:
+        raise Unauthorized("refresh token expired; log in again")
+    user = check_app_user(session.get(User, row.user_id))
+    row.used_at = now
+    return _issue(session, user=user, family=row.family, signer=signer, tokens=tokens, now=now)
+
+
+def revoke_family(session: Session, *, family: str, now: datetime) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def logout(session: Session, *, token: str, now: datetime) -> None:
+    """End this login on every device that shares its refresh-token family."""
+    row = session.scalars(select(RefreshToken).filter_by(token_hash=_hash(token))).first()
+    if row is not None:
+        revoke_family(session, family=row.family, now=now)

@@ -1,0 +1,45 @@
+"""Who may see what: an officer or squad leader sees their own squad's things only.
+
+Anything outside the squad is reported as not found (404), never as forbidden, so the app
+cannot probe other squads' ids.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from streetorder.platform.db import Merchant, Squad
+from streetorder.platform.domain.errors import Forbidden, NotFound
+from streetorder.platform.domain.roles import Actor, Role
+
+T = TypeVar("T")
+
+
+def squad_of(session: Session, actor: Actor) -> Squad:
+    if actor.squad_id is None:
+        raise Forbidden("this login belongs to no squad")
+    squad = session.get(Squad, actor.squad_id)
+    if squad is None:
+        raise Forbidden("this login's squad no longer exists")
+    return squad
+
+
+def require_leader(actor: Actor) -> None:
+    if actor.role not in (Role.SQUAD_LEADER, Role.ADMIN):
+        raise Forbidden("only a squad leader can do this")
+
+
+def in_squad(row: T | None, squad_id: int | None, actor: Actor, what: str, ident: object) -> T:
+    if row is None or squad_id != actor.squad_id:
+        raise NotFound(f"{what} {ident} not found")
+    return row
+
+
+def merchant_in_squad(session: Session, actor: Actor, merchant_id: int) -> Merchant:
+    squad = squad_of(session, actor)
+    merchant = session.get(Merchant, merchant_id)
+    if merchant is None or merchant.street_id != squad.street_id:
+        raise NotFound(f"shop {merchant_id} not found")
+    return merchant
