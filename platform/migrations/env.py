@@ -11,6 +11,7 @@ import os
 
 from alembic import context
 
+import streetorder.mobile_api.db  # noqa: F401 (officer-app tables on the same Base)
 from streetorder.platform.db import Base
 from streetorder.platform.db.session import make_engine
 from streetorder.platform.settings import load_settings
