@@ -17,6 +17,7 @@ from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import PlatformSettings
 from streetorder.platform.sms.providers import SmsProvider, make_provider
 from streetorder.platform.storage import EvidenceStore, FileSystemStore
+from streetorder.platform.web import mount_console
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -62,4 +63,5 @@ def create_app(
     ):  # fmt: skip
         api.include_router(router)
     app.include_router(api)
+    mount_console(app)  # the web console (platform/web) under /console
     return app
