@@ -9,6 +9,7 @@ from streetorder.edge.detections import FloatArray, IntArray
 
 #: Box offset per class so that one NMS call never suppresses across classes (as Ultralytics).
 _CLASS_OFFSET = 7680.0
+_MATRIX_MAX = 1500
 
 
 def decode_raw(
@@ -63,29 +64,49 @@ def decode_end2end(
 def nms(
     xyxy: FloatArray, scores: FloatArray, class_id: IntArray, iou_threshold: float
 ) -> npt.NDArray[np.int64]:
-    """Class-aware greedy non-maximum suppression, as torchvision computes it.
+    """Class-aware greedy non-maximum suppression, computed as torchvision does.
 
-    Returns indices of kept boxes, best score first. Each step removes every remaining box whose
-    IoU with the best one exceeds ``iou_threshold`` (one vectorised pass per kept box).
+    Returns indices of kept boxes, best score first. Up to ``_MATRIX_MAX`` candidates the IoU
+    matrix is computed once and the greedy pass only ORs rows; beyond that, one vectorised pass
+    per kept box keeps memory bounded.
     """
-    if len(xyxy) == 0:
+    n = len(xyxy)
+    if n == 0:
         return np.zeros(0, np.int64)
-    boxes = xyxy.astype(np.float32) + class_id[:, None].astype(np.float32) * _CLASS_OFFSET
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     order = np.argsort(-scores, kind="stable")
-    keep: list[int] = []
-    while order.size:
-        best, rest = order[0], order[1:]
-        keep.append(int(best))
+    boxes = (
+        xyxy[order].astype(np.float32) + class_id[order, None].astype(np.float32) * _CLASS_OFFSET
+    )
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    if n <= _MATRIX_MAX:
+        lt = np.maximum(boxes[:, None, :2], boxes[None, :, :2])
+        rb = np.minimum(boxes[:, None, 2:], boxes[None, :, 2:])
+        wh = np.clip(rb - lt, 0, None)
+        inter = wh[..., 0] * wh[..., 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            over = inter / (areas[:, None] + areas[None, :] - inter) > iou_threshold
+        removed = np.zeros(n, bool)
+        keep: list[int] = []
+        for i in range(n):
+            if not removed[i]:
+                keep.append(i)
+                removed |= over[i]
+        return order[np.asarray(keep, np.int64)]
+    rest = np.arange(n)
+    kept: list[int] = []
+    while rest.size:
+        best, rest = rest[0], rest[1:]
+        kept.append(int(best))
         if not rest.size:
             break
         lt = np.maximum(boxes[best, :2], boxes[rest, :2])
         rb = np.minimum(boxes[best, 2:], boxes[rest, 2:])
         wh = np.clip(rb - lt, 0, None)
         inter = wh[:, 0] * wh[:, 1]
-        iou = inter / (areas[best] + areas[rest] - inter)
-        order = rest[~(iou > iou_threshold)]
-    return np.asarray(keep, np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iou = inter / (areas[best] + areas[rest] - inter)
+        rest = rest[~(iou > iou_threshold)]
+    return order[np.asarray(kept, np.int64)]
 
 
 def _empty() -> tuple[FloatArray, FloatArray, IntArray]:
