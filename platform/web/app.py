@@ -20,8 +20,15 @@ from streetorder.platform.web.routes import cases, dashboard, evidence, login, q
 
 
 def _wants_json(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return request.method != "GET" or "application/json" in accept or "/panel/" in request.url.path
+    """Fetches and JSON endpoints get a status code; page loads get redirected to the login."""
+    path = request.url.path
+    return (
+        request.method != "GET"
+        or "application/json" in request.headers.get("accept", "")
+        or path.endswith((".json", "/push"))
+        or "/panel/" in path
+        or "/evidence/" in path
+    )
 
 
 def _index_router() -> APIRouter:

@@ -237,3 +237,103 @@ def ingest_with_evidence(
 
 def reviewer_actor(reg: Registry, name: str = "reviewer") -> Actor:
     return Actor(role=Role.REVIEWER, name=name, user_id=reg.users.get(name))
+
+
+JPEG_PHOTO = None  # set lazily: one small after-correction photo (JPEG bytes)
+
+
+def _photo() -> bytes:
+    global JPEG_PHOTO
+    if JPEG_PHOTO is None:
+        import cv2
+
+        from streetorder.models.synth.dataset import generate_image
+
+        ok, buf = cv2.imencode(".jpg", generate_image(99, "train", 0, 320, 180).image)
+        assert ok
+        JPEG_PHOTO = buf.tobytes()
+    return JPEG_PHOTO
+
+
+@dataclass(frozen=True)
+class MonthReport:
+    start: datetime  # first discovery
+    end: datetime  # the clock after the month
+    case_ids: tuple[int, ...]
+
+
+def generate_month(
+    db: Database,
+    store: EvidenceStore,
+    rules: Rules,
+    reg: Registry,
+    *,
+    end: datetime,
+    days: int = 30,
+    per_day: tuple[int, int] = (2, 6),
+    seed: int = 11,
+    evidence_dir: Path,
+) -> MonthReport:
+    """A month of cases driven through the platform's services with their own timestamps.
+
+    Each case is ingested from an alert at its discovery time, then (by a seeded draw) left
+    pending, rejected, or confirmed and taken some way along: dispatched (some overdue, some
+    urged), rectified, verified, closed, or onto the penalty path for repeat offences.
+    """
+    from streetorder.platform.services import cases
+
+    rng = np.random.default_rng(seed)
+    sets = evidence_sets(4)
+    reviewer = Actor(role=Role.REVIEWER, name="reviewer", user_id=reg.users["reviewer"])
+    admin = Actor(role=Role.ADMIN, name="admin", user_id=reg.users["admin"])
+    start = end - timedelta(days=days)
+    plans: list[tuple[datetime, str]] = []
+    for day in range(days):
+        for _ in range(int(rng.integers(per_day[0], per_day[1] + 1))):
+            at = start + timedelta(days=day, minutes=float(rng.uniform(8 * 60, 20 * 60)))
+            plans.append((at, reg.shops[int(rng.integers(0, len(reg.shops)))]))
+    plans.sort()
+    ids = []
+    for n, (at, shop) in enumerate(plans):
+        alert, files = make_alert(
+            sets[n % len(sets)], shop=shop, crossed_at=at, directory=evidence_dir, n=n, clip=False
+        )
+        case_id = ingest_with_evidence(db, store, rules, alert, files, now=at)
+        ids.append(case_id)
+        fate = rng.random()
+        step = at + timedelta(minutes=float(rng.uniform(5, 90)))
+        if step >= end or fate < 0.12:
+            continue  # still pending review
+        with db.session() as s:
+            if fate < 0.27:
+                cases.reject(s, case_id=case_id, actor=reviewer, rules=rules, now=step,
+                             reason="Goods in transit (delivery being unloaded)")  # fmt: skip
+                continue
+            cases.confirm(s, case_id=case_id, actor=reviewer, rules=rules, now=step)
+        step += timedelta(hours=float(rng.uniform(2, 30)))
+        if rng.random() < 0.3 and step < end:
+            with db.session() as s:
+                cases.urge(s, case_id=case_id, actor=reviewer, rules=rules, now=step, note="催办")
+        if rng.random() < 0.25 or step >= end:
+            continue  # left dispatched (overdue ones light yellow)
+        with db.session() as s:
+            case = cases.get_case(s, case_id=case_id)
+            photo = evidence.attach_case_photo(
+                s, store=store, case=case, actor=admin, filename="after.jpg", data=_photo(),
+                content_type="image/jpeg", now=step,
+            )  # fmt: skip
+            cases.rectify(s, case_id=case_id, actor=admin, rules=rules, now=step,
+                          photo_ids=[photo.id])  # fmt: skip
+        step += timedelta(hours=float(rng.uniform(1, 20)))
+        if rng.random() < 0.15 or step >= end:
+            continue  # rectified, waiting for verification
+        with db.session() as s:
+            case = cases.verify(s, case_id=case_id, actor=reviewer, rules=rules, now=step)
+            if case.track == "penalty":
+                if rng.random() < 0.5:
+                    cases.decide_fine(s, case_id=case_id, actor=admin, rules=rules, now=step)
+                continue
+            step += timedelta(minutes=float(rng.uniform(5, 120)))
+            if step < end:
+                cases.close(s, case_id=case_id, actor=reviewer, rules=rules, now=step)
+    return MonthReport(plans[0][0], end, tuple(ids))
