@@ -52,3 +52,16 @@ def mount(
     errors.install(app)
     app.include_router(mobile_router())
     return ctx
+
+
+def attach(app: FastAPI, *, mobile: MobileSettings | None = None) -> MobileContext:
+    """Mount into an app built by the platform's ``create_app``: share its database, evidence
+    store and clock. Calling it again returns the context already mounted."""
+    existing = getattr(app.state, "mobile", None)
+    if existing is not None:
+        return existing
+    state = app.state.platform
+    return mount(
+        app, state.settings, state.db, mobile=mobile, store=state.store,
+        clock=lambda: state.clock(),
+    )  # fmt: skip

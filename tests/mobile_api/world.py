@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from streetorder.contracts import Alert
-from streetorder.mobile_api.api.router import mount
+from streetorder.mobile_api.api.router import attach
 from streetorder.mobile_api.domain.clock import ManualClock
 from streetorder.mobile_api.settings import MobileSettings
+from streetorder.platform.api import create_app
 from streetorder.platform.db import Case, Database, WorkOrder
 from streetorder.platform.domain.roles import SYSTEM, Actor, Role
 from streetorder.platform.schemas.registry import (
@@ -146,8 +147,8 @@ def build_world(database_url: str, tmp_path, *, mobile: MobileSettings | None = 
     db = Database(database_url)
     clock = ManualClock(datetime.fromisoformat("2026-11-23T01:00:00+00:00"))
     store = FileSystemStore(settings.evidence.dir)
-    app = FastAPI()
-    mount(app, settings, db, mobile=mobile, store=store, clock=clock)
+    app = create_app(settings, db=db, store=store, clock=clock)
+    attach(app, mobile=mobile)  # no-op once create_app mounts the officer app itself
     world = World(
         db=db, settings=settings, rules=Rules.from_settings(settings), store=store, clock=clock,
         client=TestClient(app), app=app,
