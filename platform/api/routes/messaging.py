@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import Field
 
 from streetorder.platform.api.deps import (
@@ -15,10 +16,12 @@ from streetorder.platform.api.deps import (
     StaffUser,
     StateDep,
 )
+from streetorder.platform.api.state import PlatformState
 from streetorder.platform.schemas.cases import SmsPublic, WorkOrderPublic
 from streetorder.platform.schemas.common import In, Page
 from streetorder.platform.services import sms, work_orders
 
+log = logging.getLogger(__name__)
 sms_router = APIRouter(prefix="/sms", tags=["sms"])
 orders_router = APIRouter(prefix="/work-orders", tags=["work orders"])
 Offset = Annotated[int, Query(ge=0)]
@@ -41,9 +44,20 @@ def list_sms(
     return Page(data=[SmsPublic.model_validate(m) for m in rows], count=count)
 
 
-@sms_router.post("/deliver", response_model=int, summary="Send due messages now (returns sent)")
-def deliver(actor: AdminUser, state: StateDep, now: NowDep) -> int:
-    return sms.deliver_due(state.db, provider=state.sms_provider, rules=state.rules, now=now)
+def deliver_in_background(state: PlatformState) -> None:
+    """Runs after the request's transaction has ended (so the messages are committed)."""
+    try:
+        sms.deliver_due(state.db, provider=state.sms_provider, rules=state.rules, now=state.clock())
+    except Exception:  # noqa: BLE001 - the periodic sender retries; never fail a request here
+        log.exception("SMS delivery failed")
+
+
+@sms_router.post(
+    "/deliver", status_code=202, summary="Send due messages now (after this request ends)"
+)
+def deliver(actor: AdminUser, state: StateDep, tasks: BackgroundTasks) -> dict[str, bool]:
+    tasks.add_task(deliver_in_background, state)
+    return {"scheduled": True}
 
 
 @sms_router.post("/{message_id}/delivery", response_model=SmsPublic, summary="Delivery report")
