@@ -4,9 +4,9 @@ The episode is about the zone being occupied by goods-class objects, not about o
 qualifying object keeps it alive, so track switches, flicker and brief occlusions (gaps shorter
 than ``grace_seconds`` before the alert, ``clear_seconds`` after it) never split an episode.
 
-    idle ──occupied──▶ pending ──dwell reached & armed──▶ alerted ──clear for clear_seconds──▶ idle
-                          │                                  │ reminder_seconds → reminder
-                          └──empty longer than grace──▶ idle (no alert was sent)
+    idle ──occupied──▶ pending ──dwell reached, mostly occupied, armed──▶ alerted
+    pending ──empty longer than grace_seconds──▶ idle (no alert was sent)
+    alerted ──reminder_seconds──▶ reminder;  alerted ──clear for clear_seconds──▶ idle (ended)
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class DwellState:
     last_alert_at: float | None = None
     alerts: int = 0  # alerts sent in this episode (first + reminders)
     last_t: float | None = None
+    seen: int = 0  # observations since the episode started
+    occupied: int = 0  # ...of which the zone was occupied
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,18 @@ class DwellEvent:
 
 
 IDLE = DwellState()
+#: Share of a candidate episode's observations that must be occupied before it alerts: an object
+#: detected only now and then (a misclassified passer-by) never adds up to an episode.
+MIN_OCCUPIED_SHARE = 0.5
 
 
 def step(
-    state: DwellState, rules: ZoneRules, t: float, occupied: bool, armed: bool = True
+    state: DwellState,
+    rules: ZoneRules,
+    t: float,
+    occupied: bool,
+    armed: bool = True,
+    min_occupied_share: float = MIN_OCCUPIED_SHARE,
 ) -> tuple[DwellState, tuple[DwellEvent, ...]]:
     """Advance one observation at time ``t``; return the new state and what happened.
 
@@ -70,9 +80,17 @@ def step(
     if state.phase is Phase.IDLE:
         if not occupied:
             return state, ()
-        state = replace(state, phase=Phase.PENDING, started_at=t, last_occupied_at=t, alerts=0)
+        state = replace(
+            state,
+            phase=Phase.PENDING,
+            started_at=t,
+            last_occupied_at=t,
+            alerts=0,
+            seen=1,
+            occupied=1,
+        )
         started = DwellEvent(EventKind.STARTED, t, t)
-        state, events = _pending(state, rules, t, armed)
+        state, events = _pending(state, rules, t, armed, min_occupied_share)
         return state, (started, *events)
 
     assert state.started_at is not None and state.last_occupied_at is not None
@@ -83,9 +101,10 @@ def step(
     if state.phase is Phase.PENDING:
         if gap > rules.grace_seconds:
             return _reset(state), (DwellEvent(EventKind.DISCARDED, t, state.started_at),)
+        state = replace(state, seen=state.seen + 1, occupied=state.occupied + int(occupied))
         if not occupied:
             return state, ()
-        return _pending(state, rules, t, armed)
+        return _pending(state, rules, t, armed, min_occupied_share)
 
     # alerted
     if gap >= rules.clear_seconds:
@@ -104,10 +123,11 @@ def step(
 
 
 def _pending(
-    state: DwellState, rules: ZoneRules, t: float, armed: bool
+    state: DwellState, rules: ZoneRules, t: float, armed: bool, min_share: float
 ) -> tuple[DwellState, tuple[DwellEvent, ...]]:
     assert state.started_at is not None
-    if armed and t - state.started_at >= rules.dwell_seconds:
+    share = state.occupied / max(1, state.seen)
+    if armed and t - state.started_at >= rules.dwell_seconds and share >= min_share:
         state = replace(state, phase=Phase.ALERTED, last_alert_at=t, alerts=1)
         return state, (DwellEvent(EventKind.ALERT, t, state.started_at),)
     return state, ()

@@ -104,8 +104,7 @@ class CameraPipeline:
         self.clip_before = clip_before
         self.clip_after = clip_after
         self.clock = clock
-        lost = math.ceil(LOST_TRACK_SECONDS / camera.analysis_interval_seconds)
-        self.tracker = ByteTracker(TrackerSettings(max_lost_frames=max(1, lost)))
+        self.tracker = ByteTracker(tracker_settings(camera, detector))
         self.ring = FrameRing(clip_before + clip_after + camera.analysis_interval_seconds)
         self.frame_size: tuple[int, int] | None = None
         self.zones: list[_ZoneRuntime] = []
@@ -274,6 +273,21 @@ class CameraPipeline:
         when = t or self.last_time
         stamp = when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S %Z") if when else ""
         return draw_caption(out, f"{self.camera.id}  {stamp}")
+
+
+def tracker_settings(camera: CameraConfig, detector: Detector) -> TrackerSettings:
+    """Tracking thresholds that fit the zones: anything a zone would count may start a track;
+    weaker detections (down to the detector's own threshold) only keep tracks alive."""
+    detector_min = float(getattr(detector, "score_threshold", 0.1))
+    zone_min = min((z.rules.min_score for z in camera.zones), default=0.35)
+    high = max(zone_min, detector_min)
+    lost = math.ceil(LOST_TRACK_SECONDS / camera.analysis_interval_seconds)
+    return TrackerSettings(
+        high_score=high,
+        low_score=min(0.1, detector_min),
+        new_track_score=high,
+        max_lost_frames=max(1, lost),
+    )
 
 
 def _objects(detections: Detections, names: tuple[str, ...]) -> list[DetectedObject]:

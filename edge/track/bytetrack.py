@@ -27,13 +27,15 @@ class TrackerSettings:
     unconfirmed_match_iou: float = 0.3
     max_lost_frames: int = 30  # a lost track is kept this many updates
     score_history: int = 9  # reported score: median of this many recent scores
+    class_decay: float = 0.8  # per update, for the class vote of a track
 
 
 class ByteTracker:
     """``update(detections)`` → the detections of confirmed, currently tracked objects with ids.
 
-    Reported ``confidence`` is the median of the track's recent scores (Frigate's idea), which
-    smooths detector flicker before zone score filters.
+    Reported ``confidence`` is the median of the track's recent scores (Frigate's idea) and
+    ``class_id`` the track's score-weighted, decaying class vote: both smooth detector flicker
+    before zone filters (a person misread as goods for one frame stays a person).
     """
 
     def __init__(self, settings: TrackerSettings | None = None) -> None:
@@ -47,6 +49,7 @@ class ByteTracker:
         self.lost_for = np.zeros(0, np.int64)  # 0: tracked now
         self.class_id = np.zeros(0, np.int64)
         self.scores = np.zeros((0, self.s.score_history), np.float32)  # NaN-padded ring
+        self.votes = np.zeros((0, 1), np.float32)  # (tracks, classes) decaying score sums
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -81,7 +84,11 @@ class ByteTracker:
             d = matched_det[hit]
             xywh = kalman.xyxy_to_xywh(detections.xyxy[d])
             self.mean[hit], self.cov[hit] = kalman.update(self.mean[hit], self.cov[hit], xywh)
-            self.class_id[hit] = detections.class_id[d]
+            cls = detections.class_id[d]
+            self._grow_votes(int(cls.max()) + 1)
+            self.votes[hit] *= s.class_decay
+            self.votes[np.flatnonzero(hit), cls] += detections.confidence[d]
+            self.class_id[hit] = self.votes[hit].argmax(axis=1)
             self.scores[hit] = np.concatenate(
                 [self.scores[hit][:, 1:], detections.confidence[d][:, None]], axis=1
             )
@@ -108,7 +115,7 @@ class ByteTracker:
         return Detections(
             detections.xyxy[det_index],
             med.astype(np.float32),
-            detections.class_id[det_index],
+            self.class_id[out_tracks],
             self.ids[out_tracks],
         )
 
@@ -132,6 +139,12 @@ class ByteTracker:
         self.ids, self.mean, self.cov = self.ids[keep], self.mean[keep], self.cov[keep]
         self.confirmed, self.lost_for = self.confirmed[keep], self.lost_for[keep]
         self.class_id, self.scores = self.class_id[keep], self.scores[keep]
+        self.votes = self.votes[keep]
+
+    def _grow_votes(self, classes: int) -> None:
+        if classes > self.votes.shape[1]:
+            extra = np.zeros((len(self.votes), classes - self.votes.shape[1]), np.float32)
+            self.votes = np.concatenate([self.votes, extra], axis=1)
 
     def _start(self, detections: Detections, idx: npt.NDArray[np.int64], confirmed: bool) -> None:
         n = len(idx)
@@ -149,3 +162,8 @@ class ByteTracker:
         self.lost_for = np.concatenate([self.lost_for, np.zeros(n, np.int64)])
         self.class_id = np.concatenate([self.class_id, detections.class_id[idx]])
         self.scores = np.concatenate([self.scores, scores])
+        cls = detections.class_id[idx]
+        self._grow_votes(int(cls.max()) + 1)
+        votes = np.zeros((n, self.votes.shape[1]), np.float32)
+        votes[np.arange(n), cls] = detections.confidence[idx]
+        self.votes = np.concatenate([self.votes, votes])

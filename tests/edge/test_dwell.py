@@ -59,6 +59,16 @@ def test_realert_only_after_clear() -> None:
     assert kinds(events) == ["started", "alert", "ended", "started", "alert"]
 
 
+def test_sporadic_detections_never_add_up_to_an_episode() -> None:
+    # detected one frame in three (within grace each time): not an object that stays
+    occupancy = [i % 3 == 0 for i in range(120)]
+    _, events = run(RULES, occupancy)
+    assert "alert" not in kinds(events)
+    # two frames in three is a real, flickering object
+    _, events = run(RULES, [i % 3 != 0 for i in range(120)])
+    assert kinds(events).count("alert") == 1
+
+
 def test_reminders() -> None:
     rules = RULES.model_copy(update={"reminder_seconds": 20})
     _, events = run(rules, [True] * 80)

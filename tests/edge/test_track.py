@@ -78,3 +78,11 @@ def test_crossing_objects_keep_their_ids() -> None:
     for xs in long:
         steps = np.sign(np.diff(xs))
         assert abs(steps.sum()) >= len(steps) - 4
+
+
+def test_one_frame_misclassification_is_voted_down() -> None:
+    tracker = ByteTracker()
+    for _ in range(5):
+        tracker.update(frame([(10, 10, 60, 160)], [0.8], [5]))  # a person
+    out = tracker.update(frame([(10, 10, 60, 160)], [0.5], [0]))  # misread once as goods
+    assert out.class_id.tolist() == [5]
