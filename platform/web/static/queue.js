@@ -96,7 +96,7 @@
     reasonKey = key;
     reasons.forEach((r) => r.classList.toggle("picked", r === li));
     otherInput.hidden = key !== OTHER_KEY;
-    if (key === OTHER_KEY) setTimeout(() => otherInput.focus(), 0);
+    if (key === OTHER_KEY) otherInput.focus(); // the digit's keydown is prevented: not typed
   }
 
   function reasonText() {
@@ -190,12 +190,8 @@
       } else if (mode === "reject" && /^[1-9]$/.test(ev.key)) {
         ev.preventDefault();
         pickReason(ev.key);
-      } else if (ev.key === "c" && mode === "reject") {
-        openBar("confirm");
-      } else if (ev.key === "r" && mode === "confirm") {
-        openBar("reject");
       }
-      return;
+      return; // other keys do nothing while a verdict is open (Esc cancels it)
     }
     const handled = {
       j: () => move(1),

@@ -1,0 +1,182 @@
+"""End to end in real headless Chromium: log in, review with the keyboard, see SMS and work order.
+
+The platform app (with the console) runs under uvicorn in a thread on a free port, against a
+temporary SQLite database; Chromium is Debian's ``/usr/bin/chromium``, never downloaded.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from streetorder.platform.db import Case, CaseEvent, SmsMessage, WorkOrder
+from streetorder.platform.web.views import REJECT_REASONS
+from tests.web.browser_support import keep_screenshot, launch_chromium, serve
+from tests.web.conftest import Console
+from tests.web.seeding import PASSWORD
+from tests.web.test_console_http import add_alerts
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def keyboard_login(page, base: str, username: str, path: str = "/console/queue") -> None:
+    """Open a page, land on the login form and log in with the keyboard alone."""
+    page.goto(base + path)
+    page.wait_for_selector("form.login")
+    page.keyboard.type(username)  # the user name field has autofocus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+
+
+def pending(page) -> int:
+    return int(page.text_content("#pending-count"))
+
+
+def wait_pending(page, count: int) -> None:
+    page.wait_for_function(
+        f"document.getElementById('pending-count').textContent === '{count}'", timeout=15000
+    )
+
+
+def selected_case(page) -> int:
+    return int(page.get_attribute(".queue-item.selected", "data-case-id"))
+
+
+def wait_panel(page, case_id: int) -> None:
+    page.wait_for_selector(f'.panel[data-case-id="{case_id}"]')
+
+
+def screenshot(page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=False)
+    assert path.stat().st_size > 10_000
+    keep_screenshot(path)
+
+
+def test_review_an_alert_with_the_keyboard_then_see_sms_and_work_order(
+    sqlite_console: Console, page, tmp_path: Path
+) -> None:
+    env = sqlite_console
+    first, second, third = add_alerts(env, 3)
+    with serve(env.app) as base:
+        keyboard_login(page, base, "reviewer")
+        assert pending(page) == 3 and selected_case(page) == first  # oldest first, selected
+        wait_panel(page, first)
+        page.wait_for_function(
+            "document.querySelector('.frame.annotated').complete && "
+            "document.querySelector('.frame.annotated').naturalWidth > 0"
+        )
+        assert page.is_visible(".frame.annotated") and not page.is_visible(".frame.clean")
+        page.keyboard.press("a")
+        assert page.is_visible(".frame.clean") and not page.is_visible(".frame.annotated")
+        page.keyboard.press("a")
+        assert page.is_visible("video.clip")
+        assert page.text_content(".panel .zone-name").strip().startswith("frontage shop-")
+        screenshot(page, tmp_path, "queue.png")
+
+        page.keyboard.press("c")
+        assert page.is_visible("#confirm-box")
+        page.keyboard.press("Enter")
+        wait_pending(page, 2)
+        assert "confirmed" in page.text_content("#toast")
+        assert selected_case(page) == second
+
+        page.keyboard.press("r")
+        page.keyboard.press("3")
+        page.keyboard.press("Enter")
+        wait_pending(page, 1)
+        assert selected_case(page) == third
+
+        page.goto(f"{base}/console/cases/{first}")
+        sms = page.text_content("#sms .sms-body")
+        number = page.text_content("#case-number").strip()
+        assert number in sms and "跨门营业" in sms and "陆家嘴" in sms
+        assert page.is_visible("#work-orders .work-order")
+        assert "请您24小时内责令商户改正违法行为" in page.text_content("#work-orders")
+        events = page.eval_on_selector_all("#timeline li", "els => els.map(e => e.dataset.event)")
+        assert events[-2:] == ["confirm", "dispatch"]
+        assert "first offence in 365 days" in page.text_content("#exemption-note")
+        screenshot(page, tmp_path, "case.png")
+
+    with env.db.session() as s:
+        assert s.get(Case, first).state == "notified_dispatched"
+        rejected = s.get(Case, second)
+        assert rejected.state == "rejected" and rejected.reject_reason == REJECT_REASONS[2]
+        assert s.get(Case, third).state == "pending_review"
+
+
+def test_work_through_fifty_alerts_with_the_keyboard_alone(
+    sqlite_console: Console, page, tmp_path: Path
+) -> None:
+    env = sqlite_console
+    ids = add_alerts(env, 50)
+    verdicts: dict[int, str] = {}
+    with serve(env.app) as base:
+        keyboard_login(page, base, "reviewer")
+        assert pending(page) == 50
+        started = time.monotonic()
+        for i in range(50):
+            case_id = selected_case(page)
+            wait_panel(page, case_id)
+            if i % 5 == 4:  # every fifth alert is a false positive
+                key = str(i // 5 % 9 + 1)
+                page.keyboard.press("r")
+                page.keyboard.press(key)
+                if key == "9":  # "Other": type the reason
+                    page.keyboard.type("Shop closed; goods belong to the market stall")
+                    reason = "Shop closed; goods belong to the market stall"
+                else:
+                    reason = REJECT_REASONS[int(key) - 1]
+                verdicts[case_id] = reason
+            else:
+                page.keyboard.press("c")
+                verdicts[case_id] = "confirm"
+            page.keyboard.press("Enter")
+            wait_pending(page, 49 - i)
+        elapsed = time.monotonic() - started
+        assert page.is_visible("text=Queue done")
+        print(f"50 alerts reviewed with the keyboard in {elapsed:.1f} s")
+
+    assert sorted(verdicts) == sorted(ids)
+    with env.db.session() as s:
+        for case_id, verdict in verdicts.items():
+            case = s.get(Case, case_id)
+            events = [e.event for e in s.scalars(select(CaseEvent).filter_by(case_id=case_id))]
+            sms = s.scalars(select(SmsMessage).filter_by(case_id=case_id)).all()
+            orders = s.scalars(select(WorkOrder).filter_by(case_id=case_id)).all()
+            if verdict == "confirm":
+                assert case.state == "notified_dispatched"
+                assert events[-2:] == ["confirm", "dispatch"]
+                assert [m.stage for m in sms] == ["notice"] and len(orders) == 1
+            else:
+                assert case.state == "rejected" and case.reject_reason == verdict
+                assert events[-1] == "reject" and not sms and not orders
