@@ -169,17 +169,17 @@ def platform_factory(
     """Build the platform on the test's database (migrated, seeded); extra settings as kwargs."""
     made: list[Platform] = []
 
-    def build(**extra) -> Platform:
+    def build(node_code: str = "edge-01", publisher=None, **extra) -> Platform:
         upgrade(database_url)
         settings = make_settings(database_url, tmp_path, **extra)
         db = Database(database_url)
         with db.session() as session:
-            report = seed_demo(session, password=PASSWORD, bcrypt_rounds=4,
+            report = seed_demo(session, node_code=node_code, password=PASSWORD, bcrypt_rounds=4,
                                node_api_key="sok_test-node-key-0123456789")  # fmt: skip
-        client = TestClient(create_app(settings, db=db, clock=clock))
+        client = TestClient(create_app(settings, db=db, clock=clock, publisher=publisher))
         assert report.node_api_key
         platform = Platform(settings, db, Rules.from_settings(settings), clock, client,
-                            report.node_api_key, AlertFactory(clock))  # fmt: skip
+                            report.node_api_key, AlertFactory(clock, node=node_code))  # fmt: skip
         made.append(platform)
         return platform
 

@@ -1,0 +1,355 @@
+"""The MQTT consumer: edge messages into the database, in batches, acknowledged after commit.
+
+* Shared subscriptions (``$share/<group>/streetorder/v1/+/alerts`` ...) so several platform
+  replicas split the load; each message goes to one replica.
+* QoS 1 with manual acknowledgement: a message is acknowledged only once its batch is committed,
+  so a crash before commit means redelivery (and the unique alert id makes redelivery harmless).
+* A malformed, unknown-version or misplaced message is rejected: logged with the reason, counted,
+  stored in ``rejected_messages`` and acknowledged. Nothing a sender does can stop the consumer;
+  a database outage pauses the writer, which retries the same batch with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from streetorder.config.common import BrokerConfig
+from streetorder.contracts import (
+    Alert,
+    Availability,
+    ConfigAck,
+    EpisodeEnd,
+    Heartbeat,
+    Message,
+    decode,
+    topics,
+)
+from streetorder.errors import ContractError
+from streetorder.platform.db import Database
+from streetorder.platform.ingest.mqtt import make_client
+from streetorder.platform.services import ingest
+from streetorder.platform.services.rules import Rules
+from streetorder.platform.settings import IngestSettings
+
+log = logging.getLogger(__name__)
+
+#: Topic suffix → the message kind it must carry.
+EXPECTED: dict[str, type] = {
+    "alerts": Alert,
+    "episodes": EpisodeEnd,
+    "status": Availability,
+    "stats": Heartbeat,
+    "config/ack": ConfigAck,
+}
+PLACEMENT_TTL_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Inbound:
+    topic: str
+    payload: bytes
+    mid: int = 0
+    qos: int = 0
+    generation: int = 0  # the connection it arrived on (acks are only valid there)
+
+
+def classify(topic: str, payload: bytes) -> Message:
+    """Decode and check that the message belongs on its topic; ContractError says why not."""
+    try:
+        node = topics.node_of(topic)
+    except ValueError as exc:
+        raise ContractError(str(exc)) from None
+    suffix = topic.split("/", 3)[3]
+    expected = EXPECTED.get(suffix)
+    if expected is None:
+        raise ContractError(f"not an ingest topic: {topic}")
+    message = decode(payload)
+    if not isinstance(message, expected):
+        raise ContractError(f"{message.kind} message on the {suffix} topic")
+    if message.node_id != node:
+        raise ContractError(f"node_id {message.node_id!r} differs from the topic's node {node!r}")
+    return message
+
+
+class IngestStats:
+    """Counters of this replica (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+        self.rejections: Counter[str] = Counter()
+        self.last_error: str | None = None
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            self.counts.update(counts)
+
+    def reject(self, reason: str) -> None:
+        with self._lock:
+            self.counts["rejected"] += 1
+            self.rejections[reason.split(":")[0][:80]] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                **dict(self.counts),
+                "rejections": dict(self.rejections),
+                "last_error": self.last_error,
+            }
+
+
+class BatchWriter:
+    """Writes one batch of inbound messages in one transaction (no MQTT here: testable alone)."""
+
+    def __init__(
+        self, db: Database, rules: Rules, *, stats: IngestStats | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC), keep_rejected_bytes: int = 2048,
+    ) -> None:  # fmt: skip
+        self.db, self.rules, self.clock = db, rules, clock
+        self.stats = stats or IngestStats()
+        self.keep_rejected_bytes = keep_rejected_bytes
+        self._placements: dict[Any, ingest.Placement] = {}
+        self._placements_at = 0.0
+
+    def _placement_cache(self) -> dict[Any, ingest.Placement]:
+        if time.monotonic() - self._placements_at > PLACEMENT_TTL_SECONDS:
+            self._placements, self._placements_at = {}, time.monotonic()
+        return self._placements
+
+    def write(self, batch: list[Inbound]) -> None:
+        """Raises on database errors (nothing is written then); the caller retries or splits."""
+        now = self.clock()
+        decoded: list[tuple[Inbound, Message]] = []
+        rejected: list[tuple[Inbound, str]] = []
+        for item in batch:
+            try:
+                decoded.append((item, classify(item.topic, item.payload)))
+            except ContractError as exc:
+                rejected.append((item, str(exc)))
+        counts: Counter[str] = Counter()
+        with self.db.session() as session:
+            alerts = [m for _, m in decoded if isinstance(m, Alert)]
+            if alerts:
+                outcome = ingest.ingest_alerts(
+                    session, alerts=alerts, rules=self.rules, now=now,
+                    placements=self._placement_cache(),
+                )  # fmt: skip
+                counts.update(
+                    alerts_new=len(outcome.created), alerts_duplicate=len(outcome.duplicates),
+                    alerts_reminder=len(outcome.attached),
+                )  # fmt: skip
+            for item, message in decoded:
+                if isinstance(message, EpisodeEnd):
+                    if ingest.ingest_episode_end(
+                        session, message=message, rules=self.rules, now=now
+                    ):
+                        counts["episode_ends"] += 1
+                    else:
+                        rejected.append((item, f"episode end for unknown alert {message.alert_id}"))
+                elif isinstance(message, Heartbeat):
+                    counts["heartbeats"] += ingest.record_heartbeat(
+                        session, message=message, now=now
+                    )
+                elif isinstance(message, Availability):
+                    counts["availability"] += ingest.record_availability(
+                        session, message=message, now=now
+                    )
+                elif isinstance(message, ConfigAck):
+                    counts["config_acks"] += ingest.record_config_ack(
+                        session, message=message, now=now
+                    )
+            for item, reason in rejected:
+                ingest.record_rejection(
+                    session, topic=item.topic, reason=reason, payload=item.payload, now=now,
+                    keep_bytes=self.keep_rejected_bytes,
+                )  # fmt: skip
+        for item, reason in rejected:
+            log.warning("rejected message on %s: %s", item.topic, reason)
+            self.stats.reject(reason)
+        counts["received"] += len(batch)
+        self.stats.add(**counts)
+
+    def write_robustly(self, batch: list[Inbound], stop: threading.Event) -> bool:
+        """Write a batch; retry while the database is unreachable, split a batch it refuses.
+
+        Returns False only when stopped before the batch could be written (leave it unacked).
+        """
+        delay = 0.5
+        while True:
+            try:
+                self.write(batch)
+                return True
+            except OperationalError as exc:  # connection lost, database down, locked...
+                self.stats.add(db_retries=1)
+                self.stats.last_error = str(exc).splitlines()[0][:300]
+                if stop.is_set():
+                    return False
+                log.error(
+                    "database unavailable, retrying in %.1fs: %s", delay, self.stats.last_error
+                )
+                stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+            except DBAPIError as exc:  # a row the database refuses: isolate it
+                if len(batch) == 1:
+                    reason = f"database refused the message: {str(exc.orig).splitlines()[0][:200]}"
+                    self._reject_alone(batch[0], reason)
+                    return True
+                return all(self.write_robustly([item], stop) for item in batch)
+
+    def _reject_alone(self, item: Inbound, reason: str) -> None:
+        log.warning("rejected message on %s: %s", item.topic, reason)
+        self.stats.reject(reason)
+        try:
+            with self.db.session() as session:
+                ingest.record_rejection(
+                    session, topic=item.topic, reason=reason, payload=item.payload,
+                    now=self.clock(), keep_bytes=self.keep_rejected_bytes,
+                )  # fmt: skip
+        except DBAPIError:
+            log.exception("could not store the rejection of a message on %s", item.topic)
+
+
+class IngestConsumer:
+    """Subscribes, batches and writes; ``start()`` / ``stop()`` mirror each other."""
+
+    def __init__(
+        self, broker: BrokerConfig, db: Database, rules: Rules, *,
+        settings: IngestSettings = IngestSettings(), client_id: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:  # fmt: skip
+        self.broker, self.settings = broker, settings
+        self.stats = IngestStats()
+        self.writer = BatchWriter(
+            db, rules, stats=self.stats, clock=clock,
+            keep_rejected_bytes=settings.keep_rejected_payload_bytes,
+        )  # fmt: skip
+        self.persistent = client_id is not None or broker.client_id is not None
+        self.client_id = (
+            client_id or broker.client_id or f"streetorder-platform-{uuid.uuid4().hex[:8]}"
+        )
+        self.client = make_client(broker, self.client_id, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.inbox: queue.Queue[Inbound] = queue.Queue()
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._generation = 0
+        self._thread: threading.Thread | None = None
+
+    @property
+    def subscriptions(self) -> list[tuple[str, int]]:
+        group = self.settings.share_group
+        shared = [topics.ALL_ALERTS, topics.ALL_EPISODES, topics.ALL_STATS, topics.ALL_CONFIG_ACKS]
+        # Retained status is never delivered to shared subscriptions: every replica reads it.
+        return [(topics.shared(group, t), 1) for t in shared] + [(topics.ALL_STATUS, 1)]
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._thread.start()
+        props = Properties(PacketTypes.CONNECT)
+        if self.persistent:  # the broker keeps our queue while we are away
+            props.SessionExpiryInterval = 7 * 24 * 3600
+        self.client.connect_async(
+            self.broker.host, self.broker.port, keepalive=self.broker.keepalive_seconds,
+            clean_start=not self.persistent, properties=props,
+        )  # fmt: skip
+        self.client.loop_start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in hand, then disconnect."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.connected.clear()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.connected.wait(timeout)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {**self.stats.snapshot(), "queued": self.inbox.qsize(), "client_id": self.client_id}
+
+    # -- paho callbacks (network thread) ---------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason, properties) -> None:
+        if reason.is_failure:
+            log.error(
+                "broker %s:%s refused the connection: %s",
+                self.broker.host,
+                self.broker.port,
+                reason,
+            )
+            return
+        self._generation += 1
+        client.subscribe(self.subscriptions)
+        log.info(
+            "ingest connected to %s:%s as %s", self.broker.host, self.broker.port, self.client_id
+        )
+        self.connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason, properties) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("ingest disconnected (%s); reconnecting", reason)
+
+    def _on_message(self, client, userdata, message) -> None:
+        self.inbox.put(
+            Inbound(
+                message.topic, bytes(message.payload), message.mid, message.qos, self._generation
+            )
+        )
+
+    # -- writer thread ---------------------------------------------------------------------
+
+    def _collect(self) -> list[Inbound]:
+        try:
+            first = self.inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.settings.batch_wait_ms / 1000
+        while len(batch) < self.settings.batch_size:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(
+                    self.inbox.get(timeout=remaining) if remaining > 0 else self.inbox.get_nowait()
+                )
+            except queue.Empty:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while not self._stop.is_set() or not self.inbox.empty():
+            batch = self._collect()
+            if not batch:
+                if self._stop.is_set():
+                    return
+                continue
+            try:
+                written = self.writer.write_robustly(batch, self._stop)
+            except Exception:  # noqa: BLE001 - never let the writer die
+                log.exception("unexpected ingest error; the batch stays unacknowledged")
+                self.stats.add(unexpected_errors=1)
+                continue
+            if not written:
+                return
+            for item in batch:
+                if item.qos > 0 and item.generation == self._generation:
+                    self.client.ack(item.mid, item.qos)
+            self.stats.add(batches=1)
