@@ -38,8 +38,12 @@ def create_app(
     sms_provider: SmsProvider | None = None,
     publisher: Publisher | None = None,
     clock: Callable[[], datetime] = system_clock,
+    console: bool = True,
 ) -> FastAPI:
-    """Build the API for ``settings``; pass parts to share or replace them (tests, replicas)."""
+    """Build the API for ``settings``; pass parts to share or replace them (tests, replicas).
+
+    ``console``: also mount the web console under ``/console`` (when ``platform/web`` exists).
+    """
     app = FastAPI(
         title="streetorder platform", version=__version__, description=DESCRIPTION,
         openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,

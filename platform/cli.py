@@ -1,0 +1,197 @@
+"""``streetorder platform serve | migrate | create-user | import-merchants | import-zones |
+seed-demo``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+from pathlib import Path
+
+CONFIG_HELP = "platform YAML (default: built-in defaults + STREETORDER_* environment variables)"
+
+
+def register(subparsers) -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its progress lines are noise here
+    platform = subparsers.add_parser("platform", help="the command-centre platform (API, ingest)")
+    sub = platform.add_subparsers(dest="platform_command", metavar="SUBCOMMAND", required=True)
+
+    def command(name: str, help_text: str, func) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--config", type=Path, default=None, help=CONFIG_HELP)
+        p.set_defaults(func=func)
+        return p
+
+    serve = command("serve", "run the API, the MQTT ingest and the periodic jobs", _serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-ingest", action="store_true", help="do not consume MQTT here")
+    serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+
+    command("migrate", "create or upgrade the database schema", _migrate)
+
+    user = command(
+        "create-user", "create a login (prints the key of an edge-node login)", _create_user
+    )
+    user.add_argument("username")
+    user.add_argument(
+        "--role",
+        required=True,
+        choices=["reviewer", "squad_leader", "officer", "admin", "edge_node"],
+    )
+    user.add_argument("--squad", help="squad code (officers and squad leaders)")
+    user.add_argument("--node", help="edge node code (edge_node logins)")
+    user.add_argument("--display-name", default="")
+    user.add_argument(
+        "--password-env", default="STREETORDER_NEW_PASSWORD",
+        help="read the password from this environment variable (else prompt)",
+    )  # fmt: skip
+
+    for name, what in (("import-merchants", "merchants"), ("import-zones", "zones")):
+        imp = command(name, f"create or update {what} from a UTF-8 CSV file", _import)
+        imp.add_argument("csv", type=Path)
+        imp.set_defaults(what=what)
+
+    seed = command("seed-demo", "a street, squad, people, merchants, node, cameras, zones", _seed)
+    seed.add_argument(
+        "--edge-config", type=Path, help="make cameras and zones match this edge YAML"
+    )
+    seed.add_argument(
+        "--password", default=os.environ.get("STREETORDER_DEMO_PASSWORD", "streetorder-demo")
+    )
+    seed.add_argument("--node-token", help="edge-node API key to set (as in the edge config)")
+
+
+def _settings(args: argparse.Namespace):
+    from streetorder.platform.settings import load_settings
+
+    return load_settings(args.config)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from streetorder.platform.db.migrate import current, upgrade
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    print(f"database at revision {current(settings.database_url)}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from streetorder.platform.runtime import PlatformRuntime
+
+    settings = _settings(args)
+    if args.migrate:
+        from streetorder.platform.db.migrate import upgrade
+
+        upgrade(settings.database_url)
+    runtime = PlatformRuntime(settings, ingest=not args.no_ingest)
+    app = runtime.start()
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        runtime.stop()
+    return 0
+
+
+def _session(settings):
+    from streetorder.platform.db import Database
+
+    return Database(settings.database_url)
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    from streetorder.errors import StreetorderError
+    from streetorder.platform.domain.errors import DomainError
+    from streetorder.platform.schemas.registry import UserCreate
+    from streetorder.platform.services import registry
+
+    settings = _settings(args)
+    password = None
+    if args.role != "edge_node":
+        password = os.environ.get(args.password_env)
+        if not password:
+            try:
+                password = getpass.getpass(f"password for {args.username}: ")
+            except EOFError:
+                raise StreetorderError(
+                    f"no password: set {args.password_env} or run in a terminal"
+                ) from None
+    db = _session(settings)
+    try:
+        with db.session() as session:
+            data = UserCreate(
+                username=args.username, role=args.role, password=password, squad_code=args.squad,
+                node_code=args.node, display_name=args.display_name,
+            )  # fmt: skip
+            user, key = registry.create_user(
+                session, data=data, bcrypt_rounds=settings.auth.bcrypt_rounds
+            )
+            print(f"created {user.role} {user.username} (id {user.id})")
+            if key:
+                print(f"edge-node API key (shown once): {key}")
+    except DomainError as exc:
+        raise StreetorderError(str(exc)) from None
+    finally:
+        db.dispose()
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from streetorder.errors import StreetorderError
+    from streetorder.platform.domain.errors import DomainError
+    from streetorder.platform.services import registry
+
+    settings = _settings(args)
+    try:
+        text = args.csv.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StreetorderError(f"{args.csv}: cannot read: {exc}") from None
+    db = _session(settings)
+    try:
+        with db.session() as session:
+            if args.what == "merchants":
+                report = registry.import_merchants_csv(session, text=text)
+            else:
+                report = registry.import_zones_csv(session, text=text)
+    except DomainError as exc:
+        raise StreetorderError(f"{args.csv}: {exc}") from None
+    finally:
+        db.dispose()
+    refused = len(report.errors)
+    print(f"{args.what}: {report.created} created, {report.updated} updated, {refused} refused")
+    for line in report.errors:
+        print(f"  {line}")
+    return 1 if report.errors else 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from streetorder.platform.db.migrate import upgrade
+    from streetorder.platform.services.seed import seed_demo
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    kwargs = {}
+    if args.edge_config:
+        from streetorder.edge.config import load_edge_config
+
+        edge = load_edge_config(args.edge_config)
+        kwargs = {"node_code": edge.node_id, "cameras": edge.cameras}
+        args.node_token = args.node_token or edge.platform.token
+    db = _session(settings)
+    try:
+        with db.session() as session:
+            report = seed_demo(
+                session, password=args.password, node_api_key=args.node_token,
+                bcrypt_rounds=settings.auth.bcrypt_rounds, **kwargs,
+            )  # fmt: skip
+    finally:
+        db.dispose()
+    print(f"logins ({args.password!r}): {', '.join(report.users)}")
+    print(f"merchants: {', '.join(report.merchants)}; zones: {', '.join(report.zones)}")
+    if report.node_api_key:
+        print(f"edge node {report.node_code} API key: {report.node_api_key}")
+    return 0
