@@ -161,9 +161,10 @@ class Drainer:
     """Publish the outbox in order; delete each message only after the broker's PUBACK.
 
     paho re-sends unacknowledged messages itself after a reconnect (same packet ids), so the
-    drainer only moves its cursor forward. A message left unacknowledged for ``ack_timeout``
-    seconds of connected time (or refused by the broker) is published again from there on:
-    duplicates are harmless, losses are not.
+    drainer only moves its cursor forward, and after a reconnect waits until those re-sent
+    messages are acknowledged before publishing newer ones (order). A message left
+    unacknowledged for ``ack_timeout`` seconds of connected time (or refused by the broker) is
+    published again from there on: duplicates are harmless, losses are not.
     """
 
     def __init__(
@@ -184,6 +185,7 @@ class Drainer:
         self._inflight: dict[int, tuple[int, float]] = {}  # paho mid -> (outbox seq, sent at)
         self._cursor = 0
         self._retry_after = 0.0
+        self._session_seen = 0.0  # connected_at of the connection we publish on
         self._thread: threading.Thread | None = None
         outbox.add_listener(link.wake.set)
 
@@ -216,6 +218,13 @@ class Drainer:
             return
         now = time.monotonic()
         self._check_stalled(now)
+        if self.link.connected_at != self._session_seen:
+            # paho re-sends the unacknowledged messages right after on_connect returns, from
+            # its network thread; publishing newer ones before those are acknowledged could
+            # overtake them. Resume once the old window has drained.
+            if self._inflight:
+                return
+            self._session_seen = self.link.connected_at
         room = self.window - len(self._inflight)
         if room <= 0 or now < self._retry_after:
             return

@@ -49,10 +49,13 @@ class ScriptedPipeline:
     counters: dict[str, int] = {}
     lock = threading.Lock()
 
-    def __init__(self, node_id: str, camera: CameraConfig, alert_every: int) -> None:
+    def __init__(
+        self, node_id: str, camera: CameraConfig, alert_every: int, max_alerts: int | None = None
+    ) -> None:
         self.node_id = node_id
         self.camera = camera
         self.alert_every = alert_every
+        self.max_alerts = max_alerts
         self.frames = 0
         self.last_detection_count = 0
 
@@ -63,15 +66,21 @@ class ScriptedPipeline:
             return []
         with self.lock:
             n = self.counters.get(self.camera.id, 0)
+            if self.max_alerts is not None and n >= self.max_alerts:
+                return []
             self.counters[self.camera.id] = n + 1
         return [make_alert(self.node_id, n, camera_id=self.camera.id)]
 
 
-def scripted_runtime(alert_every: int = 4, class_names: tuple[str, ...] = CLASS_NAMES):
+def scripted_runtime(
+    alert_every: int = 4, class_names: tuple[str, ...] = CLASS_NAMES, max_alerts: int | None = None
+):
     def factory(config: EdgeNodeConfig, base_dir: Path) -> Runtime:
         return Runtime(
             open_source=ScriptedSource,
-            make_pipeline=lambda camera: ScriptedPipeline(config.node_id, camera, alert_every),
+            make_pipeline=lambda camera: ScriptedPipeline(
+                config.node_id, camera, alert_every, max_alerts
+            ),
             model=MODEL,
             evidence_path=lambda alert, name: base_dir / name,
             class_names=class_names,
