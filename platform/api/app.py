@@ -8,6 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, FastAPI
 
 from streetorder import __version__
+from streetorder.mobile_api.api.router import attach as attach_officer_app
 from streetorder.platform.api import errors
 from streetorder.platform.api.routes import alerts, auth, cases, messaging, nodes, registry, system
 from streetorder.platform.api.state import PlatformState, system_clock
@@ -68,4 +69,5 @@ def create_app(
         api.include_router(router)
     app.include_router(api)
     mount_console(app)  # the web console (platform/web) under /console
+    attach_officer_app(app)  # the officer app (mobile_api) under /api/mobile/v1
     return app
