@@ -46,20 +46,21 @@ def mount(
     store: EvidenceStore | None = None,
     clock: Clock = system_clock,
 ) -> MobileContext:
-    """Add the officer app's routes to ``app``, sharing its database and evidence store."""
+    """Add the officer app's routes to ``app`` (once), sharing its database and evidence store.
+
+    Mounting again only replaces the context (e.g. other :class:`MobileSettings`)."""
     ctx = MobileContext.build(settings, db, mobile=mobile, store=store, clock=clock)
+    first = getattr(app.state, "mobile", None) is None
     app.state.mobile = ctx
-    errors.install(app)
-    app.include_router(mobile_router())
+    if first:
+        errors.install(app)
+        app.include_router(mobile_router())
     return ctx
 
 
 def attach(app: FastAPI, *, mobile: MobileSettings | None = None) -> MobileContext:
-    """Mount into an app built by the platform's ``create_app``: share its database, evidence
-    store and clock. Calling it again returns the context already mounted."""
-    existing = getattr(app.state, "mobile", None)
-    if existing is not None:
-        return existing
+    """Mount into an app built by the platform's ``create_app``, sharing its database, evidence
+    store and clock (the platform's one-line hook)."""
     state = app.state.platform
     return mount(
         app, state.settings, state.db, mobile=mobile, store=state.store,

@@ -148,7 +148,7 @@ def build_world(database_url: str, tmp_path, *, mobile: MobileSettings | None = 
     clock = ManualClock(datetime.fromisoformat("2026-11-23T01:00:00+00:00"))
     store = FileSystemStore(settings.evidence.dir)
     app = create_app(settings, db=db, store=store, clock=clock)
-    attach(app, mobile=mobile)  # no-op once create_app mounts the officer app itself
+    attach(app, mobile=mobile)  # create_app mounts it; this sets the test's settings
     world = World(
         db=db, settings=settings, rules=Rules.from_settings(settings), store=store, clock=clock,
         client=TestClient(app), app=app,
