@@ -23,7 +23,7 @@ def bar_chart(
     *,
     width: int = 420,
     bar_height: int = 22,
-    label_width: int = 130,
+    label_width: int = 150,
     colour: str = PALETTE[0],
     title: str = "",
 ) -> Markup:

@@ -95,3 +95,28 @@ def sqlite_console(tmp_path: Path) -> Iterator[Console]:
         yield env
     finally:
         env.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium driven by Playwright (skips when either is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.web.browser_support import launch_chromium
+
+    with sync_api.sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        yield page
+    finally:
+        context.close()

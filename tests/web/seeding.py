@@ -85,8 +85,9 @@ def seed_registry(db: Database, *, merchants_per_street: int = 4, rounds: int = 
             node_code=NODE,
             data=CameraCreate(code=CAMERA, source="rtsp://10.0.0.5/stream1", address="世纪大道1号"),
         )
+        width = 1 / len(shops)
         for k, shop in enumerate(shops):
-            x = (k % 6) / 6
+            x = k * width
             registry.create_zone(
                 s,
                 node_code=NODE,
@@ -95,7 +96,7 @@ def seed_registry(db: Database, *, merchants_per_street: int = 4, rounds: int = 
                     code=f"z-{shop}",
                     shop_id=shop,
                     name=f"frontage {shop}",
-                    polygon=[(x, 0.6), (x + 0.15, 0.6), (x + 0.15, 0.98), (x, 0.98)],
+                    polygon=[(x, 0.6), (x + width * 0.9, 0.6), (x + width * 0.9, 0.98), (x, 0.98)],
                 ),
             )
         for username, role, squad in (

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,34 +15,12 @@ from sqlalchemy import select
 
 from streetorder.platform.db import Case, CaseEvent, SmsMessage, WorkOrder
 from streetorder.platform.web.views import REJECT_REASONS
-from tests.web.browser_support import keep_screenshot, launch_chromium, serve
+from tests.web.browser_support import keep_screenshot, serve
 from tests.web.conftest import Console
-from tests.web.seeding import PASSWORD
+from tests.web.seeding import PASSWORD, generate_month
 from tests.web.test_console_http import add_alerts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as pw:
-        chromium = launch_chromium(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def keyboard_login(page, base: str, username: str, path: str = "/console/queue") -> None:
@@ -180,3 +157,22 @@ def test_work_through_fifty_alerts_with_the_keyboard_alone(
             else:
                 assert case.state == "rejected" and case.reject_reason == verdict
                 assert events[-1] == "reject" and not sms and not orders
+
+
+def test_dashboard_draws_its_charts(sqlite_console: Console, page, tmp_path: Path) -> None:
+    env = sqlite_console
+    month = generate_month(
+        env.db, env.state.store, env.state.rules, env.registry, end=env.clock.now, days=30,
+        per_day=(1, 4), evidence_dir=env.evidence_tmp,
+    )  # fmt: skip
+    with serve(env.app) as base:
+        keyboard_login(page, base, "leader", "/console/dashboard?days=31")
+        total = int(page.text_content('[data-metric="total"] .value'))
+        assert total == len(month.case_ids)
+        streets = page.eval_on_selector_all(
+            '[data-chart="by_street"] .bar', "els => els.map(e => Number(e.dataset.value))"
+        )
+        assert len(streets) == 3 and sum(streets) == total
+        days = page.eval_on_selector_all('[data-chart="per_day"] .column', "els => els.length")
+        assert days == 31
+        screenshot(page, tmp_path, "dashboard.png")

@@ -61,7 +61,7 @@
         });
       }
       const [lx, ly] = px(z.polygon[0]);
-      g.font = "bold 22px sans-serif";
+      g.font = `bold ${Math.max(12, Math.round(canvas.width / 55))}px sans-serif`;
       g.fillStyle = c;
       g.fillText(`${z.code} ${z.shop_id || "(no merchant)"}`, lx + 6, ly - 8);
     });
@@ -139,7 +139,8 @@
     renderList();
     draw();
     const input = listEl.lastElementChild.querySelector(".shop");
-    input.focus();
+    input.focus({ preventScroll: true });
+    listEl.lastElementChild.scrollIntoView({ block: "nearest" });
     status("Bind the zone to a merchant, then save.");
   }
 
