@@ -147,7 +147,12 @@ def ingest_alerts(
         session, AlertRecord.__table__, [_alert_row(a, now) for a in unique.values()], "alert_id"
     )
     new_ids = {alert_id: pk for pk, alert_id in inserted}
-    outcome.duplicates = [a.alert_id for a in alerts if a.alert_id not in new_ids]
+    first_copies: set[str] = set()
+    for alert in alerts:  # already stored, or a second copy within this batch
+        if alert.alert_id in new_ids and alert.alert_id not in first_copies:
+            first_copies.add(alert.alert_id)
+        else:
+            outcome.duplicates.append(alert.alert_id)
     cache = placements if placements is not None else {}
     links: list[dict[str, Any]] = []
     batch_episodes: dict[tuple[str, str, str, datetime], Case] = {}
