@@ -205,3 +205,35 @@ def test_zone_edit_is_pushed_retained_and_the_ack_recorded(platform_factory, mqt
         client.disconnect()
         consumer.stop()
         pub.close()
+
+
+def test_whole_chain_from_mosquitto_to_closure(platform_factory, mqtt_broker) -> None:
+    """Alert over MQTT → case → review → SMS in the outbox + work order → officer → closed."""
+    node = f"pt-{uuid.uuid4().hex[:8]}"
+    p = platform_factory(node_code=node)
+    consumer = consumer_for(p, mqtt_broker, f"g{uuid.uuid4().hex[:8]}")
+    client = publisher(mqtt_broker)
+    try:
+        alert = p.alerts()
+        publish(client, topics.alerts(node), encode(alert))
+        wait_for(lambda: consumer.snapshot().get("alerts_new", 0) == 1)
+        p.upload_evidence(alert)
+        case = p.case_of(alert.alert_id)
+        assert case["state"] == "pending_review" and len(case["evidence"]) == 2
+        case = p.post("reviewer", f"/cases/{case['id']}/confirm")
+        assert case["sms"][0]["state"] == "queued" and case["work_orders"][0]["state"] == "open"
+        p.post("admin", "/sms/deliver", status=202)
+        outbox = p.client.get(
+            "/api/v1/sms", params={"case_id": case["id"]}, headers=p.login("reviewer")
+        )
+        assert outbox.json()["data"][0]["state"] == "sent"
+        p.clock.advance(hours=2)
+        p.rectify_with_photo(case["id"])
+        p.post("reviewer", f"/cases/{case['id']}/verify")
+        case = p.post("reviewer", f"/cases/{case['id']}/close")
+        assert case["state"] == "closed" and case["track"] == "exempt"
+        assert len(case["events"]) == 7
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        consumer.stop()
