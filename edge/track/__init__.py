@@ -1,4 +1,4 @@
-"""Multi-object tracking (ByteTrack-style), numpy + scipy only."""
+"""Multi-object tracking (ByteTrack-style), numpy only."""
 
 from streetorder.edge.track.bytetrack import ByteTracker, TrackerSettings
 

@@ -1,4 +1,4 @@
-"""ByteTrack-style multi-object tracking: two-stage association by IoU, Kalman motion, lost buffer.
+"""ByteTrack-style multi-object tracking: two-stage IoU association, Kalman motion, lost buffer.
 
 Stage 1 matches high-score detections to all live tracks (tracked and recently lost); stage 2
 gives the remaining tracked tracks a chance with low-score detections, so an object whose score
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment
 
 from streetorder.edge.detections import Detections, box_iou
 from streetorder.edge.track import kalman
@@ -126,14 +125,12 @@ class ByteTracker:
         detections: Detections,
         min_iou: float,
     ) -> npt.NDArray[np.int64]:
-        """(m, 2) pairs (track index, detection index) by Hungarian matching on IoU."""
+        """(m, 2) pairs (track index, detection index) matched on IoU."""
         if not len(tracks) or not len(dets):
             return np.zeros((0, 2), np.int64)
         predicted = kalman.xywh_to_xyxy(self.mean[tracks, :4]).astype(np.float32)
-        iou = box_iou(predicted, detections.xyxy[dets])
-        rows, cols = linear_sum_assignment(-iou)
-        ok = iou[rows, cols] >= min_iou
-        return np.stack([tracks[rows[ok]], dets[cols[ok]]], axis=1).astype(np.int64)
+        rows, cols = greedy_match(box_iou(predicted, detections.xyxy[dets]), min_iou)
+        return np.stack([tracks[rows], dets[cols]], axis=1).astype(np.int64)
 
     def _select(self, keep: npt.NDArray[np.bool_]) -> None:
         self.ids, self.mean, self.cov = self.ids[keep], self.mean[keep], self.cov[keep]
@@ -167,3 +164,27 @@ class ByteTracker:
         votes = np.zeros((n, self.votes.shape[1]), np.float32)
         votes[np.arange(n), cls] = detections.confidence[idx]
         self.votes = np.concatenate([self.votes, votes])
+
+
+def greedy_match(
+    iou: npt.NDArray[np.float32], min_iou: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Pairs (row, col) taken in order of decreasing IoU, each row and column at most once.
+
+    For IoU-based tracking of sparse objects this gives the Hungarian result in practice, without
+    loading scipy (≈55 MB of memory on the edge box).
+    """
+    r, c = np.nonzero(iou >= min_iou)
+    if not r.size:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(-iou[r, c], kind="stable")
+    used_r = np.zeros(iou.shape[0], bool)
+    used_c = np.zeros(iou.shape[1], bool)
+    rows, cols = [], []
+    for k in order:
+        i, j = r[k], c[k]
+        if not used_r[i] and not used_c[j]:
+            used_r[i] = used_c[j] = True
+            rows.append(i)
+            cols.append(j)
+    return np.asarray(rows, np.int64), np.asarray(cols, np.int64)

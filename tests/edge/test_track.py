@@ -86,3 +86,14 @@ def test_one_frame_misclassification_is_voted_down() -> None:
         tracker.update(frame([(10, 10, 60, 160)], [0.8], [5]))  # a person
     out = tracker.update(frame([(10, 10, 60, 160)], [0.5], [0]))  # misread once as goods
     assert out.class_id.tolist() == [5]
+
+
+def test_greedy_match_takes_best_pairs_once() -> None:
+    from streetorder.edge.track.bytetrack import greedy_match
+
+    iou = np.array([[0.9, 0.8, 0.0], [0.85, 0.1, 0.0], [0.0, 0.0, 0.2]], np.float32)
+    rows, cols = greedy_match(iou, 0.3)
+    assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 0)]
+    rows, cols = greedy_match(iou, 0.05)
+    assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 0), (1, 1), (2, 2)]
+    assert greedy_match(np.zeros((0, 3), np.float32), 0.1)[0].size == 0
