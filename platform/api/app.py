@@ -39,11 +39,10 @@ def create_app(
     sms_provider: SmsProvider | None = None,
     publisher: Publisher | None = None,
     clock: Callable[[], datetime] = system_clock,
-    console: bool = True,
 ) -> FastAPI:
     """Build the API for ``settings``; pass parts to share or replace them (tests, replicas).
 
-    ``console``: also mount the web console under ``/console`` (when ``platform/web`` exists).
+    The web console (``/console``) and the officer app (``/api/mobile/v1``) mount on the same app.
     """
     app = FastAPI(
         title="streetorder platform", version=__version__, description=DESCRIPTION,
