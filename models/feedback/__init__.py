@@ -1,0 +1,1 @@
+"""The feedback loop: reviewers' verdicts exported as YOLO training data (``export-reviews``)."""
