@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 storage = config.storage.dir
                 if not storage.is_absolute():
                     storage = config_path.parent / storage
-                publisher = OutboxPublisher(config, storage)
+                publisher = OutboxPublisher(config, storage, args.out / "evidence")
             total = truth.duration_seconds if truth and truth.duration_seconds else None
             with tqdm(total=total, desc=video.name, unit="s", unit_scale=False, leave=True) as bar:
 

@@ -15,11 +15,18 @@ log = logging.getLogger(__name__)
 
 
 class OutboxPublisher:
-    """Messages go to ``<storage>/outbox.db`` (as ``edge run`` does) and out over MQTT."""
+    """Messages go to ``<storage>/outbox.db`` (as ``edge run`` does) and out over MQTT.
 
-    def __init__(self, config: EdgeNodeConfig, storage_dir: Path) -> None:
+    With ``platform.url`` configured, each alert's evidence files (found in ``evidence_dir``)
+    are queued for upload too, so recorded footage can drive the whole system.
+    """
+
+    def __init__(
+        self, config: EdgeNodeConfig, storage_dir: Path, evidence_dir: Path | None = None
+    ) -> None:
         from streetorder.edge.transport.mqtt import Drainer, MqttLink
         from streetorder.edge.transport.queue import Outbox
+        from streetorder.edge.transport.uploader import EvidenceUploader
 
         if config.broker is None:
             raise StreetorderError("--publish needs a 'broker' section in the config")
@@ -30,6 +37,18 @@ class OutboxPublisher:
         self.drainer = Drainer(self.outbox, self.link, self.stop_event)
         self.link.start()
         self.drainer.start()
+        self.evidence_dir = evidence_dir
+        self.uploader: EvidenceUploader | None = None
+        if config.platform.url and evidence_dir is not None:
+            self.uploader = EvidenceUploader(
+                storage_dir / "uploads.db",
+                config.platform.url,
+                config.platform.token,
+                timeout=config.platform.upload_timeout_seconds,
+                backoff_base=0.5,
+                backoff_max=5.0,
+            )
+            self.uploader.start(self.stop_event)
 
     def __call__(self, message: Alert | EpisodeEnd) -> None:
         if isinstance(message, Alert):
@@ -37,19 +56,34 @@ class OutboxPublisher:
         else:
             msg_id, topic = f"end-{message.alert_id}", topics.episodes(self.node_id)
         self.outbox.put(msg_id, topic, encode(message))
+        if isinstance(message, Alert) and self.uploader is not None and self.evidence_dir:
+            files = [(ref, self.evidence_dir / ref.filename) for ref in message.evidence]
+            self.uploader.add(message.alert_id, files)
 
     def close(self, timeout: float = 30.0) -> int:
         """Wait up to ``timeout`` s for the broker to acknowledge all; return how many are left."""
         deadline = time.monotonic() + timeout
-        while len(self.outbox) and time.monotonic() < deadline:
+        while self._waiting() and time.monotonic() < deadline:
             time.sleep(0.1)
         left = len(self.outbox)
         if left:
             log.warning(
                 "%d message(s) not yet acknowledged; they stay in %s", left, self.outbox.path
             )
+        if self.uploader is not None and self.uploader.pending():
+            log.warning(
+                "%d evidence upload(s) pending; they resume on the next run",
+                self.uploader.pending(),
+            )
         self.stop_event.set()
         self.drainer.join(5)
+        if self.uploader is not None:
+            self.uploader.join(5)
+            self.uploader.close()
         self.link.stop()
         self.outbox.close()
         return left
+
+    def _waiting(self) -> bool:
+        uploads = self.uploader.pending() if self.uploader is not None else 0
+        return bool(len(self.outbox) or uploads)
