@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
 from streetorder.contracts import ModelInfo
-from streetorder.edge.detect.letterbox import Letterbox, apply_letterbox, plan_letterbox
+from streetorder.edge.detect.letterbox import PAD_VALUE, Letterbox, plan_letterbox
 from streetorder.edge.detect.postprocess import decode_end2end, decode_raw
 from streetorder.edge.detections import Detections
 from streetorder.errors import StreetorderError
@@ -162,11 +163,23 @@ class OnnxDetector:
                 f"expected a BGR uint8 frame (H, W, 3), got {frame.shape} {frame.dtype}"
             )
         plan = self.plan(frame.shape[1], frame.shape[0])
-        canvas = apply_letterbox(frame, plan)
-        # BGR HWC uint8 → RGB CHW float32 / 255 in one pass (≈4× faster than blobFromImage)
-        blob = np.empty((1, 3, canvas.shape[0], canvas.shape[1]), np.float32)
+        sw, sh = plan.source_size
+        iw, ih = plan.input_size
+        new_w, new_h = int(round(sw * plan.ratio)), int(round(sh * plan.ratio))
+        resized = (
+            frame
+            if (new_w, new_h) == (sw, sh)
+            else cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+        )
+        # grey 114 padding, then BGR HWC uint8 → RGB CHW float32 / 255 straight into the
+        # image area: one pass, no padded uint8 canvas (≈4× faster than blobFromImage)
+        blob = np.full((1, 3, ih, iw), PAD_VALUE / 255, np.float32)
+        top, left = plan.pad_top, plan.pad_left
         np.multiply(
-            canvas[..., ::-1].transpose(2, 0, 1), np.float32(1 / 255), out=blob[0], casting="unsafe"
+            resized[..., ::-1].transpose(2, 0, 1),
+            np.float32(1 / 255),
+            out=blob[0, :, top : top + new_h, left : left + new_w],
+            casting="unsafe",
         )
         return blob, plan
 

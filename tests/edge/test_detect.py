@@ -171,3 +171,15 @@ def _assert_match(mine: Detections, xyxy, conf, cls) -> None:
     assert ((iou[rows, cols] >= 0.95) | same).all(), iou[rows, cols].min()
     assert (cls[rows] == mine.class_id[cols]).all()
     assert np.abs(conf[rows] - mine.confidence[cols]).max() <= 0.01
+
+
+@pytest.mark.train
+@pytest.mark.parametrize("size", [(1280, 720), (720, 1280), (333, 777), (320, 320)])
+def test_preprocess_equals_letterbox_then_normalise(export_yolo, size) -> None:
+    det = OnnxDetector(export_yolo())
+    frame = synthetic_scene(*size, seed=5)
+    blob, plan = det.preprocess(frame)
+    canvas = apply_letterbox(frame, plan)
+    expected = canvas[..., ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255
+    assert blob.shape == expected.shape
+    np.testing.assert_allclose(blob, expected, atol=1e-6)
