@@ -19,6 +19,7 @@ from streetorder.mobile_api.api.routes import (
     tasks,
     work_orders,
 )
+from streetorder.mobile_api.api.upload_limit import UploadLimit
 from streetorder.mobile_api.domain.clock import Clock, system_clock
 from streetorder.mobile_api.settings import MobileSettings
 from streetorder.platform.db.session import Database
@@ -55,6 +56,9 @@ def mount(
     if first:
         errors.install(app)
         app.include_router(mobile_router())
+        app.add_middleware(
+            UploadLimit, prefix=PREFIX, limit=lambda: app.state.mobile.mobile.photos.max_bytes
+        )
     return ctx
 
 

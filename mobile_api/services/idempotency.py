@@ -1,8 +1,10 @@
 """Idempotency keys: a retried write gets the first response replayed, never a second record.
 
-The write and the stored response share one transaction, so either both exist or neither.
-Two concurrent requests with the same key collide on the unique ``(scope, key)``; the loser
-rolls back and replays the winner's response.
+The key is claimed first (a row inserted before the write), the write follows and the
+response is stored in the same row, all in one transaction: either everything exists or
+nothing does. A concurrent request with the same key blocks on the unique ``(scope, key)``
+until the first commits, then fails, rolls back and replays the first response; if the first
+rolled back instead, the second simply goes ahead.
 """
 
 from __future__ import annotations
@@ -70,16 +72,13 @@ def run(
                             "this Idempotency-Key was already used for a different request"
                         )
                     return Outcome(record.status_code, record.body, True)
-                status, body = action(session)
-                session.add(
-                    IdempotencyRecord(
-                        scope=scope,
-                        key=key,
-                        fingerprint=request_fingerprint,
-                        status_code=status,
-                        body=body,
-                    )
+                claim = IdempotencyRecord(
+                    scope=scope, key=key, fingerprint=request_fingerprint, status_code=0, body=None
                 )
+                session.add(claim)
+                session.flush()  # takes the key now; a twin request waits here
+                status, body = action(session)
+                claim.status_code, claim.body = status, body
                 session.flush()
             return Outcome(status, body, False)
         except IntegrityError:

@@ -81,6 +81,9 @@ def test_bad_uploads_are_refused_and_leave_nothing(world: World) -> None:
             assert message in response.json()["detail"], (name, response.json())
         missing = world.post("officer-a", path, data={"x": "1"})
         assert missing.status_code == 422
+    huge = pf.jpeg() + b"\0" * (30 * 1024 * 1024)  # refused from its Content-Length
+    response = world.post("officer-a", "/photos", files={"file": ("huge.jpg", huge, "image/jpeg")})
+    assert response.status_code == 413 and "MB (Content-Length)" in response.json()["detail"]
     assert count(world, Photo) == 0
     assert stored_files(world) == before
     heic = world.post("officer-a", "/photos", files={"file": ("a.heic", pf.heic(), "image/heic")})

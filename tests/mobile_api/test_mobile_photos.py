@@ -87,3 +87,8 @@ def test_too_big_and_too_many_pixels() -> None:
     assert read_limited(io.BytesIO(big), len(big)) == big
     with pytest.raises(InvalidInput, match="pixels"):
         process_photo(pf.jpeg(size=(400, 300)), max_pixels=100_000)
+
+
+def test_heic_can_be_switched_off() -> None:
+    with pytest.raises(UnsupportedMediaType, match="HEIC"):
+        process_photo(pf.heic(), allow_heic=False)
