@@ -1,0 +1,81 @@
+"""Run the platform (API, console, MQTT ingest, periodic jobs) inside the demo process."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from streetorder.config.common import BrokerConfig
+from streetorder.errors import StreetorderError
+
+
+@dataclass
+class PlatformHost:
+    url: str
+    runtime: object
+    server: object
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True  # type: ignore[attr-defined]
+        self.thread.join(10)
+        self.runtime.stop()  # type: ignore[attr-defined]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_platform(
+    *, out: Path, database_url: str | None, broker: BrokerConfig, port: int, share_group: bool
+) -> PlatformHost:
+    """Migrate, build the runtime and serve it with uvicorn on 127.0.0.1 in a thread."""
+    import uvicorn
+
+    from streetorder.platform.db.migrate import upgrade
+    from streetorder.platform.runtime import PlatformRuntime
+    from streetorder.platform.settings import settings_from_mapping
+
+    port = port or _free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = settings_from_mapping(
+        {
+            "environment": "development",
+            "database_url": database_url or f"sqlite:///{(out / 'platform.db').resolve()}",
+            "public_url": url,
+            "broker": broker.model_dump(mode="json", exclude_none=True),
+            "ingest": {"share_group": "demo"} if share_group else {},
+            "evidence": {"dir": str((out / "platform-evidence").resolve())},
+            "auth": {"bcrypt_rounds": 4},
+        },
+        source="demo settings",
+    )
+    upgrade(settings.database_url)
+    runtime = PlatformRuntime(settings)
+    app = runtime.start()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="demo-platform", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            runtime.stop()
+            raise StreetorderError(f"the platform did not start on {url}")
+        time.sleep(0.05)
+    return PlatformHost(url, runtime, server, thread)
+
+
+def seed(host: PlatformHost, *, node_code: str, cameras: tuple, node_token: str) -> None:
+    """Street, squad, people, merchants and zones that match the demo's edge cameras."""
+    from streetorder.platform.services.seed import seed_demo
+
+    db = host.runtime.db  # type: ignore[attr-defined]
+    with db.session() as session:
+        seed_demo(
+            session, node_code=node_code, cameras=cameras, node_api_key=node_token, bcrypt_rounds=4
+        )
