@@ -51,6 +51,7 @@ STATE_LABELS = {
     State.CLOSED: "closed",
 }
 EVENT_LABELS = {
+    "discover": "Alert received",
     "register": "Registered",
     "confirm": "Confirmed",
     "reject": "Rejected",

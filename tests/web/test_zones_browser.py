@@ -92,7 +92,6 @@ def test_draw_a_zone_save_and_see_the_edge_acknowledge(
                 page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
             page.keyboard.press("Enter")
             page.keyboard.type(shop)  # the new zone's merchant field has the focus
-            screenshot(page, tmp_path, "zones.png")
             page.click("#save-zones")
             page.wait_for_function(
                 "document.getElementById('push-status').textContent.includes('applied')",
@@ -100,6 +99,8 @@ def test_draw_a_zone_save_and_see_the_edge_acknowledge(
             )
             status = page.text_content("#push-status")
             assert f"Edge node {NODE} acknowledged revision 1: applied" in status
+            page.evaluate("window.scrollTo(0, 0)")
+            screenshot(page, tmp_path, "zones.png")
         pushed = edge.pushes.get(timeout=5)
     finally:
         edge.stop()

@@ -60,10 +60,12 @@
           g.strokeRect(px(p)[0] - HANDLE, px(p)[1] - HANDLE, HANDLE * 2, HANDLE * 2);
         });
       }
-      const [lx, ly] = px(z.polygon[0]);
-      g.font = `bold ${Math.max(12, Math.round(canvas.width / 55))}px sans-serif`;
-      g.fillStyle = c;
-      g.fillText(`${z.code} ${z.shop_id || "(no merchant)"}`, lx + 6, ly - 8);
+      if (i === selected || zones.length <= 6) { // many narrow zones: label the selected one
+        const [lx, ly] = px(z.polygon[0]);
+        g.font = `bold ${Math.max(12, Math.round(canvas.width / 55))}px sans-serif`;
+        g.fillStyle = c;
+        g.fillText(`${z.code} ${z.shop_id || "(no merchant)"}`, lx + 6, ly - 8);
+      }
     });
     if (drawing) {
       g.beginPath();
