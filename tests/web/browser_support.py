@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -63,8 +62,12 @@ def launch_chromium(playwright):
 
 
 def keep_screenshot(path: Path) -> None:
-    """Copy a screenshot into ``STREETORDER_SCREENSHOT_DIR`` when it is set."""
+    """Keep a screenshot in ``STREETORDER_SCREENSHOT_DIR`` (when set), as a 256-colour PNG."""
     if SCREENSHOT_DIR:
+        from PIL import Image
+
         target = Path(SCREENSHOT_DIR)
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target / path.name)
+        with Image.open(path) as image:
+            small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+            small.save(target / path.name, optimize=True)
