@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.db import Photo
 from streetorder.mobile_api.domain.urgency import CLOSED, TaskKind, TaskStatus
 from streetorder.mobile_api.services.tasks import TaskRow
-from streetorder.platform.db import EvidenceFile, Merchant
-from streetorder.platform.services import evidence
+from streetorder.platform.db import AlertRecord, EvidenceFile, Merchant
 
 PREFIX = "/api/mobile/v1"
 WORK_ORDER_ACTIONS = {
@@ -47,7 +47,28 @@ def merchant_brief(merchant: Merchant | None) -> s.MerchantBrief | None:
     return s.MerchantBrief.model_validate(merchant) if merchant is not None else None
 
 
-def task_out(session: Session, row: TaskRow, now: datetime) -> s.TaskOut:
+def alert_evidence(session: Session, case_ids: list[int]) -> dict[int, list[s.FileRef]]:
+    """The alert evidence of several cases in one query (for a page of tasks)."""
+    out: dict[int, list[s.FileRef]] = {case_id: [] for case_id in case_ids}
+    if not case_ids:
+        return out
+    stmt = (
+        select(AlertRecord.case_id, EvidenceFile)
+        .join(EvidenceFile, EvidenceFile.alert_id == AlertRecord.alert_id)
+        .where(AlertRecord.case_id.in_(case_ids))
+        .order_by(EvidenceFile.id)
+    )
+    for case_id, record in session.execute(stmt):
+        out[case_id].append(file_ref(record))
+    return out
+
+
+def task_out(
+    session: Session,
+    row: TaskRow,
+    now: datetime,
+    evidence_by_case: dict[int, list[s.FileRef]] | None = None,
+) -> s.TaskOut:
     left = int((row.due_at - now).total_seconds())
     overdue = left < 0 and row.status not in CLOSED
     merchant = merchant_brief(row.merchant)
@@ -65,9 +86,9 @@ def task_out(session: Session, row: TaskRow, now: datetime) -> s.TaskOut:
     if row.kind is TaskKind.WORK_ORDER:
         order, case = row.work_order, row.case
         assert order is not None and case is not None
-        before = [
-            file_ref(f) for f in evidence.case_files(session, case=case) if f.alert_id is not None
-        ]
+        if evidence_by_case is None:
+            evidence_by_case = alert_evidence(session, [case.id])
+        before = evidence_by_case.get(case.id, [])
         brief = s.WorkOrderBrief(
             id=order.id,
             round=order.round,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,14 +95,19 @@ def apply_confirmed_cases(
     rules: ColourRules,
     now: datetime,
     merchant_id: int | None = None,
+    window: timedelta = timedelta(days=30),
     limit: int = 5000,
 ) -> list[ColourChange]:
-    """Raise the colour of shops with cases confirmed since last time (each case once)."""
-    applied = select(RiskEvent.case_id).where(RiskEvent.case_id.is_not(None))
+    """Raise the colour of shops with cases confirmed since last time (each case once).
+
+    Only cases confirmed within ``window`` are looked at, so the scan stays small however
+    many cases the platform holds; the job runs every few minutes, far inside the window.
+    """
+    applied = select(RiskEvent.id).where(RiskEvent.case_id == Case.id)
     stmt = (
         select(Case, Merchant)
         .join(Merchant, Merchant.id == Case.merchant_id)
-        .where(Case.confirmed_at.is_not(None), Case.id.not_in(applied))
+        .where(Case.confirmed_at >= now - window, ~applied.exists())
         .order_by(Case.confirmed_at, Case.id)
         .limit(limit)
     )

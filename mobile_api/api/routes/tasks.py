@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.api.deps import Ctx, CurrentActor
-from streetorder.mobile_api.api.present import task_out
+from streetorder.mobile_api.api.present import alert_evidence, task_out
 from streetorder.mobile_api.domain.urgency import TaskKind, TaskStatus
 from streetorder.mobile_api.services.tasks import TaskFilter, list_tasks
 
@@ -41,5 +41,6 @@ def tasks(
     )
     with ctx.db.session() as session:
         rows, count = list_tasks(session, actor=actor, filters=filters, offset=offset, limit=limit)
-        data = [task_out(session, row, now) for row in rows]
+        evidence = alert_evidence(session, [r.case.id for r in rows if r.case is not None])
+        data = [task_out(session, row, now, evidence) for row in rows]
     return s.TaskPage(data=data, count=count, offset=offset, limit=limit, server_time=now)
