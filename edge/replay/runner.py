@@ -72,7 +72,11 @@ def replay_video(
         clip_after=config.storage.clip_seconds_after,
     )
     source = AvSource(
-        str(video), camera.analysis_interval_seconds, camera.keyframes_only, name=camera.id
+        str(video),
+        camera.analysis_interval_seconds,
+        camera.keyframes_only,
+        name=camera.id,
+        decoder_threads=0,  # one file as fast as possible
     )
     writer = (
         Mp4Writer(out_dir / f"{video.stem}.annotated.mp4", fps=1 / camera.analysis_interval_seconds)
