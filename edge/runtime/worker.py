@@ -90,7 +90,7 @@ class CameraWorker:
         self.file_anchor = file_anchor
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.state = "offline" if camera.enabled else "disabled"
+        self.state = "reconnecting" if camera.enabled else "disabled"  # until the first frame
         self.error: str | None = None
         self.detections = 0
         self.lag_seconds = 0.0
@@ -147,7 +147,8 @@ class CameraWorker:
             except Exception as exc:
                 reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
                 self._set_down("reconnecting", reason or type(exc).__name__)
-                log.warning("camera %s: %s", self.camera.id, self.error)
+                prefix = f"camera {self.camera.id}: "
+                log.warning("%s%s", prefix, (self.error or "").removeprefix(prefix))
             else:
                 if self._stop.is_set():
                     return
@@ -230,6 +231,10 @@ class CameraWorker:
         self.state, self.error = state, error
 
     # -- stats -----------------------------------------------------------------------------
+
+    def analysed_times(self) -> list[float]:
+        """Monotonic times of the most recent analysed frames (for benchmarks)."""
+        return list(self._analysed)
 
     def stats(self, window: float = 30.0) -> CameraStats:
         now = time.monotonic()

@@ -1,0 +1,295 @@
+"""Edge node capacity: how many 1080p25 H.264 cameras one node analyses every 2 s, its memory,
+and the alert latency after the dwell threshold.
+
+    .venv/bin/python scripts/bench_edge_node.py --model M.onnx [--counts 8,16,24,32] \
+        [--seconds 30] [--scenarios DIR]
+
+Each camera count runs in a fresh child process (so RSS is that node's own): N cameras play
+the same generated 1080p25 H.264 file at real-time pace (a file camera is paced like a live
+one), analysis every 2 s with key-frame-only decoding (GOP 1 s, as IP cameras default to).
+A count *holds* when, over the measured window, every camera's 95th-percentile gap between
+analysed frames is ≤ 2.1 s and its analysis never lags the stream by more than 2 s.
+
+With ``--scenarios DIR`` (the generator's output with truth files) it also runs each
+scenario with a violation through a node connected to the local Mosquitto and reports the
+latency from the truth's dwell threshold to the alert's arrival at an MQTT subscriber.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+STREAM_SIZE = (1920, 1080)
+FPS = 25
+
+
+# -- test streams -------------------------------------------------------------------------
+
+
+def make_stream(path: Path, seconds: float, gop: int, scenario_video: Path | None) -> Path:
+    """A 1080p25 H.264 file: scenario frames scaled up if given, else a synthetic street."""
+    import av
+    import cv2
+
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".part.mp4")
+    frames_in = None
+    if scenario_video is not None:
+        src = av.open(str(scenario_video))
+        frames_in = (f.to_ndarray(format="bgr24") for f in src.decode(video=0))
+    rng = np.random.default_rng(0)
+    background = rng.integers(60, 200, (STREAM_SIZE[1] // 8, STREAM_SIZE[0] // 8, 3), np.uint8)
+    background = cv2.resize(background, STREAM_SIZE, interpolation=cv2.INTER_LINEAR)
+    last = background
+    with av.open(str(tmp), "w") as out:
+        stream = out.add_stream("libx264", rate=FPS)
+        stream.width, stream.height = STREAM_SIZE
+        stream.pix_fmt = "yuv420p"
+        stream.options = {
+            "preset": "veryfast",
+            "crf": "26",
+            "g": str(gop),
+            "keyint_min": str(gop),
+            "sc_threshold": "0",
+        }
+        for i in range(int(seconds * FPS)):
+            if frames_in is not None:
+                nxt = next(frames_in, None)
+                if nxt is not None:
+                    last = cv2.resize(nxt, STREAM_SIZE, interpolation=cv2.INTER_LINEAR)
+                frame = last
+            else:
+                frame = background.copy()
+                for k in range(6):  # passers-by and a parked cart
+                    x = int((i * (3 + k) + k * 300) % (STREAM_SIZE[0] - 120))
+                    y = 500 + 80 * k
+                    cv2.rectangle(frame, (x, y), (x + 110, y + 220), (40 * k, 90, 200), -1)
+            noise = rng.integers(0, 8, frame.shape, np.uint8)  # sensor noise: real bitrate
+            vf = av.VideoFrame.from_ndarray(cv2.add(frame, noise), format="bgr24")
+            for packet in stream.encode(vf):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    os.replace(tmp, path)
+    return path
+
+
+# -- one node, N cameras (child process) ----------------------------------------------------
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident set size of this process in MB."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def run_cameras(n: int, stream: Path, model: Path | None, seconds: float, warmup: float) -> dict:
+    from streetorder.config.loader import validate_mapping
+    from streetorder.edge.config import EdgeNodeConfig
+    from streetorder.edge.node import EdgeNode
+
+    storage = Path(tempfile.mkdtemp(prefix="bench-edge-"))
+    zone = {"id": "z1", "shop_id": "s1", "polygon": [[0.1, 0.4], [0.9, 0.4], [0.9, 1], [0.1, 1]]}
+    config = validate_mapping(
+        EdgeNodeConfig,
+        {
+            "node_id": "bench",
+            "model": {"path": str(model) if model else None, "threads": 2},
+            "storage": {"dir": str(storage)},
+            "heartbeat_seconds": 5,
+            "cameras": [
+                {
+                    "id": f"cam-{i:02d}",
+                    "source": str(stream),
+                    "analysis_interval_seconds": 2.0,
+                    "keyframes_only": True,
+                    "zones": [zone],
+                }
+                for i in range(n)
+            ],
+        },
+        "bench config",
+    )
+    node = EdgeNode(config, base_dir=storage)
+    thread = threading.Thread(target=node.run, daemon=True)
+    thread.start()
+    time.sleep(warmup)
+    t0, cpu0 = time.monotonic(), os.times()
+    lags: dict[str, float] = {}
+    rss_samples = []
+    while time.monotonic() - t0 < seconds:
+        time.sleep(1.0)
+        rss_samples.append(rss_mb()[0])
+        for cid, w in node.workers.items():
+            lags[cid] = max(lags.get(cid, 0.0), w.lag_seconds)
+    t1, cpu1 = time.monotonic(), os.times()
+    gaps_p95, gaps_max, states = [], [], []
+    for w in node.workers.values():
+        times = [t for t in w.analysed_times() if t0 <= t <= t1]
+        gaps = np.diff(times) if len(times) > 1 else np.array([seconds])
+        gaps_p95.append(float(np.percentile(gaps, 95)))
+        gaps_max.append(float(gaps.max()))
+        states.append(w.state)
+    node.stop_event.set()
+    thread.join(30)
+    cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (t1 - t0)
+    p95, worst_lag = max(gaps_p95), max(lags.values())
+    return {
+        "cameras": n,
+        "holds": bool(p95 <= 2.1 and worst_lag <= 2.0 and set(states) == {"online"}),
+        "gap_p95_s": round(p95, 3),
+        "gap_max_s": round(max(gaps_max), 3),
+        "lag_max_s": round(worst_lag, 3),
+        "cpu_cores": round(cpu, 2),
+        "rss_mb_max": round(max(rss_samples), 1),
+        "rss_mb_peak": round(rss_mb()[1], 1),
+        "states": sorted(set(states)),
+        "load_avg": os.getloadavg()[0],
+    }
+
+
+# -- alert latency ---------------------------------------------------------------------------
+
+
+def alert_latency(scenarios: Path, model: Path | None, clip_after: float) -> list[dict]:
+    """Per violation scenario: truth threshold (wall) → alert received over MQTT."""
+    import paho.mqtt.client as mqtt
+    import yaml
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from streetorder.config.loader import validate_mapping
+    from streetorder.contracts import decode, topics
+    from streetorder.edge.config import EdgeNodeConfig
+    from streetorder.edge.node import EdgeNode
+
+    index = json.loads((scenarios / "index.json").read_text())
+    names = [s["scenario"] if isinstance(s, dict) else s for s in index.get("scenarios", index)]
+    results = []
+    for name in names:
+        truth = json.loads((scenarios / f"{name}.truth.json").read_text())
+        if not truth["episodes"]:
+            continue
+        raw = yaml.safe_load((scenarios / truth["config"]).read_text())
+        node_id = f"lat-{name}"[:60].replace("_", "-")
+        storage = Path(tempfile.mkdtemp(prefix="bench-lat-"))
+        raw.update(node_id=node_id, broker={"host": "127.0.0.1", "port": 1883})
+        raw["storage"] = {
+            **raw.get("storage", {}),
+            "dir": str(storage),
+            "clip_seconds_after": clip_after,
+        }
+        if model:
+            raw["model"] = {**raw.get("model", {}), "path": str(model)}
+        config = validate_mapping(EdgeNodeConfig, raw, str(truth["config"]))
+        arrivals: list[tuple[float, str]] = []
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        client.on_message = lambda c, u, m, into=arrivals: into.append((time.time(), m.payload))
+        client.connect("127.0.0.1", 1883)
+        client.subscribe(topics.alerts(node_id), qos=1)
+        client.loop_start()
+        node = EdgeNode(config, base_dir=scenarios)
+        thread = threading.Thread(target=node.run, daemon=True)
+        thread.start()
+        time.sleep(truth["duration_seconds"] + 3)
+        node.stop_event.set()
+        thread.join(30)
+        client.loop_stop()
+        anchor = next(iter(json.loads((storage / "file_anchors.json").read_text()).values()))
+        for ep in truth["episodes"]:
+            due = anchor + ep["threshold_seconds"]
+            got = [
+                at - due
+                for at, payload in arrivals
+                if decode(payload).zone_id == ep["zone_id"]  # type: ignore[union-attr]
+            ]
+            results.append(
+                {
+                    "scenario": name,
+                    "zone": ep["zone_id"],
+                    "latency_s": round(min(got), 2) if got else None,
+                    "clip_after_s": clip_after,
+                }
+            )
+    return results
+
+
+# -- driver ----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--model", type=Path, help="ONNX detect model (default: the bundled one)")
+    ap.add_argument("--counts", default="8,16,24,32", help="camera counts to try")
+    ap.add_argument("--seconds", type=float, default=30.0, help="measured window per count")
+    ap.add_argument("--warmup", type=float, default=8.0)
+    ap.add_argument("--gop", type=int, default=25, help="key frame every N frames")
+    ap.add_argument("--scenarios", type=Path, help="scenario dir: latency + realistic frames")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-edge-node")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.one:
+        print(json.dumps(run_cameras(args.one, args.stream, args.model, args.seconds, args.warmup)))
+        return
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    video = None
+    if args.scenarios:
+        index = json.loads((args.scenarios / "index.json").read_text())
+        first = index["scenarios"][0] if isinstance(index, dict) else index[0]
+        name = first["scenario"] if isinstance(first, dict) else first
+        video = args.scenarios / f"{name}.mp4"
+    length = args.seconds + args.warmup + 15
+    stream = make_stream(
+        args.work / f"stream-1080p25-gop{args.gop}-{int(length)}s.mp4", length, args.gop, video
+    )
+    print(f"stream: {stream} ({stream.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    results = []
+    for n in [int(c) for c in args.counts.split(",")]:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            str(n),
+            "--stream",
+            str(stream),
+            "--seconds",
+            str(args.seconds),
+            "--warmup",
+            str(args.warmup),
+        ]
+        if args.model:
+            cmd += ["--model", str(args.model)]
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+        if out.returncode != 0:
+            print(out.stderr[-2000:], file=sys.stderr)
+            raise SystemExit(f"run with {n} cameras failed")
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    held = [r["cameras"] for r in results if r["holds"]]
+    print(json.dumps({"largest_count_that_holds": max(held) if held else 0}))
+    if args.scenarios:
+        for clip_after in (3.0, 0.0):
+            for row in alert_latency(args.scenarios, args.model, clip_after):
+                print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
