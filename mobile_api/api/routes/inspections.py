@@ -11,7 +11,7 @@ from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
 from streetorder.mobile_api.api.present import merchant_brief
 from streetorder.mobile_api.api.writes import user_scope, write
-from streetorder.mobile_api.db import Inspection, Photo
+from streetorder.mobile_api.db import Inspection, Photo, RiskState
 from streetorder.mobile_api.domain.risk import Colour
 from streetorder.mobile_api.domain.schedule import next_due
 from streetorder.mobile_api.services import inspections, risk
@@ -101,7 +101,7 @@ def merchant_risk(
 ) -> s.RiskOut:
     with ctx.db.session() as session:
         merchant = merchant_in_squad(session, actor, merchant_id)
-        state = risk.state_row(session, merchant)
+        state = session.get(RiskState, merchant.id) or RiskState(clean_run=0)
         try:
             colour = Colour(merchant.risk_colour)
         except ValueError:
