@@ -127,3 +127,37 @@ def test_annotate_draws_on_a_copy(tmp_path: Path) -> None:
     out = p.annotate(frame)
     assert out.shape == frame.shape and (out != frame).any()
     assert (frame == scene([GOODS])).all()
+
+
+def _timeline(seconds: int, spans: list[tuple[int, int, tuple]]) -> list[list]:
+    frames: list[list] = [[] for _ in range(seconds)]
+    for start, end, obj in spans:
+        for t in range(start, end):
+            frames[t] = [*frames[t], obj]
+    return frames
+
+
+def _moving(start: int, end: int, y: int = 420) -> list[tuple[int, int, tuple]]:
+    """Goods carried across the frame from right to left, 60 px per second."""
+    return [
+        (t, t + 1, ("goods", (1200 - 60 * (t - start), y, 1260 - 60 * (t - start), y + 60)))
+        for t in range(start, end)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "spans", "alerts"),
+    [
+        ("goods_left", [(5, 80, GOODS)], 1),
+        ("carried_across", _moving(5, 25), 0),
+        ("person_standing", [(5, 90, PERSON)], 0),
+        ("put_out_taken_in_put_out", [(5, 40, GOODS), (60, 100, GOODS)], 2),
+        # a passer-by hides the goods for 4 s twice, once before and once after the threshold
+        ("occluded", [(5, 15, GOODS), (19, 30, GOODS), (34, 80, GOODS)], 1),
+        # the goods are moved a little (a new track id): still the same episode
+        ("moved_within_zone", [(5, 20, GOODS), (20, 80, ("goods", (340, 400, 460, 520)))], 1),
+    ],
+)
+def test_scenarios(tmp_path: Path, name: str, spans, alerts: int) -> None:
+    messages = run(pipeline(tmp_path), _timeline(110, spans))
+    assert sum(1 for m in messages if m.kind == "alert") == alerts, name
