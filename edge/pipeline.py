@@ -27,6 +27,7 @@ from streetorder.contracts import (
     stable_alert_id,
 )
 from streetorder.edge import dwell
+from streetorder.edge.config import StorageSettings
 from streetorder.edge.detections import Detections
 from streetorder.edge.evidence import (
     FrameRing,
@@ -80,8 +81,9 @@ class CameraPipeline:
         detector: ``OnnxDetector`` or anything with ``names``, ``info`` and ``__call__``.
         evidence_dir: where evidence files are written.
         timezone: the node's time zone, for alarm schedules and captions.
-        clip_before / clip_after: seconds of clip around the threshold moment. With
-            ``clip_after > 0`` the alert is emitted once those frames exist (or on ``flush``).
+        clip_before / clip_after: seconds of clip around the threshold moment (default: from
+            ``storage``, the node config's storage settings). With ``clip_after > 0`` the alert
+            is emitted once those frames exist (or on ``flush``): alert latency = clip_after.
     """
 
     def __init__(
@@ -92,10 +94,14 @@ class CameraPipeline:
         evidence_dir: str | Path,
         timezone: str = "UTC",
         *,
-        clip_before: float = 5.0,
-        clip_after: float = 3.0,
+        clip_before: float | None = None,
+        clip_after: float | None = None,
+        storage: StorageSettings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        storage = storage or StorageSettings()
+        clip_before = storage.clip_seconds_before if clip_before is None else clip_before
+        clip_after = storage.clip_seconds_after if clip_after is None else clip_after
         self.node_id = node_id
         self.camera = camera
         self.detector = detector
