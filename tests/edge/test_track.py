@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streetorder.edge.detections import Detections
 from streetorder.edge.track import ByteTracker, TrackerSettings
@@ -97,3 +99,41 @@ def test_greedy_match_takes_best_pairs_once() -> None:
     rows, cols = greedy_match(iou, 0.05)
     assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 0), (1, 1), (2, 2)]
     assert greedy_match(np.zeros((0, 3), np.float32), 0.1)[0].size == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    frames=st.lists(
+        st.lists(
+            st.tuples(
+                st.integers(0, 600),
+                st.integers(0, 400),
+                st.integers(5, 120),
+                st.integers(5, 120),
+                st.floats(0.05, 1.0),
+                st.integers(0, 6),
+            ),
+            max_size=12,
+        ),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_tracker_output_invariants(frames) -> None:
+    """Whatever comes in: ids are unique per frame, every output box is an input box of the
+    frame, and confirmed ids are never reused for another object later."""
+    tracker = ByteTracker()
+    retired: set[int] = set()
+    seen: set[int] = set()
+    for objs in frames:
+        boxes = [(x, y, x + w, y + h) for x, y, w, h, _, _ in objs]
+        dets = frame(boxes, [s for *_, s, _ in objs], [c for *_, c in objs])
+        out = tracker.update(dets)
+        ids = out.tracker_id.tolist()
+        assert len(ids) == len(set(ids))
+        assert not set(ids) & retired
+        for box in out.xyxy.tolist():
+            assert box in dets.xyxy.tolist()
+        live = set(tracker.ids.tolist())
+        retired |= seen - live
+        seen |= set(ids)
