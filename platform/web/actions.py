@@ -57,6 +57,12 @@ def _outcome(ctx: ConsoleContext, case_id: int, verdict: str) -> dict[str, Any]:
         }
 
 
+def current_state(ctx: ConsoleContext, case_id: int) -> str | None:
+    with ctx.db.session() as session:
+        case = session.get(Case, case_id)
+        return case.state if case is not None else None
+
+
 def confirm(ctx: ConsoleContext, actor: Actor, case_id: int) -> dict[str, Any]:
     """Confirm: the service decides the track, queues the SMS and dispatches the work order."""
     with ctx.db.session() as session:

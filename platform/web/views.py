@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from streetorder.platform.db import (
@@ -25,7 +25,7 @@ from streetorder.platform.db import (
     WorkOrder,
     Zone,
 )
-from streetorder.platform.domain.roles import Role
+from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.domain.workflow import (
     TRANSITIONS,
     Event,
@@ -36,6 +36,8 @@ from streetorder.platform.domain.workflow import (
     handling_time,
     is_overdue,
 )
+from streetorder.platform.services import cases as case_service
+from streetorder.platform.services.cases import CaseFilter
 
 STATE_LABELS = {
     State.DISCOVERED: "discovered",
@@ -212,18 +214,13 @@ def _zone_label(case: Case) -> str:
 
 
 def queue_items(
-    session: Session, tz: ZoneInfo, now: datetime, *, limit: int
+    session: Session, tz: ZoneInfo, now: datetime, *, actor: Actor, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Pending alerts, oldest first, and how many are pending in all."""
-    pending = Case.state == State.PENDING_REVIEW.value
-    total = int(session.scalar(select(func.count()).where(pending)) or 0)
-    cases = session.scalars(
-        select(Case)
-        .where(pending)
-        .options(selectinload(Case.merchant))
-        .order_by(Case.discovered_at, Case.id)
-        .limit(limit)
-    )
+    """Pending alerts, oldest first (``services.cases.list_cases``), and how many in all."""
+    cases, total = case_service.list_cases(
+        session, actor=actor, filters=CaseFilter(state=State.PENDING_REVIEW.value), now=now,
+        oldest_first=True, limit=limit,
+    )  # fmt: skip
     items = [
         {
             "case_id": c.id,
@@ -394,26 +391,15 @@ def case_rows(
     tz: ZoneInfo,
     now: datetime,
     *,
+    actor: Actor,
     state: str | None,
     yellow: bool,
     limit: int = 200,
 ) -> tuple[list[dict[str, Any]], int]:
-    where = []
-    if state:
-        where.append(Case.state == state)
-    if yellow:
-        where += [
-            Case.state.not_in([State.REJECTED.value, State.CLOSED.value]),
-            Case.deadline_at.is_not(None),
-            Case.deadline_at < now,
-        ]
-    total = int(session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
-    cases = session.scalars(
-        select(Case)
-        .where(*where)
-        .options(selectinload(Case.merchant), selectinload(Case.street))
-        .order_by(Case.discovered_at.desc(), Case.id.desc())
-        .limit(limit)
+    """Newest cases first, as the actor may see them (officers: their squad's)."""
+    filters = CaseFilter(state=state or None, overdue=True if yellow else None)
+    cases, total = case_service.list_cases(
+        session, actor=actor, filters=filters, now=now, oldest_first=False, limit=limit
     )
     rows = [
         {

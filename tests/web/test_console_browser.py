@@ -176,3 +176,17 @@ def test_dashboard_draws_its_charts(sqlite_console: Console, page, tmp_path: Pat
         days = page.eval_on_selector_all('[data-chart="per_day"] .column', "els => els.length")
         assert days == 31
         screenshot(page, tmp_path, "dashboard.png")
+
+
+def test_the_queue_reloads_the_next_page_when_one_is_done(sqlite_console: Console, page) -> None:
+    env = sqlite_console
+    add_alerts(env, 5)
+    with serve(env.app) as base:
+        keyboard_login(page, base, "reviewer", "/console/queue?limit=3")
+        assert len(page.query_selector_all(".queue-item")) == 3
+        for left in range(4, -1, -1):
+            wait_panel(page, selected_case(page))
+            page.keyboard.press("c")
+            page.keyboard.press("Enter")
+            wait_pending(page, left)
+        assert page.is_visible("text=Queue done")

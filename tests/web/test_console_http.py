@@ -218,3 +218,43 @@ def test_case_page_buttons_go_through_the_workflow(sqlite_console: Console) -> N
     assert "error=" in closed.headers["location"]  # cannot close a dispatched case
     with env.db.session() as s:
         assert s.get(Case, case_id).urge_count == 1
+
+
+def test_officers_see_only_their_squads_cases_and_evidence(sqlite_console: Console) -> None:
+    env = sqlite_console
+    ids = add_alerts(env, 5)  # shops 000..003 are on the officer's street, 100 is not
+    client = TestClient(env.app)
+    login(client, "officer")
+    with env.db.session() as s:
+        own = [i for i in ids if s.get(Case, i).street.code == "st-lujiazui"]
+        other = [i for i in ids if s.get(Case, i).street.code != "st-lujiazui"]
+        other_alert = s.get(Case, other[0]).alert_id
+    assert own and other
+    assert client.get(f"/console/cases/{own[0]}").status_code == 200
+    assert client.get(f"/console/cases/{other[0]}").status_code == 404
+    listed = [int(x) for x in re.findall(r'href="/console/cases/(\d+)"', client.get(
+        "/console/cases").text)]  # fmt: skip
+    assert sorted(listed) == sorted(own)
+    assert client.get(f"/console/evidence/{other_alert}/{other_alert}_clean.jpg").status_code == 404
+
+
+def test_an_alert_for_an_unknown_shop_stays_in_the_queue(sqlite_console: Console) -> None:
+    env = sqlite_console
+    (ev,) = evidence_sets(1)
+    alert, files = make_alert(
+        ev, shop="shop-unregistered", crossed_at=env.clock.now, directory=env.evidence_tmp, n=0
+    )
+    case_id = ingest_with_evidence(
+        env.db, env.state.store, env.state.rules, alert, files, now=env.clock.now
+    )
+    client = TestClient(env.app)
+    login(client, "reviewer")
+    response = client.post(
+        f"/console/cases/{case_id}/review",
+        json={"verdict": "confirm"},
+        headers={"X-CSRF-Token": page_csrf(client)},
+    )
+    assert response.status_code == 409
+    assert response.json()["state"] == "pending_review"
+    assert "not a registered merchant" in response.json()["detail"]
+    assert f'data-case-id="{case_id}"' in client.get("/console/queue").text

@@ -8,9 +8,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from streetorder.platform.db import Case
-from streetorder.platform.domain.errors import DomainError
+from streetorder.platform.domain.errors import DomainError, NotFound
 from streetorder.platform.domain.workflow import Event, State
+from streetorder.platform.services import cases as case_service
 from streetorder.platform.web import actions
 from streetorder.platform.web.auth import EVERYONE, Viewer, require, require_csrf
 from streetorder.platform.web.context import ConsoleContext, get_context
@@ -27,8 +27,9 @@ def case_list(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", yello
     state = state if state in {s.value for s in State} else ""
     with ctx.db.session() as session:
         rows, total = case_rows(
-            session, ctx.prefix, ctx.tz, ctx.now(), state=state or None, yellow=yellow
-        )
+            session, ctx.prefix, ctx.tz, ctx.now(), actor=viewer.actor, state=state or None,
+            yellow=yellow,
+        )  # fmt: skip
     return render(
         ctx,
         request,
@@ -46,7 +47,10 @@ def case_list(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", yello
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, ctx: Ctx, viewer: Anyone, case_id: int):
     with ctx.db.session() as session:
-        case = session.get(Case, case_id)
+        try:  # officers and squad leaders see only their squad's cases
+            case = case_service.get_case(session, case_id=case_id, actor=viewer.actor)
+        except NotFound:
+            case = None
         if case is None:
             return render(
                 ctx, request, "cases.html", viewer, status_code=404, nav="cases", rows=[],

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from streetorder.platform.db import EvidenceFile
+from streetorder.platform.db import AlertRecord, EvidenceFile
+from streetorder.platform.domain.errors import NotFound
+from streetorder.platform.services import cases as case_service
 from streetorder.platform.web.auth import EVERYONE, Viewer, require
 from streetorder.platform.web.context import ConsoleContext, get_context
 
@@ -46,6 +48,12 @@ def evidence_file(request: Request, ctx: Ctx, viewer: Anyone, alert_id: str, fil
         record = session.scalars(
             select(EvidenceFile).filter_by(alert_id=alert_id, filename=filename)
         ).first()
+        case_id = session.scalar(select(AlertRecord.case_id).filter_by(alert_id=alert_id))
+        if record is not None and case_id is not None:
+            try:  # the same scope as the case: officers see their squad's evidence only
+                case_service.get_case(session, case_id=case_id, actor=viewer.actor)
+            except NotFound:
+                record = None
     if record is None:
         return Response("evidence file not found (not uploaded yet?)", status_code=404)
     data = ctx.store.get(record.storage_key)

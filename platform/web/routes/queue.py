@@ -30,7 +30,9 @@ class Verdict(BaseModel):
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(request: Request, ctx: Ctx, viewer: Reviewer, limit: int = QUEUE_PAGE):
     with ctx.db.session() as session:
-        items, total = queue_items(session, ctx.tz, ctx.now(), limit=max(1, min(limit, 500)))
+        items, total = queue_items(
+            session, ctx.tz, ctx.now(), actor=viewer.actor, limit=max(1, min(limit, 500))
+        )
     return render(
         ctx,
         request,
@@ -71,5 +73,9 @@ async def review(request: Request, ctx: Ctx, viewer: Reviewer, case_id: int) -> 
     except NotFound as exc:
         return JSONResponse({"detail": str(exc)}, status_code=404)
     except DomainError as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+        # The state lets the page keep an alert that is still pending (e.g. unknown merchant).
+        return JSONResponse(
+            {"detail": str(exc), "state": actions.current_state(ctx, case_id)},
+            status_code=exc.status,
+        )
     return JSONResponse(outcome)

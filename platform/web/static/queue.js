@@ -134,7 +134,7 @@
       const body = await res.json().catch(() => ({}));
       if (!res.ok) {
         say(`${item.dataset.number}: ${body.detail || res.status}`, "error");
-        if (res.status === 409) finish(item); // someone else reviewed it already
+        if (body.state && body.state !== "pending_review") finish(item); // reviewed elsewhere
         closeBar();
         return;
       }
@@ -152,7 +152,12 @@
     const i = all.indexOf(item);
     item.remove();
     const rest = items();
-    countEl.textContent = String(Math.max(0, Number(countEl.textContent) - 1));
+    const left = Math.max(0, Number(countEl.textContent) - 1);
+    countEl.textContent = String(left);
+    if (!rest.length && left > 0) {
+      window.location.reload(); // this page is done; fetch the next oldest alerts
+      return;
+    }
     select(rest[Math.min(i, rest.length - 1)] || null);
   }
 
