@@ -258,3 +258,15 @@ def test_an_alert_for_an_unknown_shop_stays_in_the_queue(sqlite_console: Console
     assert response.json()["state"] == "pending_review"
     assert "not a registered merchant" in response.json()["detail"]
     assert f'data-case-id="{case_id}"' in client.get("/console/queue").text
+
+
+def test_logout_needs_the_token_and_ends_the_session(sqlite_console: Console) -> None:
+    client = TestClient(sqlite_console.app)
+    login(client, "reviewer")
+    token = page_csrf(client)
+    assert client.post("/console/logout", data={"csrf_token": "forged"}).status_code == 403
+    assert client.get("/console/cases").status_code == 200
+    out = client.post("/console/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303 and 'so_session=""' in out.headers["set-cookie"]
+    client.cookies.clear()
+    assert client.get("/console/cases", follow_redirects=False).status_code == 303
