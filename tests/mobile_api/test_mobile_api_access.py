@@ -117,3 +117,28 @@ def test_officer_cannot_verify_or_inspect_other_streets(world: World) -> None:
         "officer-a", "/inspections", json={"merchant_id": world.shops["shop-9"], "answers": answers}
     )
     assert response.status_code == 404
+
+
+def test_another_squads_tasks_and_photos_do_not_exist(world: World) -> None:
+    from tests.mobile_api.test_mobile_api_inspections import CLEAN, run_scheduler
+
+    run_scheduler(world)
+    task = world.get("officer-a", "/tasks", params={"kind": "inspection"}).json()["data"][0]
+    photo = world.post(
+        "officer-a", "/photos", files={"file": ("a.jpg", pf.jpeg(), "image/jpeg")}
+    ).json()
+    for path in (f"/photos/{photo['id']}", f"/photos/{photo['id']}/content"):
+        assert world.get("officer-b", path).status_code == 404
+        assert world.get("leader-a", path).status_code == 200  # the leader sees the squad's
+    response = world.post(
+        "officer-b", "/inspections", json={"task_id": task["ref_id"], "answers": CLEAN}
+    )
+    assert response.status_code == 404
+    # nor can another squad's photo be cited in an inspection
+    response = world.post(
+        "officer-b", "/inspections",
+        json={"merchant_id": world.shops["shop-9"], "answers": CLEAN, "photo_ids": [photo["id"]]},
+    )  # fmt: skip
+    assert response.status_code == 404
+    leader_view = world.get("leader-a", "/tasks", params={"kind": "inspection"}).json()
+    assert leader_view["count"] == 3  # the squad's three shops; shop-9 belongs to squad B
