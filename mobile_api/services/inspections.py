@@ -135,16 +135,17 @@ def create_special(
     for merchant_id in merchant_ids:
         chosen[merchant_id] = merchant_in_squad(session, actor, merchant_id)
     if area and area.strip():
-        pattern = f"%{area.strip().lower()}%"
-        for merchant in session.scalars(
+        text = area.strip().lower()
+        matched = session.scalars(
             select(Merchant).where(
                 Merchant.street_id == squad.street_id,
-                func.lower(Merchant.address).like(pattern),
+                func.lower(Merchant.address).contains(text, autoescape=True),
             )
-        ):
-            chosen.setdefault(merchant.id, merchant)
-        if len(chosen) == len(set(merchant_ids)) and not merchant_ids:
+        ).all()
+        if not matched:
             raise InvalidInput(f"no shop of this squad has an address containing {area!r}")
+        for merchant in matched:
+            chosen.setdefault(merchant.id, merchant)
     special = SpecialInspection(
         squad_id=squad.id,
         title=title,

@@ -112,6 +112,8 @@ def test_special_inspections(world: World) -> None:
     assert len(created.json()["task_ids"]) == 3  # shop-1 and shop-2 by area, shop-3 listed
     for wrong, status in (
         ({"area": "不存在路", "merchant_ids": []}, 422),
+        ({"area": "不存在路"}, 422),  # even beside listed shops
+        ({"area": "%", "merchant_ids": []}, 422),  # wildcards are plain text
         ({"merchant_ids": [world.shops["shop-9"]], "area": None}, 404),
         ({"due_at": (world.clock() - timedelta(hours=1)).isoformat()}, 422),
         ({"due_at": "2026-12-01T00:00:00"}, 422),  # no time zone
