@@ -39,7 +39,7 @@ class TokenPair:
     user: User
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -66,7 +66,7 @@ def _issue(
     session.add(
         RefreshToken(
             user_id=user.id,
-            token_hash=_hash(refresh),
+            token_hash=token_hash(refresh),
             family=family,
             issued_at=now,
             expires_at=now + refresh_ttl,
@@ -100,7 +100,7 @@ def refresh(
 ) -> TokenPair:
     """Rotate: the presented token is used up and a new pair issued. Presenting a token that
     was already used revokes every token of its family (it leaked)."""
-    row = session.scalars(select(RefreshToken).filter_by(token_hash=_hash(token))).first()
+    row = session.scalars(select(RefreshToken).filter_by(token_hash=token_hash(token))).first()
     if row is None:
         raise Unauthorized("unknown refresh token")
     if row.revoked_at is not None:
@@ -124,6 +124,6 @@ def revoke_family(session: Session, *, family: str, now: datetime) -> None:
 
 def logout(session: Session, *, token: str, now: datetime) -> None:
     """End this login on every device that shares its refresh-token family."""
-    row = session.scalars(select(RefreshToken).filter_by(token_hash=_hash(token))).first()
+    row = session.scalars(select(RefreshToken).filter_by(token_hash=token_hash(token))).first()
     if row is not None:
         revoke_family(session, family=row.family, now=now)

@@ -43,7 +43,7 @@ def login(body: s.LoginIn, ctx: Ctx) -> s.TokenOut:
     summary="Trade a refresh token for a new pair (the old one is used up)",
 )
 def refresh(body: s.RefreshIn, ctx: Ctx, request: Request, key: IdempotencyKey = None) -> Response:
-    scope = "refresh:" + auth._hash(body.refresh_token)[:32]
+    scope = "refresh:" + auth.token_hash(body.refresh_token)[:32]
     try:
         return write(
             ctx,
