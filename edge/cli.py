@@ -34,7 +34,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from streetorder.edge.config import load_edge_config
     from streetorder.edge.node import EdgeNode
+    from streetorder.edge.runtime.memory import tune_malloc
 
+    tune_malloc()
     config = load_edge_config(args.config)
     stop = threading.Event()
 

@@ -7,8 +7,10 @@ and the alert latency after the dwell threshold.
 Each camera count runs in a fresh child process (so RSS is that node's own): N cameras play
 the same generated 1080p25 H.264 file at real-time pace (a file camera is paced like a live
 one), analysis every 2 s with key-frame-only decoding (GOP 1 s, as IP cameras default to).
-A count *holds* when, over the measured window, every camera's 95th-percentile gap between
-analysed frames is ≤ 2.1 s and its analysis never lags the stream by more than 2 s.
+A count *holds* when, over the measured window, every camera is analysed every 2 s on average
+(mean gap ≤ 2.05 s, no gap over 4 s: no slot skipped) and its analysis never lags the stream
+by more than 2 s. The N cameras' phases are spread over the 2 s interval, as unsynchronised
+real cameras are.
 
 With ``--scenarios DIR`` (the generator's output with truth files) it also runs each
 scenario with a violation through a node connected to the local Mosquitto and reports the
@@ -102,7 +104,9 @@ def run_cameras(n: int, stream: Path, model: Path | None, seconds: float, warmup
     from streetorder.config.loader import validate_mapping
     from streetorder.edge.config import EdgeNodeConfig
     from streetorder.edge.node import EdgeNode
+    from streetorder.edge.runtime.memory import tune_malloc
 
+    tune_malloc()  # as `edge run` does
     storage = Path(tempfile.mkdtemp(prefix="bench-edge-"))
     zone = {"id": "z1", "shop_id": "s1", "polygon": [[0.1, 0.4], [0.9, 0.4], [0.9, 1], [0.1, 1]]}
     config = validate_mapping(
@@ -125,6 +129,10 @@ def run_cameras(n: int, stream: Path, model: Path | None, seconds: float, warmup
         },
         "bench config",
     )
+    # Real cameras are not phase-locked: spread the N copies of the file over one interval.
+    start = time.time() + 1.0
+    anchors = {f"{c.id}|{c.source}": start + i * 2.0 / n for i, c in enumerate(config.cameras)}
+    (storage / "file_anchors.json").write_text(json.dumps(anchors))
     node = EdgeNode(config, base_dir=storage)
     thread = threading.Thread(target=node.run, daemon=True)
     thread.start()
@@ -138,21 +146,24 @@ def run_cameras(n: int, stream: Path, model: Path | None, seconds: float, warmup
         for cid, w in node.workers.items():
             lags[cid] = max(lags.get(cid, 0.0), w.lag_seconds)
     t1, cpu1 = time.monotonic(), os.times()
-    gaps_p95, gaps_max, states = [], [], []
+    gaps_mean, gaps_p95, gaps_max, states = [], [], [], []
     for w in node.workers.values():
         times = [t for t in w.analysed_times() if t0 <= t <= t1]
         gaps = np.diff(times) if len(times) > 1 else np.array([seconds])
+        gaps_mean.append(float(gaps.mean()))
         gaps_p95.append(float(np.percentile(gaps, 95)))
         gaps_max.append(float(gaps.max()))
         states.append(w.state)
     node.stop_event.set()
     thread.join(30)
     cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (t1 - t0)
-    p95, worst_lag = max(gaps_p95), max(lags.values())
+    mean, worst_lag, worst_gap = max(gaps_mean), max(lags.values()), max(gaps_max)
+    holds = mean <= 2.05 and worst_gap <= 4.0 and worst_lag <= 2.0 and set(states) == {"online"}
     return {
         "cameras": n,
-        "holds": bool(p95 <= 2.1 and worst_lag <= 2.0 and set(states) == {"online"}),
-        "gap_p95_s": round(p95, 3),
+        "holds": bool(holds),
+        "gap_mean_s": round(mean, 3),
+        "gap_p95_s": round(max(gaps_p95), 3),
         "gap_max_s": round(max(gaps_max), 3),
         "lag_max_s": round(worst_lag, 3),
         "cpu_cores": round(cpu, 2),

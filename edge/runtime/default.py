@@ -39,6 +39,7 @@ def evidence_dir(config: EdgeNodeConfig, base_dir: Path) -> Path:
 def default_runtime(config: EdgeNodeConfig, base_dir: Path):
     from streetorder.edge.detect import OnnxDetector
     from streetorder.edge.node import Runtime
+    from streetorder.edge.runtime.keyframes import DecoderPool, KeyframeSource
     from streetorder.edge.sources import open_source
 
     try:
@@ -70,8 +71,18 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
             clip_after=storage.clip_seconds_after,
         )
 
+    pool = DecoderPool(size=2)
+
+    def source_for(camera: CameraConfig):
+        source = open_source(camera, base_dir)
+        if camera.keyframes_only:  # decoders shared across cameras: memory flat in N
+            return KeyframeSource(
+                source.source, interval=source.interval, name=source.name, pool=pool
+            )
+        return source
+
     return Runtime(
-        open_source=lambda camera: open_source(camera, base_dir),
+        open_source=source_for,
         make_pipeline=make_pipeline,
         model=detector.info,
         evidence_path=lambda alert, filename: out / filename,

@@ -178,12 +178,17 @@ class CameraWorker:
         opened = time.time()
         if self.finite and self.file_anchor is not None:
             opened = self.file_anchor(self.camera)
+        paced_here = self.finite and self.realtime_files
+        if paced_here and hasattr(source, "pace"):
+            # the source can wait before decoding: hold a packet, not a decoded frame
+            source.pace = lambda t: not self._stop.wait(max(0.0, opened + t - time.time()))
+            paced_here = False
         try:
             for item in frames:
                 image, t = unpack(item)
                 if opened + t <= self._last_at:
                     continue  # a reopened file starts over: never feed the pipeline the past
-                if self.finite and self.realtime_files:
+                if paced_here:
                     ahead = opened + t - time.time()
                     if ahead > 0 and self._stop.wait(ahead):
                         return
