@@ -37,8 +37,9 @@ class Zone:
     frame_size: tuple[int, int]  # width, height
     class_ids: npt.NDArray[np.int64]
     polygon: FloatArray = field(repr=False)
-    _integral: npt.NDArray[np.int32] = field(repr=False)
+    _integral: npt.NDArray[np.int32] = field(repr=False)  # over the polygon's bounding box
     _scale: float = field(repr=False)
+    _origin: tuple[int, int] = field(repr=False)  # bounding box corner, mask pixels
 
     @classmethod
     def build(cls, config: ZoneConfig, frame_size: tuple[int, int], names: tuple[str, ...]) -> Zone:
@@ -55,11 +56,14 @@ class Zone:
         class_ids = np.array([names.index(c) for c in config.rules.classes if c in names], np.int64)
         polygon = np.asarray(config.polygon, np.float32) * np.array([w, h], np.float32)
         scale = min(1.0, _MASK_LONG_SIDE / max(w, h))
-        mw, mh = max(1, round(w * scale)), max(1, round(h * scale))
+        # the mask only covers the polygon's bounding box: memory follows the zone's size
+        pts = np.round(polygon * scale).astype(np.int32)
+        x0, y0 = int(pts[:, 0].min()), int(pts[:, 1].min())
+        mw, mh = int(pts[:, 0].max()) - x0 + 1, int(pts[:, 1].max()) - y0 + 1
         mask = np.zeros((mh, mw), np.uint8)
-        cv2.fillPoly(mask, [np.round(polygon * scale).astype(np.int32)], 1)
+        cv2.fillPoly(mask, [pts - np.array([x0, y0], np.int32)], 1)
         integral = cv2.integral(mask)  # (mh + 1, mw + 1) int32
-        return cls(config, (w, h), class_ids, polygon, integral, scale)
+        return cls(config, (w, h), class_ids, polygon, integral, scale, (x0, y0))
 
     def inside_share(self, xyxy: FloatArray) -> FloatArray:
         """(n,) share of each box's area inside the polygon (pixel-accurate at mask scale)."""
@@ -67,6 +71,7 @@ class Zone:
             return np.zeros(0, np.float32)
         mh, mw = self._integral.shape[0] - 1, self._integral.shape[1] - 1
         b = np.round(xyxy * self._scale).astype(np.int64)
+        b -= np.array([*self._origin, *self._origin], np.int64)
         x1, x2 = np.clip(b[:, 0], 0, mw), np.clip(b[:, 2], 0, mw)
         y1, y2 = np.clip(b[:, 1], 0, mh), np.clip(b[:, 3], 0, mh)
         ii = self._integral
