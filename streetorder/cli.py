@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "streetorder.demo.cli",
     "streetorder.edge.cli",
     "streetorder.platform.cli",
+    "streetorder.mobile_api.cli",
     "streetorder.models.cli",
     "streetorder.bench_cli",
 )
