@@ -83,7 +83,7 @@ def prism(
     sides: int = 10,
     radius_top: float | None = None,
 ) -> list[Face]:
-    """A vertical n-sided prism (cylinders, poles, bins, baskets); ``radius_top`` makes a frustum."""
+    """A vertical n-sided prism (cylinders, poles, bins, baskets); ``radius_top``: a frustum."""
     rt = radius if radius_top is None else radius_top
     ang = np.linspace(0, 2 * math.pi, sides, endpoint=False)
     ring = np.column_stack([np.cos(ang), np.sin(ang)])
