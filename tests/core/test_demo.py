@@ -1,0 +1,33 @@
+"""The README's main job: the demo runs the whole chain and exits 0 with a summary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+@pytest.mark.mqtt
+def test_demo_runs_the_whole_chain(tmp_path: Path, mqtt_broker) -> None:
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "streetorder", "demo", "--out", str(out),
+         "--broker", f"{mqtt_broker.host}:{mqtt_broker.port}"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["alerts"] >= 1
+    assert summary["cases"] == summary["confirmed"] + summary["rejected"]  # every case reviewed
+    assert summary["confirmed"] >= 1
+    assert summary["sms"] and all(m["body"] for m in summary["sms"])
+    assert summary["work_orders"] >= 1
+    assert summary["closed_case"]["state"] == "closed"
+    assert any("close" in step for step in summary["closed_case"]["timeline"])
+    assert summary["replay_metrics"]["f1"] >= 0.9
+    assert list((out / "edge" / "evidence").glob("*_annotated.jpg"))
+    assert "console:" in result.stdout and "/console" in result.stdout
