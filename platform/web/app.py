@@ -16,7 +16,15 @@ from streetorder.platform.web.auth import (
     session_viewer,
 )
 from streetorder.platform.web.context import STATIC_DIR, ConsoleContext, get_context
-from streetorder.platform.web.routes import cases, dashboard, evidence, login, queue, zones
+from streetorder.platform.web.routes import (
+    cases,
+    dashboard,
+    evidence,
+    login,
+    messaging,
+    queue,
+    zones,
+)
 
 
 def _wants_json(request: Request) -> bool:
@@ -50,7 +58,7 @@ def mount_console(app: FastAPI, *, prefix: str = "/console") -> ConsoleContext:
     """Add the console under ``prefix`` to an app made by ``platform.api.create_app``."""
     ctx = ConsoleContext(platform=app.state.platform, prefix=prefix)
     app.state.console = ctx
-    for module in (login, queue, cases, dashboard, zones, evidence):
+    for module in (login, queue, cases, messaging, dashboard, zones, evidence):
         app.include_router(module.router, prefix=prefix, include_in_schema=False)
     app.include_router(_index_router(), prefix=prefix)
     app.mount(f"{prefix}/static", StaticFiles(directory=STATIC_DIR), name="console-static")

@@ -142,6 +142,11 @@ def test_work_through_fifty_alerts_with_the_keyboard_alone(
         elapsed = time.monotonic() - started
         assert page.is_visible("text=Queue done")
         print(f"50 alerts reviewed with the keyboard in {elapsed:.1f} s")
+        confirmed = sum(1 for v in verdicts.values() if v == "confirm")
+        page.goto(base + "/console/sms")  # every confirmation is in the outbox...
+        assert len(page.query_selector_all("#sms-outbox .sms-row")) == confirmed
+        page.goto(base + "/console/work-orders")  # ...and among the squads' work orders
+        assert len(page.query_selector_all("#work-order-list .work-order")) == confirmed
 
     assert sorted(verdicts) == sorted(ids)
     with env.db.session() as s:

@@ -102,6 +102,8 @@ def test_roles_limit_pages(sqlite_console: Console) -> None:
     assert client.get("/console/queue").status_code == 403
     assert client.get("/console/zones").status_code == 403
     assert client.get("/console/dashboard").status_code == 200
+    assert client.get("/console/sms").status_code == 403
+    assert client.get("/console/work-orders").status_code == 200
     client = TestClient(sqlite_console.app)
     login(client, "reviewer")
     assert client.get("/console/zones").status_code == 403

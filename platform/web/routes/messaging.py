@@ -1,0 +1,84 @@
+"""The SMS outbox and the work orders, as lists (newest SMS first, nearest deadline first)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from streetorder.platform.db import Case, Squad
+from streetorder.platform.domain.roles import Role
+from streetorder.platform.services import sms as sms_service
+from streetorder.platform.services import work_orders as order_service
+from streetorder.platform.web.auth import EVERYONE, Viewer, require
+from streetorder.platform.web.context import ConsoleContext, get_context
+from streetorder.platform.web.render import render
+from streetorder.platform.web.views import local, mask_mobile
+
+router = APIRouter()
+Ctx = Annotated[ConsoleContext, Depends(get_context)]
+Staff = Annotated[Viewer, Depends(require(Role.REVIEWER, Role.SQUAD_LEADER, Role.ADMIN))]
+Anyone = Annotated[Viewer, Depends(require(*EVERYONE))]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def _numbers(session, case_ids: set[int]) -> dict[int, str]:
+    rows = session.scalars(select(Case).where(Case.id.in_(case_ids or {-1})))
+    return {c.id: c.number for c in rows}
+
+
+@router.get("/sms", response_class=HTMLResponse)
+def sms_outbox(request: Request, ctx: Ctx, viewer: Staff, state: str = "", limit: Limit = 200):
+    state = state if state in sms_service.STATES else ""
+    with ctx.db.session() as session:
+        messages, total = sms_service.list_messages(session, state=state or None, limit=limit)
+        numbers = _numbers(session, {m.case_id for m in messages})
+        rows = [
+            {
+                "case_url": f"{ctx.prefix}/cases/{m.case_id}",
+                "case": numbers.get(m.case_id, m.case_id),
+                "stage": m.stage,
+                "to": f"{m.recipient} {mask_mobile(m.mobile)}",
+                "state": m.state,
+                "attempts": m.attempts,
+                "created": local(m.created_at, ctx.tz),
+                "sent": local(m.sent_at, ctx.tz),
+                "body": m.body,
+                "error": m.last_error or "",
+            }
+            for m in messages
+        ]
+    return render(
+        ctx, request, "sms.html", viewer, nav="sms", rows=rows, total=total,
+        states=sms_service.STATES, state=state,
+    )  # fmt: skip
+
+
+@router.get("/work-orders", response_class=HTMLResponse)
+def work_orders(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", limit: Limit = 200):
+    now = ctx.now()
+    with ctx.db.session() as session:
+        orders, total = order_service.list_orders(
+            session, actor=viewer.actor, state=state or None, limit=limit
+        )
+        numbers = _numbers(session, {o.case_id for o in orders})
+        squads = {s.id: s.name for s in session.scalars(select(Squad))}
+        rows = [
+            {
+                "case_url": f"{ctx.prefix}/cases/{o.case_id}",
+                "case": numbers.get(o.case_id, o.case_id),
+                "round": o.round,
+                "squad": squads.get(o.squad_id, ""),
+                "state": o.state,
+                "deadline": local(o.deadline_at, ctx.tz),
+                "overdue": o.state in order_service.OPEN_STATES and now > o.deadline_at,
+                "instructions": o.instructions,
+            }
+            for o in orders
+        ]
+    return render(
+        ctx, request, "work_orders.html", viewer, nav="orders", rows=rows, total=total,
+        state=state,
+    )  # fmt: skip
