@@ -91,6 +91,16 @@ def make_stream(path: Path, seconds: float, gop: int, scenario_video: Path | Non
 # -- one node, N cameras (child process) ----------------------------------------------------
 
 
+def rss_split_mb() -> dict[str, float]:
+    """Anonymous (private heap) and file-backed (shared libraries) parts of the RSS, in MB."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile", "RssShmem"):
+            out[key] = round(int(value.split()[0]) / 1024, 1)
+    return out
+
+
 def rss_mb() -> tuple[float, float]:
     """(current, peak) resident set size of this process in MB."""
     fields = {}
@@ -154,6 +164,7 @@ def run_cameras(n: int, stream: Path, model: Path | None, seconds: float, warmup
         gaps_p95.append(float(np.percentile(gaps, 95)))
         gaps_max.append(float(gaps.max()))
         states.append(w.state)
+    split = rss_split_mb()
     node.stop_event.set()
     thread.join(30)
     cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (t1 - t0)
@@ -169,6 +180,7 @@ def run_cameras(n: int, stream: Path, model: Path | None, seconds: float, warmup
         "cpu_cores": round(cpu, 2),
         "rss_mb_max": round(max(rss_samples), 1),
         "rss_mb_peak": round(rss_mb()[1], 1),
+        "rss_split_mb": split,
         "states": sorted(set(states)),
         "load_avg": os.getloadavg()[0],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
             clip_after=storage.clip_seconds_after,
         )
 
-    pool = DecoderPool(size=2)
+    pool = DecoderPool(size=max(1, (os.cpu_count() or 2) // 2))  # one lane per two cores
 
     def source_for(camera: CameraConfig):
         source = open_source(camera, base_dir)

@@ -120,7 +120,11 @@ class KeyframeSource(AvSource):
                 if picture is None:
                     continue
                 next_due = max(next_due + self.interval, rel + self.interval * 0.5)
-                yield rel, picture.to_ndarray(format="bgr24")
+                image = picture.to_ndarray(format="bgr24")
+                # hold nothing decoded while waiting for the next key frame (seconds, per camera)
+                del picture, packets
+                yield rel, image
+                del image
         except av.FFmpegError as exc:
             raise StreetorderError(
                 f"camera {self.name}: cannot decode {self.source}: {exc}"

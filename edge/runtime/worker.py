@@ -142,6 +142,7 @@ class CameraWorker:
                     if frames == 0:
                         attempt = 0
                     self._analyse(pipeline, image, at, t)
+                    del image  # not held while the source waits for the next frame
                     if self._stop.is_set():
                         return
             except Exception as exc:
@@ -193,6 +194,7 @@ class CameraWorker:
                     if ahead > 0 and self._stop.wait(ahead):
                         return
                 yield image, opened + t, t
+                del image, item
         finally:
             close = getattr(source, "close", None)
             if callable(close):
