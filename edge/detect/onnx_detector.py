@@ -221,14 +221,17 @@ def _bundled_model_path() -> Path:
 
 
 def model_info(path: Path) -> ModelInfo:
-    """Name and version: the bundle manifest next to the model when present, else the file."""
+    """Name and version from the bundle manifest next to the model when it describes this very
+    file (same sha256), else the file name and a hash of its bytes."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     manifest = path.parent / "manifest.json"
     if manifest.is_file():
         data = _read_manifest(manifest)
         if data and data.get("name") and data.get("version"):
-            return ModelInfo(name=str(data["name"]), version=str(data["version"]))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return ModelInfo(name=path.stem, version=f"sha256-{digest}")
+            if data.get("sha256") in (None, digest):
+                return ModelInfo(name=str(data["name"]), version=str(data["version"]))
+            log.warning("%s does not describe %s (sha256 differs): not using it", manifest, path)
+    return ModelInfo(name=path.stem, version=f"sha256-{digest[:12]}")
 
 
 def _read_manifest(manifest: Path) -> dict[str, Any] | None:

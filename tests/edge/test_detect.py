@@ -183,3 +183,24 @@ def test_preprocess_equals_letterbox_then_normalise(export_yolo, size) -> None:
     expected = canvas[..., ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255
     assert blob.shape == expected.shape
     np.testing.assert_allclose(blob, expected, atol=1e-6)
+
+
+@pytest.mark.train
+def test_model_info_from_manifest_only_for_the_same_file(export_yolo, tmp_path) -> None:
+    import hashlib
+    import json
+    import shutil
+
+    from streetorder.edge.detect import model_info
+
+    model = tmp_path / "streetorder-det.onnx"
+    shutil.copy(export_yolo(), model)
+    assert model_info(model).name == "streetorder-det"
+    assert model_info(model).version.startswith("sha256-")
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    manifest = {"name": "so-det", "version": "0.3", "sha256": digest, "classes": [], "imgsz": 320}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert (model_info(model).name, model_info(model).version) == ("so-det", "0.3")
+    manifest["sha256"] = "0" * 64
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert model_info(model).name == "streetorder-det"
