@@ -262,6 +262,9 @@ class IngestConsumer:
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         self._thread.start()
         props = Properties(PacketTypes.CONNECT)
+        # Unacknowledged messages the broker may send us: room for a few batches, since we
+        # acknowledge only after commit (the broker's own max_inflight_messages also applies).
+        props.ReceiveMaximum = min(65535, max(100, 4 * self.settings.batch_size))
         if self.persistent:  # the broker keeps our queue while we are away
             props.SessionExpiryInterval = 7 * 24 * 3600
         self.client.connect_async(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streetorder.contracts import Alert, Availability, ConfigAck, EpisodeEnd, Heartbeat
@@ -20,15 +20,17 @@ from streetorder.platform.db import (
     AlertRecord,
     Camera,
     Case,
+    CaseEvent,
     ConfigPushRecord,
     EdgeNode,
     Merchant,
     RejectedMessage,
     Squad,
     Zone,
+    bulk,
 )
 from streetorder.platform.domain.roles import SYSTEM
-from streetorder.platform.domain.workflow import Event
+from streetorder.platform.domain.workflow import AuditRecord, Event
 from streetorder.platform.services.cases import audit_row, transition
 from streetorder.platform.services.rules import Rules
 
@@ -49,31 +51,6 @@ class IngestOutcome:
     created: list[str] = field(default_factory=list)  # alert ids that opened a case
     attached: list[str] = field(default_factory=list)  # reminders added to an existing case
     duplicates: list[str] = field(default_factory=list)  # already received
-
-
-def insert_ignore(
-    session: Session, table: Table, rows: list[dict[str, Any]], key: str
-) -> list[Any]:
-    """Insert rows, skipping those whose ``key`` exists; returns the inserted rows' (id, key)."""
-    if not rows:
-        return []
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - settings refuse other databases
-        raise RuntimeError(f"unsupported database {dialect}")
-    stmt = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=[key])
-        .returning(table.c.id, table.c[key])
-    )
-    return (
-        list(session.execute(stmt, rows))
-        if len(rows) > 1
-        else list(session.execute(stmt.values(rows)))
-    )
 
 
 def resolve(session: Session, *, node: str, camera: str, zone: str, shop_id: str) -> Placement:
@@ -131,21 +108,45 @@ def _episode_case(session: Session, alert: Alert) -> Case | None:
     return session.get(Case, case_id) if case_id is not None else None
 
 
+@dataclass
+class _NewCase:
+    """A case being opened in this batch (the workflow needs only these fields)."""
+
+    row: dict[str, Any]
+    records: list[AuditRecord]
+    state: str = ""
+    track: str | None = None
+    discovered_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    step_started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    deadline_at: datetime | None = None
+    rectify_deadline_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    rectified_at: datetime | None = None
+    verified_at: datetime | None = None
+    closed_at: datetime | None = None
+    urge_count: int = 0
+    extension_count: int = 0
+    rework_count: int = 0
+
+
 def ingest_alerts(
     session: Session, *, alerts: Sequence[Alert], rules: Rules, now: datetime,
     placements: dict[tuple[str, str, str, str], Placement] | None = None,
 ) -> IngestOutcome:  # fmt: skip
     """Store alerts and open one case per new alert (a reminder joins its episode's case).
 
-    ``placements`` is an optional cache of :func:`resolve` results shared between batches.
+    A few multi-row statements per batch, whatever its size. ``placements`` is an optional
+    cache of :func:`resolve` results shared between batches.
     """
     outcome = IngestOutcome()
     unique: dict[str, Alert] = {}
     for alert in alerts:
         unique.setdefault(alert.alert_id, alert)
-    inserted = insert_ignore(
-        session, AlertRecord.__table__, [_alert_row(a, now) for a in unique.values()], "alert_id"
-    )
+    inserted = bulk.insert_rows(
+        session, AlertRecord.__table__, [_alert_row(a, now) for a in unique.values()],
+        returning=("id", "alert_id"), conflict_key="alert_id",
+    )  # fmt: skip
     new_ids = {alert_id: pk for pk, alert_id in inserted}
     first_copies: set[str] = set()
     for alert in alerts:  # already stored, or a second copy within this batch
@@ -154,20 +155,29 @@ def ingest_alerts(
         else:
             outcome.duplicates.append(alert.alert_id)
     cache = placements if placements is not None else {}
-    links: list[dict[str, Any]] = []
-    batch_episodes: dict[tuple[str, str, str, datetime], Case] = {}
+    new_cases: dict[str, _NewCase] = {}  # by alert id
+    batch_episodes: dict[tuple[str, str, str, datetime], _NewCase] = {}
+    attached: list[tuple[int, Case, AuditRecord]] = []  # reminders of cases already stored
+    attached_new: list[tuple[int, _NewCase]] = []  # reminders of cases opened in this batch
     for alert_id, alert_pk in sorted(new_ids.items(), key=lambda item: unique[item[0]].reminder):
         alert = unique[alert_id]
         episode = (alert.node_id, alert.camera_id, alert.zone_id, alert.episode_started_at)
         if alert.reminder > 0:
-            existing = batch_episodes.get(episode) or _episode_case(session, alert)
+            note = f"reminder {alert.reminder}: alert {alert.alert_id}"
+            opened = batch_episodes.get(episode)
+            if opened is not None:
+                opened.row["alert_count"] += 1
+                opened.records.append(
+                    rules.workflow.apply(opened, Event.REMINDER, SYSTEM, now=now, note=note)
+                )
+                attached_new.append((alert_pk, opened))
+                outcome.attached.append(alert_id)
+                continue
+            existing = _episode_case(session, alert)
             if existing is not None:
                 existing.alert_count += 1
-                record = rules.workflow.apply(
-                    existing, Event.REMINDER, SYSTEM, now=now,
-                    note=f"reminder {alert.reminder}: alert {alert.alert_id}",
-                )  # fmt: skip
-                links.append({"id": alert_pk, "case": existing, "records": [record]})
+                record = rules.workflow.apply(existing, Event.REMINDER, SYSTEM, now=now, note=note)
+                attached.append((alert_pk, existing, record))
                 outcome.attached.append(alert_id)
                 continue
         key = (alert.node_id, alert.camera_id, alert.zone_id, alert.shop_id)
@@ -177,35 +187,61 @@ def ingest_alerts(
                 shop_id=alert.shop_id,
             )  # fmt: skip
         where = cache[key]
-        case = Case(
-            alert_id=alert_id, source="camera", merchant_id=where.merchant_id,
-            zone_id=where.zone_id, street_id=where.street_id, squad_id=where.squad_id,
-            node_code=alert.node_id, camera_code=alert.camera_id, zone_code=alert.zone_id,
-            shop_id=alert.shop_id, place=where.place, discovered_at=alert.threshold_crossed_at,
-            created_at=now, urge_count=0, extension_count=0, rework_count=0, alert_count=1,
-        )  # fmt: skip
-        records = [
-            rules.workflow.discover(
-                case, SYSTEM, now=now,
-                note=f"alert {alert_id} from {alert.node_id}/{alert.camera_id}/{alert.zone_id}",
-            ),
-            rules.workflow.apply(case, Event.REGISTER, SYSTEM, now=now),
-        ]  # fmt: skip
-        session.add(case)
-        batch_episodes[episode] = case
+        case = _NewCase(row={}, records=[], discovered_at=alert.threshold_crossed_at)
+        case.records.append(rules.workflow.discover(
+            case, SYSTEM, now=now,
+            note=f"alert {alert_id} from {alert.node_id}/{alert.camera_id}/{alert.zone_id}",
+        ))  # fmt: skip
+        case.records.append(rules.workflow.apply(case, Event.REGISTER, SYSTEM, now=now))
+        case.row = {
+            "alert_id": alert_id, "source": "camera", "merchant_id": where.merchant_id,
+            "zone_id": where.zone_id, "street_id": where.street_id, "squad_id": where.squad_id,
+            "node_code": alert.node_id, "camera_code": alert.camera_id,
+            "zone_code": alert.zone_id, "shop_id": alert.shop_id, "place": where.place,
+            "discovered_at": alert.threshold_crossed_at, "created_at": now,
+            "urge_count": 0, "extension_count": 0, "rework_count": 0, "alert_count": 1,
+        }  # fmt: skip
+        batch_episodes[episode] = new_cases[alert_id] = case
         outcome.created.append(alert_id)
-        links.append({"id": alert_pk, "case": case, "records": records})
-    session.flush()  # assigns case ids (one multi-row INSERT ... RETURNING per batch)
-    events = []
-    updates = []
-    for link in links:
-        case_id = link["case"].id
-        updates.append({"id": link["id"], "case_id": case_id})
-        events += [audit_row(case_id, r) for r in link.get("records", ())]
-    session.add_all(events)
-    if updates:
-        session.execute(update(AlertRecord), updates)
+    for case in new_cases.values():  # state and deadlines as the workflow left them
+        case.row.update(
+            state=case.state,
+            track=case.track,
+            step_started_at=case.step_started_at,
+            updated_at=case.updated_at,
+            deadline_at=case.deadline_at,
+        )
+    case_ids = {
+        alert_id: case_id
+        for case_id, alert_id in bulk.insert_rows(
+            session, Case.__table__, [c.row for c in new_cases.values()],
+            returning=("id", "alert_id"),
+        )
+    }  # fmt: skip
+    events: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    for alert_id, case in new_cases.items():
+        case_id = case_ids[alert_id]
+        case.row["id"] = case_id
+        links.append({"id": new_ids[alert_id], "case_id": case_id})
+        events += [_event_row(case_id, r) for r in case.records]
+    for alert_pk, case in attached_new:
+        links.append({"id": alert_pk, "case_id": case.row["id"]})
+    for alert_pk, existing, record in attached:
+        links.append({"id": alert_pk, "case_id": existing.id})
+        events.append(_event_row(existing.id, record))
+    bulk.insert_rows(session, CaseEvent.__table__, events)
+    bulk.update_rows(session, AlertRecord.__table__, links)
     return outcome
+
+
+def _event_row(case_id: int, record: AuditRecord) -> dict[str, Any]:
+    row = audit_row(case_id, record)
+    return {
+        "case_id": case_id, "event": row.event, "from_state": row.from_state,
+        "to_state": row.to_state, "actor_id": row.actor_id, "actor_role": row.actor_role,
+        "actor_name": row.actor_name, "at": row.at, "note": row.note, "data": row.data,
+    }  # fmt: skip
 
 
 def ingest_episode_end(
