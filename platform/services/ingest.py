@@ -31,7 +31,7 @@ from streetorder.platform.db import (
 )
 from streetorder.platform.domain.roles import SYSTEM
 from streetorder.platform.domain.workflow import AuditRecord, Event
-from streetorder.platform.services.cases import audit_row, transition
+from streetorder.platform.services.cases import _jsonable, transition
 from streetorder.platform.services.rules import Rules
 
 
@@ -236,11 +236,13 @@ def ingest_alerts(
 
 
 def _event_row(case_id: int, record: AuditRecord) -> dict[str, Any]:
-    row = audit_row(case_id, record)
+    """The ``case_events`` row of an audit record (as ``cases.audit_row``, without the ORM)."""
     return {
-        "case_id": case_id, "event": row.event, "from_state": row.from_state,
-        "to_state": row.to_state, "actor_id": row.actor_id, "actor_role": row.actor_role,
-        "actor_name": row.actor_name, "at": row.at, "note": row.note, "data": row.data,
+        "case_id": case_id, "event": record.event.value,
+        "from_state": record.from_state.value if record.from_state else None,
+        "to_state": record.to_state.value, "actor_id": record.actor.user_id,
+        "actor_role": record.actor.role.value, "actor_name": record.actor.name, "at": record.at,
+        "note": record.note, "data": _jsonable(record.data),
     }  # fmt: skip
 
 
