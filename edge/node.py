@@ -33,6 +33,7 @@ from streetorder.contracts import (
 from streetorder.edge.config import EdgeNodeConfig
 from streetorder.edge.runtime.anchors import FileAnchors
 from streetorder.edge.runtime.config_push import ActiveConfigStore, decide
+from streetorder.edge.runtime.storage import lock_storage, prune_evidence
 from streetorder.edge.runtime.worker import (
     CameraWorker,
     PipelineFactory,
@@ -146,7 +147,7 @@ class EdgeNode:
                 log.exception("stop step %r failed", name)
 
     def _serve(self) -> None:
-        next_beat = time.monotonic()
+        next_beat = next_prune = time.monotonic()
         while not self.stop_event.is_set():
             try:
                 payload = self._pushes.get(timeout=0.2)
@@ -157,14 +158,38 @@ class EdgeNode:
             if time.monotonic() >= next_beat:
                 self.send_heartbeat()
                 next_beat = time.monotonic() + self.config.heartbeat_seconds
+            if time.monotonic() >= next_prune:
+                self.prune_evidence()
+                next_prune = time.monotonic() + 3600
+
+    def prune_evidence(self) -> int:
+        """Apply ``storage.evidence_retention_days``, never to files still waiting for upload."""
+        pending = self.uploader.pending_files() if self.uploader is not None else set()
+        try:
+            return prune_evidence(
+                self.storage / "evidence", self.config.storage.evidence_retention_days, pending
+            )
+        except OSError:
+            log.exception("evidence retention failed")
+            return 0
 
     # -- steps -----------------------------------------------------------------------------
 
     def _open_storage(self) -> Callable[[], None]:
-        self.storage.mkdir(parents=True, exist_ok=True)
+        release = lock_storage(self.storage)
         max_bytes = self.config.storage.queue_max_mb * 1024 * 1024
-        self.outbox = Outbox(self.storage / "outbox.db", max_bytes=max_bytes)
-        return self.outbox.close
+        try:
+            self.outbox = Outbox(self.storage / "outbox.db", max_bytes=max_bytes)
+        except BaseException:
+            release()
+            raise
+        outbox = self.outbox
+
+        def close() -> None:
+            outbox.close()
+            release()
+
+        return close
 
     def _load_active_config(self) -> None:
         active = self._store.load(self.node_id)

@@ -225,6 +225,12 @@ class EvidenceUploader:
             q = "SELECT COUNT(*) FROM uploads WHERE state = 'pending'"
             return self._conn.execute(q).fetchone()[0]
 
+    def pending_files(self) -> set[str]:
+        """Names of the files still to upload."""
+        with self._lock:
+            rows = self._conn.execute("SELECT filename FROM uploads WHERE state = 'pending'")
+            return {r[0] for r in rows}
+
     def failed(self) -> list[tuple[str, str, str]]:
         """(alert id, filename, reason) of uploads that will not be retried."""
         with self._lock:
