@@ -94,11 +94,11 @@ def test_edge_run_on_a_scenario_survives_sigkill_and_a_broker_restart(
             300,
         ), "the scenario video never finished"
         assert sub.wait_for(lambda: len(set(alert_ids())) >= expected, 20)
-        ids = alert_ids()
-        first = [decode(p) for p in sub.payloads(topics.alerts(node))]
-        firsts = {a.alert_id: a for a in first if a.reminder == 0}  # type: ignore[union-attr]
-        assert len(firsts) == expected, (len(firsts), truth["episodes"])
-        assert before <= set(ids), "a restart changed the ids of alerts already sent"
+        alerts = [decode(p) for p in sub.payloads(topics.alerts(node))]
+        firsts = {a.alert_id for a in alerts if a.reminder == 0}  # type: ignore[union-attr]
+        # one id per episode: the re-analysed part after the restart gave the same ids again
+        assert before <= firsts | {a.alert_id for a in alerts}  # type: ignore[union-attr]
+        assert len(firsts) == expected, (sorted(firsts), truth["episodes"])
         child.send_signal(signal.SIGTERM)
         assert child.wait(30) == 0
     finally:
