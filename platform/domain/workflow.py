@@ -236,6 +236,14 @@ TRANSITIONS: dict[Event, Transition] = {
 
 #: Events a person triggers (system-only events are not buttons).
 USER_EVENTS = tuple(e for e, t in TRANSITIONS.items() if set(t.roles) - {Role.SYSTEM})
+#: (state, role) → the user events whose state and role match (guards still to be checked).
+_CANDIDATES: dict[tuple[State, Role], tuple[Event, ...]] = {
+    (state, role): tuple(
+        e for e in USER_EVENTS if state in TRANSITIONS[e].sources and role in TRANSITIONS[e].roles
+    )
+    for state in State
+    for role in Role
+}
 
 
 @dataclass(frozen=True)
@@ -300,7 +308,7 @@ class Workflow:
     def allowed_events(self, case: CaseLike, role: Role, *, now: datetime) -> list[Event]:
         """Events this role may trigger now (for UI buttons). Data-dependent guards are skipped."""
         out = []
-        for event in USER_EVENTS:
+        for event in _CANDIDATES.get((State(case.state), role), ()):
             refusal = self.refusal(
                 case, event, role, now=now, note="-", data={"photo_ids": [0], "fine_cents": 1}
             )

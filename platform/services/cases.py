@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from streetorder.platform.db import Case, CaseEvent, EvidenceFile, Penalty
 from streetorder.platform.domain.errors import InvalidInput, InvalidTransition, NotFound
@@ -85,7 +85,7 @@ def list_cases(
 ) -> tuple[list[Case], int]:  # fmt: skip
     """Cases by filter; the review queue is ``state=pending_review``, oldest first."""
     order = Case.discovered_at.asc() if oldest_first else Case.discovered_at.desc()
-    stmt = select(Case).order_by(order, Case.id)
+    stmt = select(Case).options(selectinload(Case.merchant)).order_by(order, Case.id)
     f = filters
     if actor.role in SCOPED_ROLES:
         stmt = stmt.where(Case.squad_id == (actor.squad_id if actor.squad_id is not None else -1))
