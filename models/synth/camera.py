@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -31,6 +32,10 @@ class Camera:
 
     def axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Right, down and forward unit vectors in world coordinates."""
+        return self._axes
+
+    @cached_property
+    def _axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cp, sp = math.cos(self.pitch), math.sin(self.pitch)
         fwd = np.array([math.sin(self.yaw) * cp, -math.cos(self.yaw) * cp, -sp])
         right = np.cross(fwd, [0.0, 0.0, 1.0])
