@@ -251,6 +251,104 @@ def alert_latency(scenarios: Path, model: Path | None, clip_after: float) -> lis
     return results
 
 
+def synthetic_latency(model: Path | None, clip_after: float, work: Path, seconds: int = 30) -> dict:
+    """A real-time node on a street video whose scene changes every 8 s (new episodes), on the
+    local Mosquitto: each alert's arrival at a subscriber minus its ``threshold_crossed_at``
+    (the node's clock is the wall clock for a real-time camera). This is the node's part of the
+    latency (analysis lag, clip wait, outbox, MQTT); how late the detector sees the dwell is
+    replay's ``detection delay``."""
+    import av
+    import cv2
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from streetorder.config.loader import validate_mapping
+    from streetorder.contracts import decode, topics
+    from streetorder.edge.config import EdgeNodeConfig
+    from streetorder.edge.node import EdgeNode
+
+    video = work / f"latency-{seconds}s.mp4"
+    if not video.exists():
+        rng = np.random.default_rng(1)
+        scenes = []
+        for _ in range(4):
+            frame = np.full((720, 1280, 3), 90, np.uint8)
+            for _ in range(10):
+                w, h = int(rng.integers(64, 210)), int(rng.integers(36, 144))
+                x, y = int(rng.integers(0, 1280 - w)), int(rng.integers(0, 720 - h))
+                color = tuple(int(c) for c in rng.integers(0, 255, 3))
+                cv2.rectangle(frame, (x, y), (x + w, y + h), color, -1)
+            scenes.append(frame)
+        with av.open(str(video), "w") as out:
+            stream = out.add_stream("libx264", rate=5)
+            stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+            stream.options = {"g": "5", "crf": "20"}
+            for i in range(seconds * 5):
+                vf = av.VideoFrame.from_ndarray(scenes[(i // 40) % 4], format="bgr24")
+                for packet in stream.encode(vf):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+    node_id = f"bench-latency-{int(time.time())}"
+    quads = [
+        [[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]],
+        [[0.5, 0], [1, 0], [1, 0.5], [0.5, 0.5]],
+        [[0, 0.5], [0.5, 0.5], [0.5, 1], [0, 1]],
+        [[0.5, 0.5], [1, 0.5], [1, 1], [0.5, 1]],
+    ]
+    rules = {
+        "dwell_seconds": 3,
+        "clear_seconds": 2,
+        "grace_seconds": 1,
+        "min_score": 0.25,
+        "min_inside_share": 0.3,
+        "classes": ["goods", "rack", "table", "stall", "umbrella"],
+    }
+    storage = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    config = validate_mapping(
+        EdgeNodeConfig,
+        {
+            "node_id": node_id,
+            "broker": {"host": "127.0.0.1", "port": 1883},
+            "model": {"path": str(model) if model else None},
+            "storage": {"dir": str(storage), "clip_seconds_after": clip_after},
+            "cameras": [
+                {
+                    "id": "cam-01",
+                    "source": str(video),
+                    "analysis_interval_seconds": 1.0,
+                    "zones": [
+                        {"id": f"z{k}", "shop_id": f"s{k}", "polygon": q, "rules": rules}
+                        for k, q in enumerate(quads)
+                    ],
+                }
+            ],
+        },
+        "latency config",
+    )
+    arrivals: list[tuple[float, bytes]] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_message = lambda c, u, m: arrivals.append((time.time(), m.payload))
+    client.connect("127.0.0.1", 1883)
+    client.subscribe(topics.alerts(node_id), qos=1)
+    client.loop_start()
+    node = EdgeNode(config, base_dir=storage)
+    thread = threading.Thread(target=node.run, daemon=True)
+    thread.start()
+    time.sleep(seconds + 2)
+    node.stop_event.set()
+    thread.join(30)
+    client.loop_stop()
+    client.publish(topics.status(node_id), b"", retain=True)  # leave no retained status behind
+    latencies = sorted(at - decode(p).threshold_crossed_at.timestamp() for at, p in arrivals)  # type: ignore[union-attr]
+    return {
+        "clip_after_s": clip_after,
+        "alerts": len(latencies),
+        "latency_median_s": round(float(np.median(latencies)), 3) if latencies else None,
+        "latency_max_s": round(max(latencies), 3) if latencies else None,
+    }
+
+
 # -- driver ----------------------------------------------------------------------------------
 
 
@@ -263,6 +361,7 @@ def main() -> None:
     ap.add_argument("--gop", type=int, default=25, help="key frame every N frames")
     ap.add_argument("--scenarios", type=Path, help="scenario dir: latency + realistic frames")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-edge-node")
+    ap.add_argument("--latency", action="store_true", help="synthetic alert latency (local MQTT)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -272,6 +371,13 @@ def main() -> None:
         return
 
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.latency:
+        from streetorder.edge.runtime.memory import tune_malloc
+
+        tune_malloc()
+        for clip_after in (3.0, 0.0):
+            print(json.dumps(synthetic_latency(args.model, clip_after, args.work)), flush=True)
+        return
     video = None
     if args.scenarios:
         index = json.loads((args.scenarios / "index.json").read_text())
