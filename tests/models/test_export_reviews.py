@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -178,3 +180,31 @@ def test_an_unmigrated_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StreetorderError, match="cannot read the platform database .* migrate"):
         args.func(args)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_real_cli_registers_export_reviews() -> None:
+    from streetorder.cli import build_parser
+
+    args = build_parser().parse_args(["models", "export-reviews", "--out", "x"])
+    assert args.func.__name__ == "run_export_reviews"
+
+
+@pytest.mark.train
+@pytest.mark.slow
+def test_the_export_trains_with_models_train(reviewed, tmp_path: Path) -> None:
+    """Smoke-sized: one epoch at 64 px from the model YAML, on the export alone."""
+    pytest.importorskip("ultralytics")
+    env, _ = reviewed
+    out = tmp_path / "reviews"
+    export(env, out)
+    runs = tmp_path / "runs"
+    cmd = [
+        sys.executable, "-m", "streetorder", "models", "train", "--data", str(out / "data.yaml"),
+        "--epochs", "1", "--imgsz", "64", "--batch", "4", "--workers", "0",
+        "--project", str(runs), "--name", "reviews",
+    ]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    weights = Path(result.stdout.strip().splitlines()[-1].removeprefix("weights: "))
+    assert weights.is_file() and weights.stat().st_size > 100_000
+    assert weights.is_relative_to(runs / "reviews")
