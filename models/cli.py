@@ -145,6 +145,9 @@ def _add_train(sub) -> None:
     p.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
     p.add_argument("--workers", type=int, default=2, help="data loader workers (default 2)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"default {DEFAULT_SEED}")
+    p.add_argument("--cache", choices=("none", "ram", "disk"), default="none", help="image cache")
+    p.add_argument("--patience", type=int, default=100, help="early-stop patience (epochs)")
+    p.add_argument("--close-mosaic", type=int, default=10, help="last epochs without mosaic")
     p.add_argument("--project", type=Path, default=Path("runs/models"), help="output root")
     p.add_argument("--name", default="train", help="run name under --project")
     p.set_defaults(func=_train)
@@ -166,6 +169,9 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         project=args.project,
         name=args.name,
+        cache=False if args.cache == "none" else args.cache,
+        patience=args.patience,
+        close_mosaic=args.close_mosaic,
     )
     print(f"weights: {weights}")
     return 0

@@ -1,0 +1,138 @@
+"""Detector training on the CPU with Ultralytics, from a model YAML (no pretrained weights).
+
+Nothing is downloaded: the network is built from its YAML, AMP (whose check fetches weights) and
+plots (which fetch a font) are off, and Ultralytics' settings live under the run folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from streetorder.errors import StreetorderError
+from streetorder.vocabulary import CLASS_NAMES
+
+
+def offline_environment(project: Path) -> None:
+    """Keep Ultralytics' settings inside ``project`` and stop it from reaching the network."""
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(project).resolve() / ".ultralytics"))
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+
+
+def read_data_yaml(path: Path) -> dict[str, Any]:
+    """A YOLO data YAML with absolute split paths; checks the class names are ours."""
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StreetorderError(f"{path}: data YAML not found") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise StreetorderError(f"{path}: cannot read the data YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise StreetorderError(f"{path}: a data YAML must be a mapping")
+    names = raw.get("names")
+    if isinstance(names, dict):
+        names = [names[k] for k in sorted(names)]
+    if list(names or []) != list(CLASS_NAMES):
+        raise StreetorderError(
+            f"{path}: names: must be the detector's classes in order ({', '.join(CLASS_NAMES)}), "
+            f"got {names!r}"
+        )
+    root = Path(raw.get("path") or path.parent)
+    if not root.is_absolute():
+        root = (path.parent / root).resolve()
+    out: dict[str, Any] = {"path": str(root), "names": dict(enumerate(CLASS_NAMES))}
+    for split in ("train", "val", "test"):
+        value = raw.get(split)
+        if value is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        resolved = []
+        for item in items:
+            p = Path(item)
+            p = p if p.is_absolute() else root / p
+            if not p.exists():
+                raise StreetorderError(f"{path}: {split}: {p} does not exist")
+            resolved.append(str(p))
+        out[split] = resolved
+    if "train" not in out or "val" not in out:
+        raise StreetorderError(f"{path}: needs both 'train' and 'val'")
+    return out
+
+
+def merged_data_yaml(data: Path, extra: list[Path], out_dir: Path) -> Path:
+    """One data YAML whose train/val/test lists are the union of ``data`` and ``extra``."""
+    import yaml
+
+    if not extra:
+        read_data_yaml(data)  # validate only
+        return Path(data)
+    merged = read_data_yaml(data)
+    for other in extra:
+        more = read_data_yaml(other)
+        for split in ("train", "val", "test"):
+            if split in more:
+                merged.setdefault(split, [])
+                merged[split] += [p for p in more[split] if p not in merged[split]]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "data-merged.yaml"
+    target.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
+    return target
+
+
+def train(
+    data: Path,
+    extra_data: list[Path],
+    model: str = "yolo11n.yaml",
+    weights: Path | None = None,
+    imgsz: int = 320,
+    epochs: int = 100,
+    hours: float | None = None,
+    batch: int = 32,
+    workers: int = 2,
+    seed: int = 0,
+    project: Path = Path("runs/models"),
+    name: str = "train",
+    cache: str | bool = False,
+    patience: int = 100,
+    close_mosaic: int = 10,
+) -> Path:
+    """Train and return the best weights' path."""
+    project = Path(project).resolve()
+    offline_environment(project)
+    data_yaml = merged_data_yaml(Path(data), [Path(p) for p in extra_data], project / name)
+    if weights is not None and not Path(weights).is_file():
+        raise StreetorderError(f"{weights}: weights file not found")
+    if weights is None and not str(model).endswith((".yaml", ".yml")):
+        raise StreetorderError(f"{model}: give a model YAML (e.g. yolo11n.yaml); no download")
+    from ultralytics import YOLO
+
+    net = YOLO(str(weights) if weights is not None else model)
+    kwargs: dict[str, Any] = dict(
+        data=str(data_yaml),
+        imgsz=imgsz,
+        epochs=epochs,
+        batch=batch,
+        workers=workers,
+        device="cpu",
+        pretrained=weights is not None,
+        amp=False,
+        plots=False,
+        project=str(project),
+        name=name,
+        exist_ok=True,
+        seed=seed,
+        deterministic=False,
+        cache=cache,
+        patience=patience,
+        close_mosaic=close_mosaic,
+        val=True,
+    )
+    if hours is not None:
+        kwargs["time"] = hours
+    net.train(**kwargs)
+    best = Path(net.trainer.best)
+    return best if best.is_file() else Path(net.trainer.last)
