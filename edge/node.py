@@ -376,6 +376,7 @@ class EdgeNode:
             uptime_seconds=round(time.monotonic() - self._started_at, 3),
             model=self.runtime.model,
             queue_length=len(self.outbox),
+            queue_dropped=self.outbox.dropped_total,
             config_revision=self.revision,
             cameras=tuple(stats),
         )

@@ -100,6 +100,9 @@ class Heartbeat(Strict):
     uptime_seconds: float = Field(ge=0)
     model: ModelInfo
     queue_length: int = Field(ge=0, description="Alerts waiting in the store-and-forward queue.")
+    queue_dropped: int = Field(
+        0, ge=0, description="Messages ever dropped because the queue was full (oldest first)."
+    )
     config_revision: int = Field(ge=0)
     cameras: tuple[CameraStats, ...] = ()
 
