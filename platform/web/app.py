@@ -36,6 +36,7 @@ def _wants_json(request: Request) -> bool:
         or path.endswith((".json", "/push"))
         or "/panel/" in path
         or "/evidence/" in path
+        or "/files/" in path
     )
 
 

@@ -3,7 +3,8 @@
 Every figure counts the cases *discovered* in ``[start, end)``; a yellow light is an open case
 whose current step is past its time limit at ``as_of`` (``workflow.is_overdue``), urged cases are
 those urged at least once, and the average handling time is over the cases closed (by the
-command centre, state ``closed``) from discovery to closure.
+command centre, state ``closed``) from discovery to closure; *corrected in time* (quick
+disposal) counts cases rectified by their correction deadline.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class DashboardStats:
     dispatched: int
     closed: int
     rejected: int
+    corrected_in_time: int
     average_handling: timedelta | None
     per_day: dict[date, int] = field(default_factory=dict)
 
@@ -57,6 +59,7 @@ class DashboardStats:
             "dispatched": self.dispatched,
             "closed": self.closed,
             "rejected": self.rejected,
+            "corrected_in_time": self.corrected_in_time,
             "average_handling_seconds": None if avg is None else round(avg.total_seconds()),
             "per_day": {d.isoformat(): n for d, n in self.per_day.items()},
         }
@@ -138,6 +141,11 @@ def compute_stats(
         ),
         closed=count(Case.state == State.CLOSED.value),
         rejected=count(Case.state == State.REJECTED.value),
+        corrected_in_time=count(
+            Case.rectified_at.is_not(None),
+            Case.rectify_deadline_at.is_not(None),
+            Case.rectified_at <= Case.rectify_deadline_at,
+        ),
         average_handling=_average_handling(session, where),
         per_day=dict(sorted(per_day.items())),
     )

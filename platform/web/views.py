@@ -313,6 +313,11 @@ def case_view(
         .order_by(WorkOrder.round)
     )
     penalty = session.scalars(select(Penalty).filter_by(case_id=case.id)).first()
+    photos = session.scalars(
+        select(EvidenceFile)
+        .where(EvidenceFile.case_id == case.id, EvidenceFile.alert_id.is_(None))
+        .order_by(EvidenceFile.id)
+    )
     allowed = set(workflow.allowed_events(case, role, now=now))
     overdue = is_overdue(case, now)
     view.update(
@@ -332,6 +337,15 @@ def case_view(
         squad=case.squad.name if case.squad else "",
         penalty=_penalty_text(penalty, tz),
         timeline=_events(session, case, tz),
+        photos=[
+            {
+                "url": f"{prefix}/files/{p.id}",
+                "kind": p.kind,
+                "uploaded": local(p.uploaded_at, tz),
+                "sha256": p.sha256,
+            }
+            for p in photos
+        ],
         sms=[
             {
                 "stage": s.stage,

@@ -272,3 +272,58 @@ def test_logout_needs_the_token_and_ends_the_session(sqlite_console: Console) ->
     assert out.status_code == 303 and 'so_session=""' in out.headers["set-cookie"]
     client.cookies.clear()
     assert client.get("/console/cases", follow_redirects=False).status_code == 303
+
+
+def test_officer_photo_then_verify_and_close_from_the_case_page(sqlite_console: Console) -> None:
+    from streetorder.platform.domain.roles import Actor, Role
+    from streetorder.platform.services import cases, evidence
+
+    env = sqlite_console
+    (case_id,) = add_alerts(env, 1)  # shop-000, on the officer's street
+    client = TestClient(env.app)
+    login(client, "reviewer")
+    token = page_csrf(client)
+    client.post(
+        f"/console/cases/{case_id}/review",
+        json={"verdict": "confirm"},
+        headers={"X-CSRF-Token": token},
+    )
+    env.clock.advance(hours=3)
+    officer = Actor(
+        Role.OFFICER, "officer", user_id=env.registry.users["officer"], squad_id=1
+    )  # sq-lujiazui is the first squad
+    photo = _jpeg()
+    with env.db.session() as s:
+        case = cases.get_case(s, case_id=case_id)
+        record = evidence.attach_case_photo(
+            s, store=env.state.store, case=case, actor=officer, filename="after.jpg",
+            data=photo, content_type="image/jpeg", now=env.clock.now,
+        )  # fmt: skip
+        cases.rectify(s, case_id=case_id, actor=officer, rules=env.state.rules,
+                      now=env.clock.now, photo_ids=[record.id])  # fmt: skip
+    page = client.get(f"/console/cases/{case_id}").text
+    (url,) = re.findall(r'<a href="(/console/files/\d+)">', page)
+    assert client.get(url).content == photo
+    for event in ("verify", "close"):
+        done = client.post(
+            f"/console/cases/{case_id}/events/{event}",
+            data={"csrf_token": token},
+            follow_redirects=False,
+        )
+        assert done.headers["location"].endswith(f"?done={event}"), done.headers["location"]
+    page = client.get(f"/console/cases/{case_id}").text
+    assert 'id="case-state">closed<' in page
+    # discovered 1 minute before the confirmation, closed 3 hours after it
+    assert 'id="handling-time">3 hours 1 minute<' in page
+    other = TestClient(env.app)
+    login(other, "leader")  # same squad: sees it
+    assert other.get(url).status_code == 200
+
+
+def _jpeg() -> bytes:
+    import cv2
+    import numpy as np
+
+    ok, buf = cv2.imencode(".jpg", np.full((60, 80, 3), 127, np.uint8))
+    assert ok
+    return buf.tobytes()

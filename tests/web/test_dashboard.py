@@ -38,6 +38,9 @@ def expected_figures(cases: list[Case], start: datetime, end: datetime, now: dat
         "closed": len(closed),
         "rejected": sum(1 for c in rows if c.state == "rejected"),
         "confirmed": sum(1 for c in rows if c.confirmed_at is not None),
+        "corrected_in_time": sum(
+            1 for c in rows if c.rectified_at and c.rectified_at <= c.rectify_deadline_at
+        ),
         "average_handling_seconds": round(avg.total_seconds()),
     }
 
@@ -59,7 +62,7 @@ def test_dashboard_agrees_with_the_database_for_a_generated_month(console: Conso
         everything = list(s.scalars(select(Case).options(selectinload(Case.street))))
     want = expected_figures(everything, start, datetime.fromisoformat(figures["end"]), end)
     # The month exercises every figure, so a wrong query cannot hide behind a zero.
-    for key in ("yellow_lights", "urged", "closed", "rejected"):
+    for key in ("yellow_lights", "urged", "closed", "rejected", "corrected_in_time"):
         assert want[key] > 0, key
     assert want["total"] == len(month.case_ids)  # the 31-day window holds the whole month
     for key, value in want.items():
@@ -75,6 +78,7 @@ def test_dashboard_agrees_with_the_database_for_a_generated_month(console: Conso
     assert int(tiles["total"]) == want["total"]
     assert int(tiles["yellow_lights"]) == want["yellow_lights"]
     assert int(tiles["urged"]) == want["urged"]
+    assert int(tiles["corrected_in_time"]) == want["corrected_in_time"]
     assert int(tiles["pending_review"]) == want["by_stage"].get("pending_review", 0)
     avg = timedelta(seconds=figures["average_handling_seconds"])
     assert tiles["average_handling"] == format_duration(avg)

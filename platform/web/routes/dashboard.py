@@ -46,6 +46,12 @@ def tiles(stats: DashboardStats) -> list[dict]:
             "style": "yellow",
         },  # fmt: skip
         {"key": "urged", "label": "urged", "value": stats.urged, "style": ""},
+        {
+            "key": "corrected_in_time",
+            "label": "corrected in time",
+            "value": stats.corrected_in_time,
+            "style": "",
+        },
         {"key": "closed", "label": "closed", "value": stats.closed, "style": ""},
         {
             "key": "rejected",

@@ -42,6 +42,39 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, last
 
 
+def _serve(request: Request, data: bytes, content_type: str, sha256: str) -> Response:
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=3600",
+        "X-Content-Sha256": sha256,
+    }
+    try:
+        span = byte_range(request.headers.get("range"), len(data))
+    except ValueError:
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{len(data)}"})
+    if span is None:
+        return Response(data, media_type=content_type, headers=headers)
+    first, last = span
+    headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
+    return Response(
+        data[first : last + 1], status_code=206, media_type=content_type, headers=headers
+    )
+
+
+@router.get("/files/{file_id}")
+def case_file(request: Request, ctx: Ctx, viewer: Anyone, file_id: int):
+    """A photo attached to a case (e.g. after correction), in the case's scope."""
+    with ctx.db.session() as session:
+        record = session.get(EvidenceFile, file_id)
+        try:
+            if record is None or record.case_id is None:
+                raise NotFound("no such file")
+            case_service.get_case(session, case_id=record.case_id, actor=viewer.actor)
+        except NotFound:
+            return Response("file not found", status_code=404)
+    return _serve(request, ctx.store.get(record.storage_key), record.content_type, record.sha256)
+
+
 @router.get("/evidence/{alert_id}/{filename}")
 def evidence_file(request: Request, ctx: Ctx, viewer: Anyone, alert_id: str, filename: str):
     with ctx.db.session() as session:
@@ -56,20 +89,4 @@ def evidence_file(request: Request, ctx: Ctx, viewer: Anyone, alert_id: str, fil
                 record = None
     if record is None:
         return Response("evidence file not found (not uploaded yet?)", status_code=404)
-    data = ctx.store.get(record.storage_key)
-    headers = {
-        "Accept-Ranges": "bytes",
-        "Cache-Control": "private, max-age=3600",
-        "X-Content-Sha256": record.sha256,
-    }
-    try:
-        span = byte_range(request.headers.get("range"), len(data))
-    except ValueError:
-        return Response(status_code=416, headers={"Content-Range": f"bytes */{len(data)}"})
-    if span is None:
-        return Response(data, media_type=record.content_type, headers=headers)
-    first, last = span
-    headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
-    return Response(
-        data[first : last + 1], status_code=206, media_type=record.content_type, headers=headers
-    )
+    return _serve(request, ctx.store.get(record.storage_key), record.content_type, record.sha256)
