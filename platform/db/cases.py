@@ -56,6 +56,7 @@ class Case(Base):
         Index("ix_cases_state_discovered", "state", "discovered_at"),
         Index("ix_cases_merchant_confirmed", "merchant_id", "confirmed_at"),
         Index("ix_cases_squad_state", "squad_id", "state"),
+        Index("ix_cases_state_deadline", "state", "deadline_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -83,8 +83,14 @@ def list_cases(
     session: Session, *, actor: Actor, filters: CaseFilter = CaseFilter(), now: datetime,
     oldest_first: bool = True, offset: int = 0, limit: int = 50,
 ) -> tuple[list[Case], int]:  # fmt: skip
-    """Cases by filter; the review queue is ``state=pending_review``, oldest first."""
-    order = Case.discovered_at.asc() if oldest_first else Case.discovered_at.desc()
+    """Cases by filter; the review queue is ``state=pending_review``, oldest first.
+
+    With ``overdue=True`` the most overdue come first (by deadline), which an index serves.
+    """
+    if filters.overdue:
+        order = Case.deadline_at.asc() if oldest_first else Case.deadline_at.desc()
+    else:
+        order = Case.discovered_at.asc() if oldest_first else Case.discovered_at.desc()
     stmt = select(Case).options(selectinload(Case.merchant)).order_by(order, Case.id)
     f = filters
     if actor.role in SCOPED_ROLES:

@@ -238,3 +238,45 @@ def test_whole_chain_from_mosquitto_to_closure(platform_factory, mqtt_broker) ->
         client.loop_stop()
         client.disconnect()
         consumer.stop()
+
+
+def test_node_status_heartbeat_and_periodic_jobs(platform_factory, mqtt_broker) -> None:
+    """Availability and heartbeats update the node; the periodic jobs escalate and send SMS."""
+    from streetorder.contracts import Availability, Heartbeat, ModelInfo
+    from streetorder.platform.runtime import PeriodicJobs
+    from streetorder.platform.sms.providers import OutboxProvider
+
+    node = f"pt-{uuid.uuid4().hex[:8]}"
+    p = platform_factory(node_code=node)
+    consumer = consumer_for(p, mqtt_broker, f"g{uuid.uuid4().hex[:8]}")
+    client = publisher(mqtt_broker)
+    try:
+        now = datetime.now(UTC)
+        online = encode(Availability(node_id=node, state="online", at=now))
+        client.publish(topics.status(node), online, qos=1, retain=True).wait_for_publish(5)
+        beat = Heartbeat(
+            node_id=node, sent_at=now, uptime_seconds=5, model=ModelInfo(name="m", version="1"),
+            queue_length=3, config_revision=0,
+        )  # fmt: skip
+        publish(client, topics.stats(node), encode(beat))
+
+        def seen() -> bool:
+            info = p.client.get(f"/api/v1/nodes/{node}", headers=p.login("admin")).json()
+            return info["availability"] == "online" and info["last_seen_at"] is not None
+
+        wait_for(seen)
+    finally:
+        client.publish(topics.status(node), b"", qos=1, retain=True).wait_for_publish(5)  # tidy
+        client.loop_stop()
+        client.disconnect()
+        consumer.stop()
+
+    alert = p.alerts()
+    p.deliver(alert)
+    case = p.post("reviewer", f"/cases/{p.case_of(alert.alert_id)['id']}/confirm")
+    jobs = PeriodicJobs(p.db, p.rules, OutboxProvider(), clock=p.clock)
+    assert jobs.run_once() == {"escalated": 0, "sms_sent": 1}
+    p.clock.advance(hours=25)
+    assert jobs.run_once() == {"escalated": 1, "sms_sent": 0}
+    case = p.client.get(f"/api/v1/cases/{case['id']}", headers=p.login("reviewer")).json()
+    assert case["track"] == "penalty" and case["sms"][0]["state"] == "sent"
