@@ -249,7 +249,10 @@ def _eval(args: argparse.Namespace) -> int:
     )
     print(f"mAP50 {report['overall']['mAP50']:.3f}  mAP50-95 {report['overall']['mAP50-95']:.3f}")
     for name, row in report["per_class"].items():
-        print(f"  {name:12s} mAP50 {row['mAP50']:.3f}  mAP50-95 {row['mAP50-95']:.3f}")
+        if row["mAP50"] is None:
+            print(f"  {name:12s} (no instances in this split)")
+        else:
+            print(f"  {name:12s} mAP50 {row['mAP50']:.3f}  mAP50-95 {row['mAP50-95']:.3f}")
     lat = report["latency_ms"]
     print(f"ONNX latency ({lat['threads']} threads): median {lat['median']:.2f} ms")
     print(f"report: {Path(args.out) / 'eval.json'}")

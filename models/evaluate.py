@@ -19,7 +19,10 @@ TARGET_LATENCY_MS = 12.0
 
 
 def accuracy(model: Path, data: Path, split: str, batch: int, workdir: Path) -> dict[str, Any]:
-    """Ultralytics' validator on the ONNX model: overall and per-class mAP50 / mAP50-95."""
+    """Ultralytics' validator on the ONNX model: overall and per-class mAP50 / mAP50-95.
+
+    Every class is reported; one without instances in the split has ``None`` metrics.
+    """
     offline_environment(workdir)
     resolved = read_data_yaml(data)
     if split not in resolved:
@@ -51,7 +54,11 @@ def accuracy(model: Path, data: Path, split: str, batch: int, workdir: Path) -> 
             "recall": round(float(r), 4),
             "instances": counts.get(cls, 0),
         }
-    ordered = {n: per_class[n] for n in CLASS_NAMES if n in per_class}
+    absent = {"mAP50": None, "mAP50-95": None, "precision": None, "recall": None}
+    ordered = {
+        n: per_class.get(n, {**absent, "instances": counts.get(i, 0)})
+        for i, n in enumerate(CLASS_NAMES)
+    }
     return {
         "overall": {
             "mAP50": round(float(box.map50), 4),
@@ -157,8 +164,7 @@ def evaluate(
             "latency_ms": TARGET_LATENCY_MS,
             "met": {
                 **{
-                    c: acc["per_class"].get(c, {}).get("mAP50", 0.0) >= TARGET_MAP50
-                    for c in TARGET_CLASSES
+                    c: (acc["per_class"][c]["mAP50"] or 0.0) >= TARGET_MAP50 for c in TARGET_CLASSES
                 },
                 "latency": lat["median"] <= TARGET_LATENCY_MS,
             },
@@ -176,7 +182,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    names = list(report["per_class"])
+    names = [n for n, row in report["per_class"].items() if row["mAP50"] is not None]
     m50 = [report["per_class"][n]["mAP50"] for n in names]
     m95 = [report["per_class"][n]["mAP50-95"] for n in names]
     x = np.arange(len(names))

@@ -1,0 +1,88 @@
+"""CI-sized run of the commands: synth a few images, train one epoch at 64 px, export, eval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from streetorder.cli import main
+from streetorder.errors import StreetorderError
+from streetorder.models.training import merged_data_yaml, read_data_yaml
+from streetorder.vocabulary import CLASS_NAMES
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny")
+    args = ["models", "synth", "--out", str(out), "--train", "12", "--val", "6", "--test", "6"]
+    assert main([*args, "--size", "320x180", "--workers", "1"]) == 0
+    return out / "data.yaml"
+
+
+def test_data_yaml_must_use_the_vocabulary(tmp_path: Path, tiny_data: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"path: {tiny_data.parent}\ntrain: images/train\nval: images/val\nnames: [a]\n")
+    with pytest.raises(StreetorderError, match="names: must be the detector's classes"):
+        read_data_yaml(bad)
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(
+        f"path: {tmp_path}\ntrain: nowhere\nval: nowhere\nnames: {list(CLASS_NAMES)}\n"
+    )
+    with pytest.raises(StreetorderError, match="does not exist"):
+        read_data_yaml(missing)
+
+
+def test_extra_data_is_merged_into_every_split(tmp_path: Path, tiny_data: Path) -> None:
+    import yaml
+
+    other = tmp_path / "other"
+    (other / "images" / "train").mkdir(parents=True)
+    (other / "images" / "val").mkdir(parents=True)
+    extra = other / "data.yaml"
+    names = "\n".join(f"  {i}: {n}" for i, n in enumerate(CLASS_NAMES))
+    extra.write_text(f"path: {other}\ntrain: images/train\nval: images/val\nnames:\n{names}\n")
+    merged = yaml.safe_load(merged_data_yaml(tiny_data, [extra], tmp_path / "run").read_text())
+    assert merged["train"] == [str(tiny_data.parent / "images/train"), str(other / "images/train")]
+    assert merged["val"][-1] == str(other / "images/val")
+    assert merged["test"] == [str(tiny_data.parent / "images/test")]
+
+
+@pytest.mark.train
+@pytest.mark.slow
+def test_train_export_eval_commands(tmp_path: Path, tiny_data: Path) -> None:
+    pytest.importorskip("ultralytics")
+    runs = tmp_path / "runs"
+    train = ["models", "train", "--data", str(tiny_data), "--imgsz", "64", "--epochs", "1"]
+    train += ["--batch", "4", "--workers", "0", "--project", str(runs), "--name", "smoke"]
+    assert main(train) == 0
+    weights = runs / "smoke" / "weights" / "best.pt"
+    assert weights.is_file()
+    bundle = tmp_path / "bundle"
+    assert main(["models", "export", "--weights", str(weights), "--out", str(bundle)]) == 0
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["classes"] == list(CLASS_NAMES) and manifest["imgsz"] == 64
+    assert manifest["training"]["seed"] == 20261122
+    assert manifest["training"]["epochs_completed"] == 1
+    assert "--imgsz 64" in manifest["training"]["command"]
+    assert manifest["data"]["seed"] == 20261122 and manifest["data"]["counts"]["train"] == 12
+    from streetorder.models.bundle import read_manifest
+    from streetorder.models.export import sha256_file
+
+    onnx = bundle / "streetorder-det.onnx"
+    assert read_manifest(bundle / "manifest.json")["sha256"] == sha256_file(onnx)
+    out = tmp_path / "eval"
+    args = ["models", "eval", "--model", str(onnx), "--data", str(tiny_data), "--out", str(out)]
+    assert main([*args, "--latency-runs", "20"]) == 0
+    report = json.loads((out / "eval.json").read_text())
+    assert report["split"] == "test" and report["images"] == 6
+    assert 0.0 <= report["overall"]["mAP50"] <= 1.0
+    assert list(report["per_class"]) == list(CLASS_NAMES)
+    for row in report["per_class"].values():
+        if row["instances"]:
+            assert 0.0 <= row["mAP50-95"] <= row["mAP50"] <= 1.0
+        else:
+            assert row["mAP50"] is None
+    assert report["latency_ms"]["threads"] == 2 and report["latency_ms"]["median"] > 0
+    assert (out / "eval.png").stat().st_size > 1000

@@ -1,0 +1,101 @@
+"""The image generator: deterministic, valid labels, a held-out split outside training's domain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from streetorder.models.synth.dataset import generate_image, write_dataset, yolo_lines
+from streetorder.models.synth.params import (
+    HELDOUT_FACADE_STYLES,
+    HELDOUT_LIGHTING,
+    TRAIN_FACADE_STYLES,
+    sample_params,
+    yaw_bin,
+    yaw_bin_is_heldout,
+)
+from streetorder.vocabulary import CLASS_NAMES
+
+W, H = 320, 180
+
+
+def _digest(path: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+        and p.suffix in (".jpg", ".txt", ".jsonl", ".yaml", ".json")
+        and p.name != "data.yaml"  # holds the absolute output path
+    }
+
+
+def test_same_seed_same_bytes_and_labels() -> None:
+    a = generate_image(7, "train", 3, W, H)
+    b = generate_image(7, "train", 3, W, H)
+    assert a.image.tobytes() == b.image.tobytes()
+    assert a.labels == b.labels and a.params == b.params
+    c = generate_image(8, "train", 3, W, H)
+    assert c.image.tobytes() != a.image.tobytes()
+
+
+def test_written_data_set_is_reproducible_in_any_worker_count(tmp_path: Path) -> None:
+    counts = {"train": 4, "val": 2, "test": 2}
+    write_dataset(tmp_path / "a", 11, counts, W, H, workers=1, progress=False)
+    write_dataset(tmp_path / "b", 11, counts, W, H, workers=2, progress=False)
+    da, db = _digest(tmp_path / "a"), _digest(tmp_path / "b")
+    assert len([k for k in da if k.endswith(".jpg")]) == 8
+    assert da == db
+    yaml_text = (tmp_path / "a" / "data.yaml").read_text()
+    for i, name in enumerate(CLASS_NAMES):
+        assert f"{i}: {name}" in yaml_text
+
+
+@pytest.mark.parametrize("split", ["train", "val", "test"])
+def test_labels_are_inside_the_image_and_known_classes(split: str) -> None:
+    seen = set()
+    for i in range(12):
+        s = generate_image(5, split, i, W, H)
+        assert s.image.shape == (H, W, 3) and s.image.dtype == np.uint8
+        for lab in s.labels:
+            x1, y1, x2, y2 = lab.box
+            assert 0 <= x1 < x2 <= W and 0 <= y1 < y2 <= H, lab
+            assert 0 <= lab.class_id < len(CLASS_NAMES)
+            seen.add(lab.class_id)
+        for line in yolo_lines(s.labels, W, H):
+            c, cx, cy, bw, bh = line.split()
+            assert int(c) in range(len(CLASS_NAMES))
+            assert all(0.0 <= float(v) <= 1.0 for v in (cx, cy, bw, bh))
+    assert len(seen) >= 3, "a dozen street scenes should show several classes"
+
+
+def test_heldout_parameters_never_come_from_the_training_domain() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        p = sample_params(rng, "train")
+        assert p.facade_style in TRAIN_FACADE_STYLES
+        assert not yaw_bin_is_heldout(yaw_bin(p.yaw_deg))
+        assert p.lighting not in HELDOUT_LIGHTING
+        q = sample_params(rng, "heldout")
+        assert q.facade_style in HELDOUT_FACADE_STYLES
+        assert yaw_bin_is_heldout(yaw_bin(q.yaw_deg))
+    assert not set(TRAIN_FACADE_STYLES) & set(HELDOUT_FACADE_STYLES)
+
+
+def test_written_splits_record_disjoint_domains(tmp_path: Path) -> None:
+    write_dataset(tmp_path, 2, {"train": 6, "test": 6}, W, H, workers=1, progress=False)
+    rows = {
+        split: [
+            json.loads(x) for x in (tmp_path / "meta" / f"{split}.jsonl").read_text().splitlines()
+        ]
+        for split in ("train", "test")
+    }
+    train_styles = {r["facade_style"] for r in rows["train"]}
+    test_styles = {r["facade_style"] for r in rows["test"]}
+    assert train_styles and test_styles and not train_styles & test_styles
+    assert all(r["domain"] == "heldout" for r in rows["test"])
+    assert all(not yaw_bin_is_heldout(yaw_bin(r["yaw_deg"])) for r in rows["train"])
+    assert all(yaw_bin_is_heldout(yaw_bin(r["yaw_deg"])) for r in rows["test"])
