@@ -124,7 +124,7 @@ def column_chart(
     plot_h = height - bottom - 10
     top = max((v for _, v in items), default=0) or 1
     n = max(len(items), 1)
-    slot = (width - left) / n
+    slot = (width - left - 16) / n  # room for the last label
     parts = [
         f'<svg class="chart column-chart" role="img" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" aria-label="{escape(title)}">',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -63,7 +64,7 @@ def tiles(stats: DashboardStats) -> list[dict]:
             "key": "average_handling",
             "label": "average handling time (closed)",
             "value": format_duration(avg) if avg is not None else "—",
-            "style": "",
+            "style": "long",
         },
     ]
 
@@ -89,7 +90,7 @@ def dashboard(request: Request, ctx: Ctx, viewer: Anyone, days: Days = 30):
     }
     period = (
         f"{format_local(stats.start, ctx.tz)[:10]} – "
-        f"{format_local(stats.end, ctx.tz)[:10]} (last {days} days)"
+        f"{format_local(stats.end - timedelta(seconds=1), ctx.tz)[:10]} (last {days} days)"
     )
     d = {
         "period": period,
