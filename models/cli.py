@@ -148,6 +148,10 @@ def _add_train(sub) -> None:
     p.add_argument("--cache", choices=("none", "ram", "disk"), default="none", help="image cache")
     p.add_argument("--patience", type=int, default=100, help="early-stop patience (epochs)")
     p.add_argument("--close-mosaic", type=int, default=10, help="last epochs without mosaic")
+    p.add_argument(
+        "--rect", action="store_true", help="rectangular batches (no mosaic/shuffle; faster)"
+    )
+    p.add_argument("--warmup-epochs", type=float, default=3.0, help="warm-up epochs (default 3)")
     p.add_argument("--project", type=Path, default=Path("runs/models"), help="output root")
     p.add_argument("--name", default="train", help="run name under --project")
     p.set_defaults(func=_train)
@@ -172,6 +176,8 @@ def _train(args: argparse.Namespace) -> int:
         cache=False if args.cache == "none" else args.cache,
         patience=args.patience,
         close_mosaic=args.close_mosaic,
+        rect=args.rect,
+        warmup_epochs=args.warmup_epochs,
     )
     print(f"weights: {weights}")
     return 0

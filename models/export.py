@@ -62,6 +62,10 @@ def train_command(args: dict[str, Any]) -> str:
         parts.append("--cache ram")
     parts.append(f"--patience {args.get('patience')}")
     parts.append(f"--close-mosaic {args.get('close_mosaic')}")
+    if args.get("rect"):
+        parts.append("--rect")
+    if args.get("warmup_epochs") not in (None, 3.0):
+        parts.append(f"--warmup-epochs {args.get('warmup_epochs')}")
     return " ".join(parts)
 
 

@@ -99,6 +99,8 @@ def train(
     cache: str | bool = False,
     patience: int = 100,
     close_mosaic: int = 10,
+    rect: bool = False,
+    warmup_epochs: float = 3.0,
 ) -> Path:
     """Train and return the best weights' path."""
     project = Path(project).resolve()
@@ -129,6 +131,8 @@ def train(
         cache=cache,
         patience=patience,
         close_mosaic=close_mosaic,
+        rect=rect,
+        warmup_epochs=warmup_epochs,
         val=True,
     )
     if hours is not None:
