@@ -175,9 +175,12 @@ def main() -> int:
         done: mp.Queue = ctx.Queue()
         proc = ctx.Process(target=publisher, args=(host, int(port), node, 0, args.alerts, 0,
                                                     args.duplicates, done))  # fmt: skip
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         proc.start()
         t_end = wait_cases(db, node, args.alerts, timeout=600)
+        cpu = (
+            time.process_time() - cpu0
+        )  # the consumer's threads (the publisher is another process)
         sent, pub_elapsed = done.get(timeout=60)
         proc.join()
         time.sleep(1.0)  # stragglers: duplicates must not add cases
@@ -194,6 +197,10 @@ def main() -> int:
         print(f"  cases {cases} (expected {args.alerts}), distinct alert ids {distinct}, "
               f"lost {args.alerts - cases}, duplicated {cases - distinct}")  # fmt: skip
         print(f"  consumer: {consumer.snapshot()}")
+        print(
+            f"  consumer process CPU {cpu:.1f}s = {cpu / args.alerts * 1000:.2f} ms per alert "
+            f"(≈ {args.alerts / cpu:.0f} alerts/s per core; PostgreSQL's own CPU not included)"
+        )
 
         # phase 2: latency at a steady rate
         n = int(args.rate * args.seconds)
