@@ -71,3 +71,24 @@ def keep_screenshot(path: Path) -> None:
         with Image.open(path) as image:
             small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
             small.save(target / path.name, optimize=True)
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Poll a JavaScript expression until it is truthy.
+
+    ``page.evaluate`` runs through the DevTools protocol, so it works under the console's
+    Content-Security-Policy (which refuses the ``eval`` that ``wait_for_function`` relies on).
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError as exc:  # the page is navigating (e.g. a reload): ask again
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
+        time.sleep(0.05)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from streetorder.platform.db import Case, CaseEvent, SmsMessage, WorkOrder
 from streetorder.platform.web.views import REJECT_REASONS
-from tests.web.browser_support import keep_screenshot, serve
+from tests.web.browser_support import keep_screenshot, serve, wait_until
 from tests.web.conftest import Console
 from tests.web.seeding import PASSWORD, generate_month
 from tests.web.test_console_http import add_alerts
@@ -39,9 +39,7 @@ def pending(page) -> int:
 
 
 def wait_pending(page, count: int) -> None:
-    page.wait_for_function(
-        f"document.getElementById('pending-count').textContent === '{count}'", timeout=15000
-    )
+    wait_until(page, f"document.getElementById('pending-count').textContent === '{count}'")
 
 
 def selected_case(page) -> int:
@@ -68,9 +66,10 @@ def test_review_an_alert_with_the_keyboard_then_see_sms_and_work_order(
         keyboard_login(page, base, "reviewer")
         assert pending(page) == 3 and selected_case(page) == first  # oldest first, selected
         wait_panel(page, first)
-        page.wait_for_function(
+        wait_until(
+            page,
             "document.querySelector('.frame.annotated').complete && "
-            "document.querySelector('.frame.annotated').naturalWidth > 0"
+            "document.querySelector('.frame.annotated').naturalWidth > 0",
         )
         assert page.is_visible(".frame.annotated") and not page.is_visible(".frame.clean")
         page.keyboard.press("a")

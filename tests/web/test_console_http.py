@@ -63,7 +63,10 @@ def test_login_sets_a_safe_cookie_and_wrong_password_is_refused(console: Console
     assert ok.status_code == 303 and ok.headers["location"] == "/console/queue"
     cookie = ok.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
-    assert client.get("/console/queue").status_code == 200
+    queue = client.get("/console/queue")
+    assert queue.status_code == 200
+    assert "script-src" not in queue.headers["content-security-policy"]  # default-src 'self'
+    assert queue.headers["x-frame-options"] == "DENY"
 
 
 def test_cookie_is_secure_over_tls(sqlite_console: Console) -> None:

@@ -23,7 +23,7 @@ from streetorder.edge.runtime.config_push import decide
 from streetorder.platform.db import Camera, ConfigPushRecord, Zone
 from streetorder.platform.ingest.consumer import IngestConsumer
 from streetorder.platform.ingest.mqtt import MqttPublisher
-from tests.web.browser_support import serve
+from tests.web.browser_support import serve, wait_until
 from tests.web.conftest import Console, console_app
 from tests.web.seeding import NODE
 from tests.web.test_console_browser import keyboard_login, screenshot
@@ -84,7 +84,7 @@ def test_draw_a_zone_save_and_see_the_edge_acknowledge(
         with serve(app) as base:
             keyboard_login(page, base, "admin", "/console/zones")
             page.click(f'a[href="/console/zones/{camera_id}"]')
-            page.wait_for_function("document.getElementById('zone-canvas').width === 640")
+            wait_until(page, "document.getElementById('zone-canvas').width === 640")
             box = page.locator("#zone-canvas").bounding_box()
             page.keyboard.press("n")
             corners = [(0.70, 0.30), (0.95, 0.30), (0.95, 0.55), (0.70, 0.55)]
@@ -93,9 +93,10 @@ def test_draw_a_zone_save_and_see_the_edge_acknowledge(
             page.keyboard.press("Enter")
             page.keyboard.type(shop)  # the new zone's merchant field has the focus
             page.click("#save-zones")
-            page.wait_for_function(
+            wait_until(
+                page,
                 "document.getElementById('push-status').textContent.includes('applied')",
-                timeout=20000,
+                timeout=20,
             )
             status = page.text_content("#push-status")
             assert f"Edge node {NODE} acknowledged revision 1: applied" in status
