@@ -25,8 +25,10 @@ class TrackerSettings:
     low_match_iou: float = 0.5  # minimum IoU, stage 2
     unconfirmed_match_iou: float = 0.3
     max_lost_frames: int = 30  # a lost track is kept this many updates
+    max_unconfirmed_lost: int = 2  # a new track may miss this many updates before its 2nd hit
     score_history: int = 9  # reported score: median of this many recent scores
     class_decay: float = 0.8  # per update, for the class vote of a track
+    other_class_weight: float = 0.3  # IoU factor when a detection's class is not the track's
 
 
 class ByteTracker:
@@ -94,8 +96,10 @@ class ByteTracker:
             self.confirmed[hit] = True
         self.lost_for[hit] = 0
         self.lost_for[~hit] += 1
-        # drop unconfirmed tracks that missed, and lost tracks past the buffer
-        keep = (hit | self.confirmed) & (self.lost_for <= s.max_lost_frames)
+        # drop lost tracks past the buffer; new tracks get a shorter one to be confirmed in
+        # (at one frame a second, a detector miss must not delay an object's start by seconds)
+        limit = np.where(self.confirmed, s.max_lost_frames, s.max_unconfirmed_lost)
+        keep = self.lost_for <= limit
         matched_det = matched_det[keep]
         self._select(keep)
 
@@ -125,11 +129,19 @@ class ByteTracker:
         detections: Detections,
         min_iou: float,
     ) -> npt.NDArray[np.int64]:
-        """(m, 2) pairs (track index, detection index) matched on IoU."""
+        """(m, 2) pairs (track index, detection index) matched on IoU.
+
+        A detection of another class than the track's counts with a reduced IoU: the same object
+        read as goods, then table, still matches (large overlap), but goods carried by a person
+        do not take over the person's track (small overlap) when the person is missed.
+        """
         if not len(tracks) or not len(dets):
             return np.zeros((0, 2), np.int64)
         predicted = kalman.xywh_to_xyxy(self.mean[tracks, :4]).astype(np.float32)
-        rows, cols = greedy_match(box_iou(predicted, detections.xyxy[dets]), min_iou)
+        iou = box_iou(predicted, detections.xyxy[dets])
+        other = self.class_id[tracks][:, None] != detections.class_id[dets][None, :]
+        iou = np.where(other, iou * self.s.other_class_weight, iou)
+        rows, cols = greedy_match(iou, min_iou)
         return np.stack([tracks[rows], dets[cols]], axis=1).astype(np.int64)
 
     def _select(self, keep: npt.NDArray[np.bool_]) -> None:
