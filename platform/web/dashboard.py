@@ -9,11 +9,12 @@ disposal) counts cases rectified by their correction deadline.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from streetorder.platform.db import Case, Street
@@ -73,11 +74,6 @@ def _overdue(as_of: datetime) -> ColumnElement[bool]:
     )
 
 
-def _grouped(session: Session, column, where) -> dict[str, int]:
-    rows = session.execute(select(column, func.count()).where(*where).group_by(column)).all()
-    return {str(key): int(n) for key, n in rows}
-
-
 def _average_handling(session: Session, where) -> timedelta | None:
     closed = [*where, Case.state == State.CLOSED.value, Case.closed_at.is_not(None)]
     if session.get_bind().dialect.name == "sqlite":
@@ -96,59 +92,90 @@ def compute_stats(
         raise ValueError("the period must end after it starts")
     where = [Case.discovered_at >= start, Case.discovered_at < end]
     street_name = func.coalesce(Street.name, UNASSIGNED)
-    by_street_rows = session.execute(
-        select(street_name, func.count())
+
+    def flag(condition: ColumnElement[bool]):
+        return func.sum(case((condition, 1), else_=0))
+
+    # One scan of the period, grouped small: every figure but the averages and days adds up.
+    rows = session.execute(
+        select(
+            street_name,
+            Case.state,
+            Case.source,
+            func.count(),
+            flag(_overdue(as_of)),
+            flag(Case.urge_count > 0),
+            flag(Case.confirmed_at.is_not(None)),
+            flag(
+                and_(
+                    Case.rectified_at.is_not(None),
+                    Case.rectify_deadline_at.is_not(None),
+                    Case.rectified_at <= Case.rectify_deadline_at,
+                )
+            ),
+        )
         .select_from(Case)
         .outerjoin(Street, Street.id == Case.street_id)
         .where(*where)
-        .group_by(street_name)
+        .group_by(street_name, Case.state, Case.source)
     ).all()
-    yellow_rows = session.execute(
-        select(street_name, func.count())
-        .select_from(Case)
-        .outerjoin(Street, Street.id == Case.street_id)
-        .where(*where, _overdue(as_of))
-        .group_by(street_name)
-    ).all()
+    by_stage: Counter[str] = Counter()
+    by_source: Counter[str] = Counter()
+    by_street: Counter[str] = Counter()
+    yellow_by_street: Counter[str] = Counter()
+    urged = confirmed = dispatched = corrected = 0
+    not_dispatched = {State.CONFIRMED.value, State.REJECTED.value}
+    for street, state, source, n, yellow, n_urged, n_confirmed, n_corrected in rows:
+        n, yellow = int(n), int(yellow or 0)
+        by_stage[state] += n
+        by_source[source] += n
+        by_street[str(street)] += n
+        if yellow:
+            yellow_by_street[str(street)] += yellow
+        urged += int(n_urged or 0)
+        confirmed += int(n_confirmed or 0)
+        corrected += int(n_corrected or 0)
+        if state not in not_dispatched:
+            dispatched += int(n_confirmed or 0)
+    return DashboardStats(
+        start=start,
+        end=end,
+        as_of=as_of,
+        total=sum(by_stage.values()),
+        by_stage={s.value: by_stage[s.value] for s in State if by_stage[s.value]},
+        by_source=dict(sorted(by_source.items(), key=_by_count)),
+        by_street=dict(sorted(by_street.items(), key=_by_count)),
+        yellow_lights=sum(yellow_by_street.values()),
+        yellow_by_street=dict(sorted(yellow_by_street.items(), key=_by_count)),
+        urged=urged,
+        confirmed=confirmed,
+        dispatched=dispatched,
+        closed=by_stage[State.CLOSED.value],
+        rejected=by_stage[State.REJECTED.value],
+        corrected_in_time=corrected,
+        average_handling=_average_handling(session, where),
+        per_day=_per_day(session, where, start, end, tz),
+    )
 
-    def count(*extra) -> int:
-        return int(session.execute(select(func.count()).where(*where, *extra)).scalar() or 0)
 
+def _per_day(session: Session, where, start: datetime, end: datetime, tz: ZoneInfo):
+    """New cases per local day of the city (every day of the period, zeros included)."""
     per_day: dict[date, int] = {}
     day = start.astimezone(tz).date()
     while datetime.combine(day, datetime.min.time(), tz) < end:
         per_day[day] = 0
         day += timedelta(days=1)
-    for (discovered,) in session.execute(select(Case.discovered_at).where(*where)):
-        local = discovered.astimezone(tz).date()
-        per_day[local] = per_day.get(local, 0) + 1
-    by_stage = _grouped(session, Case.state, where)
-    return DashboardStats(
-        start=start,
-        end=end,
-        as_of=as_of,
-        total=count(),
-        by_stage={s.value: by_stage.get(s.value, 0) for s in State if by_stage.get(s.value)},
-        by_source=_grouped(session, Case.source, where),
-        by_street=dict(sorted(((str(k), int(n)) for k, n in by_street_rows), key=_by_count)),
-        yellow_lights=count(_overdue(as_of)),
-        yellow_by_street=dict(sorted(((str(k), int(n)) for k, n in yellow_rows), key=_by_count)),
-        urged=count(Case.urge_count > 0),
-        confirmed=count(Case.confirmed_at.is_not(None)),
-        dispatched=count(
-            Case.confirmed_at.is_not(None),
-            Case.state.not_in([State.CONFIRMED.value, State.REJECTED.value]),
-        ),
-        closed=count(Case.state == State.CLOSED.value),
-        rejected=count(Case.state == State.REJECTED.value),
-        corrected_in_time=count(
-            Case.rectified_at.is_not(None),
-            Case.rectify_deadline_at.is_not(None),
-            Case.rectified_at <= Case.rectify_deadline_at,
-        ),
-        average_handling=_average_handling(session, where),
-        per_day=dict(sorted(per_day.items())),
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        local_day = func.date(func.timezone(str(tz), Case.discovered_at))
+        for d, n in session.execute(
+            select(local_day, func.count()).where(*where).group_by(local_day)
+        ):
+            per_day[d] = per_day.get(d, 0) + int(n)
+    else:  # SQLite (development): no time zones in SQL, bucket in Python
+        for (discovered,) in session.execute(select(Case.discovered_at).where(*where)):
+            local = discovered.astimezone(tz).date()
+            per_day[local] = per_day.get(local, 0) + 1
+    return dict(sorted(per_day.items()))
 
 
 def _by_count(item: tuple[str, int]) -> tuple[int, str]:
