@@ -19,6 +19,7 @@ from streetorder.platform.schemas.registry import UserPublic
 from streetorder.platform.security import verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+_DUMMY_HASH = "$2b$12$hqQh10gvtlaCeCS0FhNJb./bMuWqJY/8NuzrOi5XYtojtiIYi.t82"  # nobody's password
 
 
 class LoginIn(In):
@@ -54,12 +55,9 @@ def _tokens(state, user: User, now) -> TokenOut:
 
 def _login(session, state, now, username: str, password: str) -> TokenOut:
     user = session.scalars(select(User).filter_by(username=username)).first()
-    if (
-        user is None
-        or not user.active
-        or user.role == Role.EDGE_NODE
-        or not verify_password(password, user.password_hash)
-    ):
+    # Check a password even for unknown users, so timing does not tell which usernames exist.
+    valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+    if user is None or not user.active or user.role == Role.EDGE_NODE or not valid:
         raise Unauthorized("wrong username or password")
     return _tokens(state, user, now)
 
