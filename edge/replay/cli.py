@@ -35,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--model", type=Path, help="ONNX model (default: the config's, else bundled)")
+    p.add_argument(
+        "--truth-boxes",
+        type=float,
+        metavar="MISS",
+        help="use the truth's boxes as detections, each missed with probability MISS (checks "
+        "tracking, zones and dwell apart from the model; needs --truth)",
+    )
     p.add_argument("--realtime", action="store_true", help="pace frames at video speed")
     p.add_argument("--no-video", action="store_true", help="skip the annotated video")
     p.add_argument(
@@ -65,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
             config_path = args.config or video.with_suffix(".yaml")
             config = _load_config(config_path)
             truth = load_truth(truths[i]) if truths[i] else None
-            detector = _detector(args.model, config, config_path.parent, detectors)
+            if args.truth_boxes is not None:
+                detector = _truth_boxes(truths[i], args.truth_boxes, i)
+            else:
+                detector = _detector(args.model, config, config_path.parent, detectors)
             if args.publish and publisher is None:
                 from streetorder.edge.replay.publish import OutboxPublisher
 
@@ -130,6 +140,19 @@ def _truth_paths(given: list[Path] | None, videos: list[Path]) -> list[Path | No
             "or --truth auto"
         )
     return list(given)
+
+
+def _truth_boxes(truth: Path | None, miss: float, seed: int):
+    import json
+
+    from streetorder.edge.replay.oracle import TruthBoxDetector
+
+    if truth is None:
+        raise StreetorderError("--truth-boxes needs ground truth (--truth)")
+    if not 0 <= miss < 1:
+        raise StreetorderError("--truth-boxes MISS must be in [0, 1)")
+    frames = json.loads(truth.read_text(encoding="utf-8")).get("frames", [])
+    return TruthBoxDetector(frames, seed=seed, miss=miss, jitter_px=2.0, scores=(0.45, 0.95))
 
 
 def _load_config(path: Path):

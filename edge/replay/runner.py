@@ -100,6 +100,9 @@ def replay_video(
                 if ahead > 0:
                     time.sleep(ahead)
             when = started_at + timedelta(seconds=t)
+            set_time = getattr(detector, "set_time", None)
+            if set_time is not None:  # a ground-truth stand-in detector
+                set_time(t)
             emit(pipeline.process(frame, when))
             if writer is not None:
                 writer.write(pipeline.annotate(frame, when), t)

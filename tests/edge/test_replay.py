@@ -118,7 +118,15 @@ def synthetic_scenario(
         "duration_seconds": seconds,
         "started_at": "2026-11-20T10:00:00+08:00",
         "episodes": episodes,
-        "frames": [],
+        "frames": [
+            {
+                "t": i / 2,
+                "objects": [{"object_id": 1, "class_name": "goods", "box_xyxy": list(GOODS[1])}]
+                if present and present[0] <= i / 2 < present[1]
+                else [],
+            }
+            for i in range(seconds * 2)
+        ],
     }
     (folder / "goods_left.truth.json").write_text(json.dumps(truth))
     return video, folder / "goods_left.yaml", folder / "goods_left.truth.json"
@@ -211,3 +219,15 @@ def test_publish_sends_replayed_messages_through_the_outbox(tmp_path: Path, mqtt
     assert sub.alert_ids(topics.alerts(node)) == sent[:1]
     end = decode(sub.payloads(topics.episodes(node))[0])
     assert end.kind == "episode_end" and end.alert_id == sent[0]
+
+
+def test_cli_truth_boxes_check_the_pipeline_apart_from_the_model(tmp_path: Path) -> None:
+    video, _, _ = synthetic_scenario(tmp_path / "sc")
+    out = tmp_path / "out"
+    rc = main(["replay", str(video), "--truth", "auto", "--truth-boxes", "0.2", "--out", str(out)])
+    assert rc == 0
+    body = json.loads((out / "metrics.json").read_text())
+    assert body["overall"]["f1"] == 1.0
+    alert = json.loads((out / "alerts.jsonl").read_text().splitlines()[0])
+    assert alert["model"]["name"] == "truth-boxes"
+    assert main(["replay", str(video), "--truth-boxes", "0.2", "--out", str(out)]) == 2
