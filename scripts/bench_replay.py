@@ -30,6 +30,12 @@ def main() -> int:
     ap.add_argument("--model", type=Path)
     ap.add_argument("--out", type=Path, help="replay output (default: a temporary folder)")
     ap.add_argument("--video", action="store_true", help="also write annotated videos")
+    ap.add_argument(
+        "--truth-boxes",
+        type=float,
+        metavar="MISS",
+        help="score the pipeline apart from the model: truth boxes as detections, MISS missed",
+    )
     args = ap.parse_args()
 
     folder = args.scenarios
@@ -49,6 +55,8 @@ def main() -> int:
     cmd = ["replay", *map(str, videos), "--truth", "auto", "--out", str(out)]
     if args.model:
         cmd += ["--model", str(args.model)]
+    if args.truth_boxes is not None:
+        cmd += ["--truth-boxes", str(args.truth_boxes)]
     if not args.video:
         cmd.append("--no-video")
 
