@@ -48,7 +48,7 @@ def _stable_copy(src: Path, dst: Path, tries: int = 5) -> None:
 def train_command(args: dict[str, Any]) -> str:
     """The ``streetorder models train`` command equivalent to a run's Ultralytics args."""
     parts = ["streetorder models train", f"--data {args.get('data')}"]
-    parts.append(f"--model {Path(str(args.get('model'))).name}")
+    parts.append(f"--model {_model_ref(str(args.get('model')))}")
     parts.append(f"--imgsz {args.get('imgsz')}")
     parts.append(f"--epochs {args.get('epochs')}")
     if args.get("time"):
@@ -67,6 +67,14 @@ def train_command(args: dict[str, Any]) -> str:
     if args.get("warmup_epochs") not in (None, 3.0):
         parts.append(f"--warmup-epochs {args.get('warmup_epochs')}")
     return " ".join(parts)
+
+
+def _model_ref(model: str) -> str:
+    """A model YAML as the command should name it: the committed copy under models/configs/
+    when one has the same file name, else as given (e.g. an Ultralytics built-in)."""
+    name = Path(model).name
+    committed = Path(__file__).resolve().parent / "configs" / name
+    return f"models/configs/{name}" if committed.is_file() else model
 
 
 def _generator_info(data_dir: Path | None, data_yaml: str | None) -> dict[str, Any] | None:
