@@ -286,7 +286,7 @@ def lighting_change(s: Script) -> None:
     """Goods left out while the light drops (clouds, dusk, lights switched off) mid-episode."""
     goods_left(s)
     t = s.duration * 0.5
-    s.dim(t, t + 6.0, 0.45)
+    s.dim(t, t + 6.0, 0.6)
 
 
 def night(s: Script) -> None:
