@@ -86,3 +86,17 @@ def test_train_export_eval_commands(tmp_path: Path, tiny_data: Path) -> None:
             assert row["mAP50"] is None
     assert report["latency_ms"]["threads"] == 2 and report["latency_ms"]["median"] > 0
     assert (out / "eval.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("sub", ["synth", "scenarios", "train", "export", "eval"])
+def test_every_models_subcommand_has_help(sub: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["models", sub, "--help"])
+    assert done.value.code == 0
+    assert "--out" in capsys.readouterr().out or sub in ("train", "export")
+
+
+def test_unknown_scenario_is_one_clear_error(tmp_path: Path, capsys) -> None:
+    args = ["models", "scenarios", "--out", str(tmp_path), "--only", "no_such_scenario"]
+    assert main([*args, "--quiet"]) == 2
+    assert "no scenario 'no_such_scenario'" in capsys.readouterr().err
