@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from streetorder.config.common import BrokerConfig
@@ -38,6 +36,7 @@ from streetorder.contracts import (
     topics,
 )
 from streetorder.errors import ContractError
+from streetorder.mqtt import connect_async, is_v5
 from streetorder.platform.db import Database
 from streetorder.platform.ingest.mqtt import make_client
 from streetorder.platform.services import ingest
@@ -183,7 +182,8 @@ class BatchWriter:
         self.stats.add(**counts)
 
     def write_robustly(self, batch: list[Inbound], stop: threading.Event) -> bool:
-        """Write a batch; retry while the database is unreachable, split a batch it refuses.
+        """Write a batch; retry while the database is unreachable, split a batch that fails
+        otherwise and reject (record, count, acknowledge) the message that fails alone.
 
         Returns False only when stopped before the batch could be written (leave it unacked).
         """
@@ -202,9 +202,14 @@ class BatchWriter:
                 )
                 stop.wait(delay)
                 delay = min(delay * 2, 30.0)
-            except DBAPIError as exc:  # a row the database refuses: isolate it
+            except Exception as exc:  # noqa: BLE001 - a message the database or code refuses
                 if len(batch) == 1:
-                    reason = f"database refused the message: {str(exc.orig).splitlines()[0][:200]}"
+                    if isinstance(exc, DBAPIError):
+                        detail = str(exc.orig).splitlines()[0][:200]
+                        reason = f"database refused the message: {detail}"
+                    else:
+                        log.exception("internal error on a message on %s", batch[0].topic)
+                        reason = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
                     self._reject_alone(batch[0], reason)
                     return True
                 return all(self.write_robustly([item], stop) for item in batch)
@@ -240,7 +245,9 @@ class IngestConsumer:
         self.client_id = (
             client_id or broker.client_id or f"streetorder-platform-{uuid.uuid4().hex[:8]}"
         )
-        self.client = make_client(broker, self.client_id, manual_ack=True)
+        self.client = make_client(
+            broker, self.client_id, persistent=self.persistent, manual_ack=True
+        )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -254,6 +261,8 @@ class IngestConsumer:
     def subscriptions(self) -> list[tuple[str, int]]:
         group = self.settings.share_group
         shared = [topics.ALL_ALERTS, topics.ALL_EPISODES, topics.ALL_STATS, topics.ALL_CONFIG_ACKS]
+        if not is_v5(self.broker):  # MQTT 3.1.1 has no shared subscriptions: one replica only
+            return [(t, 1) for t in shared] + [(topics.ALL_STATUS, 1)]
         # Retained status is never delivered to shared subscriptions: every replica reads it.
         return [(topics.shared(group, t), 1) for t in shared] + [(topics.ALL_STATUS, 1)]
 
@@ -261,15 +270,13 @@ class IngestConsumer:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         self._thread.start()
-        props = Properties(PacketTypes.CONNECT)
         # Unacknowledged messages the broker may send us: room for a few batches, since we
         # acknowledge only after commit (the broker's own max_inflight_messages also applies).
-        props.ReceiveMaximum = min(65535, max(100, 4 * self.settings.batch_size))
-        if self.persistent:  # the broker keeps our queue while we are away
-            props.SessionExpiryInterval = 7 * 24 * 3600
-        self.client.connect_async(
-            self.broker.host, self.broker.port, keepalive=self.broker.keepalive_seconds,
-            clean_start=not self.persistent, properties=props,
+        # A persistent consumer's queue is kept by the broker while it is away.
+        connect_async(
+            self.client, self.broker, persistent=self.persistent,
+            session_expiry_seconds=7 * 24 * 3600,
+            receive_maximum=min(65535, max(100, 4 * self.settings.batch_size)),
         )  # fmt: skip
         self.client.loop_start()
 
