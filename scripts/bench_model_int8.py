@@ -57,16 +57,19 @@ def session(model: Path, threads: int):
     return ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
 
 
-def time_runs(sess, blobs: list[np.ndarray], runs: int) -> list[float]:
+def time_runs(sess, blobs: list[np.ndarray], runs: int) -> tuple[list[float], float]:
+    """Wall-clock ms per run, and process CPU ms per run (less sensitive to other processes'
+    load: with one thread it approximates the latency on an idle core)."""
     name = sess.get_inputs()[0].name
     for b in blobs[:5]:
         sess.run(None, {name: b})
     out = []
+    cpu0 = time.process_time()
     for i in range(runs):
         t0 = time.perf_counter()
         sess.run(None, {name: blobs[i % len(blobs)]})
         out.append((time.perf_counter() - t0) * 1000.0)
-    return out
+    return out, (time.process_time() - cpu0) * 1000.0 / runs
 
 
 def quantize_int8(model: Path, calib: list[np.ndarray], target: Path) -> Path:
@@ -123,9 +126,12 @@ def main() -> int:
     load_start = os.getloadavg()
     sessions = {(k, t): session(p, t) for k, p in contenders.items() for t in args.threads}
     times: dict[tuple[str, int], list[float]] = {key: [] for key in sessions}
+    cpu: dict[tuple[str, int], list[float]] = {key: [] for key in sessions}
     for _ in range(args.rounds):
         for key, sess in sessions.items():
-            times[key] += time_runs(sess, blobs, args.runs)
+            wall, cpu_ms = time_runs(sess, blobs, args.runs)
+            times[key] += wall
+            cpu[key].append(cpu_ms)
     report: dict = {
         "model": str(args.model),
         "input": [1, 3, size, size],
@@ -138,6 +144,7 @@ def main() -> int:
                 "p10": round(sorted(v)[len(v) // 10], 3),
                 "p90": round(sorted(v)[(9 * len(v)) // 10], 3),
                 "runs": len(v),
+                "cpu_ms_per_run": round(statistics.median(cpu[(k, t)]), 3),
             }
             for (k, t), v in times.items()
         },
