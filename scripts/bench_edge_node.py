@@ -201,7 +201,8 @@ def alert_latency(scenarios: Path, model: Path | None, clip_after: float) -> lis
     from streetorder.edge.node import EdgeNode
 
     index = json.loads((scenarios / "index.json").read_text())
-    names = [s["scenario"] if isinstance(s, dict) else s for s in index.get("scenarios", index)]
+    entries = index["scenarios"] if isinstance(index, dict) else index
+    names = [e.get("name") or e.get("scenario") if isinstance(e, dict) else e for e in entries]
     results = []
     for name in names:
         truth = json.loads((scenarios / f"{name}.truth.json").read_text())
@@ -382,7 +383,7 @@ def main() -> None:
     if args.scenarios:
         index = json.loads((args.scenarios / "index.json").read_text())
         first = index["scenarios"][0] if isinstance(index, dict) else index[0]
-        name = first["scenario"] if isinstance(first, dict) else first
+        name = (first.get("name") or first.get("scenario")) if isinstance(first, dict) else first
         video = args.scenarios / f"{name}.mp4"
     length = args.seconds + args.warmup + 15
     stream = make_stream(
