@@ -1,4 +1,4 @@
-"""The node's MQTT link (paho-mqtt 2, MQTT 5) and the drainer that empties the outbox through it.
+"""The node's MQTT link (paho-mqtt 2, MQTT 5 or 3.1.1) and the drainer that empties the outbox.
 
 * QoS 1 and a persistent session (stable client id, ``clean_start=False``, session expiry), so
   in-flight messages are re-sent after a reconnect and the config subscription is kept.
@@ -19,14 +19,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
 from streetorder.config.common import BrokerConfig
 from streetorder.contracts import Availability, encode, topics
 from streetorder.edge.transport.queue import Outbox
+from streetorder.mqtt import connect_async, make_client
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +59,7 @@ class MqttLink:
         self._status_topic = topics.status(node_id)
         self._config_topic = topics.config(node_id)
         client_id = broker.client_id or f"streetorder-edge-{node_id}"
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-        )
-        if broker.username is not None:
-            self.client.username_pw_set(broker.username, broker.password)
-        if broker.tls is not None:
-            tls = broker.tls
-            self.client.tls_set(
-                ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-            )
-            self.client.tls_insecure_set(tls.insecure)
+        self.client = make_client(broker, client_id, persistent=True)
         self.client.will_set(self._status_topic, availability(node_id, "offline"), 1, True)
         self.client.reconnect_delay_set(1, reconnect_max_seconds)
         self.client.max_inflight_messages_set(window)
@@ -85,14 +72,11 @@ class MqttLink:
 
     def start(self) -> None:
         """Connect in the background; paho keeps retrying with backoff until it succeeds."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-        self.client.connect_async(
-            self.broker.host,
-            self.broker.port,
-            keepalive=self.broker.keepalive_seconds,
-            clean_start=False,
-            properties=props,
+        connect_async(
+            self.client,
+            self.broker,
+            persistent=True,
+            session_expiry_seconds=SESSION_EXPIRY_SECONDS,
         )
         self.client.loop_start()
 

@@ -1,4 +1,4 @@
-"""A paho-mqtt 2 (MQTT 5) client configured from a :class:`BrokerConfig`."""
+"""The platform's paho-mqtt clients (MQTT 5 by default) from a :class:`BrokerConfig`."""
 
 from __future__ import annotations
 
@@ -7,28 +7,18 @@ import threading
 import uuid
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from streetorder.config.common import BrokerConfig
+from streetorder.mqtt import connect_async
+from streetorder.mqtt import make_client as shared_make_client
 
 log = logging.getLogger(__name__)
 
 
-def make_client(broker: BrokerConfig, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
-        manual_ack=manual_ack,
-    )  # fmt: skip
-    if broker.username is not None:
-        client.username_pw_set(broker.username, broker.password)
-    if broker.tls is not None:
-        tls = broker.tls
-        client.tls_set(
-            ca_certs=str(tls.ca_file) if tls.ca_file else None,
-            certfile=str(tls.cert_file) if tls.cert_file else None,
-            keyfile=str(tls.key_file) if tls.key_file else None,
-        )
-        client.tls_insecure_set(tls.insecure)
+def make_client(
+    broker: BrokerConfig, client_id: str, *, persistent: bool = False, manual_ack: bool = False
+) -> mqtt.Client:
+    client = shared_make_client(broker, client_id, persistent=persistent, manual_ack=manual_ack)
     client.reconnect_delay_set(1, 30)
     return client
 
@@ -44,7 +34,7 @@ class MqttPublisher:
             self.connected.set() if not reason.is_failure else None
         )
         self.client.on_disconnect = lambda *a: self.connected.clear()
-        self.client.connect_async(broker.host, broker.port, keepalive=broker.keepalive_seconds)
+        connect_async(self.client, broker, persistent=False)
         self.client.loop_start()
 
     def publish(self, topic: str, payload: bytes, *, qos: int, retain: bool) -> bool:

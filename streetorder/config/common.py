@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -26,3 +27,7 @@ class BrokerConfig(Strict):
     client_id: str | None = Field(None, description="Default: derived from the node id.")
     keepalive_seconds: int = Field(30, ge=5, le=3600)
     tls: TlsConfig | None = None
+    protocol: Literal["5", "3.1.1"] = Field(
+        "5",
+        description='"3.1.1" only for brokers without MQTT 5 (then no shared subscriptions).',
+    )

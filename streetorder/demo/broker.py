@@ -29,6 +29,16 @@ class RunningBroker:
     kind: str  # "configured" | "mosquitto" | "embedded"
     _stop: object = None
 
+    @property
+    def protocol(self) -> str:
+        """The embedded broker speaks MQTT 3.1.1 only; Mosquitto speaks 5."""
+        return "3.1.1" if self.kind == "embedded" else "5"
+
+    def config(self, **extra: object):
+        from streetorder.config.common import BrokerConfig
+
+        return BrokerConfig(host=self.host, port=self.port, protocol=self.protocol, **extra)
+
     def stop(self) -> None:
         if callable(self._stop):
             self._stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streetorder.config.common import BrokerConfig
 from streetorder.edge.config import EdgeNodeConfig, load_edge_config
 from streetorder.errors import StreetorderError
 
@@ -41,7 +40,7 @@ def node_config(footage, *, node_id: str, broker, token: str, storage: Path) -> 
         update={
             "node_id": node_id,
             "cameras": tuple(cameras),
-            "broker": BrokerConfig(host=broker.host, port=broker.port, client_id=f"{node_id}-demo"),
+            "broker": broker.config(client_id=f"{node_id}-demo"),
             "platform": template.platform.model_copy(update={"token": token}),
             "storage": template.storage.model_copy(update={"dir": storage}),
         }

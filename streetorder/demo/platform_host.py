@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 
 def start_platform(
-    *, out: Path, database_url: str | None, broker: BrokerConfig, port: int, share_group: bool
+    *, out: Path, database_url: str | None, broker: BrokerConfig, port: int
 ) -> PlatformHost:
     """Migrate, build the runtime and serve it with uvicorn on 127.0.0.1 in a thread."""
     import uvicorn
@@ -49,7 +49,7 @@ def start_platform(
             "database_url": database_url or f"sqlite:///{(out / 'platform.db').resolve()}",
             "public_url": url,
             "broker": broker.model_dump(mode="json", exclude_none=True),
-            "ingest": {"share_group": "demo"} if share_group else {},
+            "ingest": {"share_group": "demo"},
             "evidence": {"dir": str((out / "platform-evidence").resolve())},
             "auth": {"bcrypt_rounds": 4},
         },

@@ -131,14 +131,8 @@ def run_demo(options: DemoOptions) -> int:
 
 
 def _platform(options, out, broker, node_config, token, start_platform, seed):
-    from streetorder.config.common import BrokerConfig
-
     host = start_platform(
-        out=out,
-        database_url=options.database_url,
-        broker=BrokerConfig(host=broker.host, port=broker.port),
-        port=options.port,
-        share_group=broker.kind != "embedded",
+        out=out, database_url=options.database_url, broker=broker.config(), port=options.port
     )
     seed(host, node_code=NODE, cameras=node_config.cameras, node_token=token)
     return host
