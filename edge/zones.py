@@ -13,6 +13,8 @@ from streetorder.edge.detections import BoolArray, Detections, FloatArray
 
 #: The zone mask used for inside shares is kept at most this many pixels on its long side.
 _MASK_LONG_SIDE = 640
+#: With a bottom-centre anchor, the share inside is measured on this lowest part of the box.
+FOOTPRINT_SHARE = 0.25
 
 
 def points_in_polygon(points: FloatArray, polygon: FloatArray) -> BoolArray:
@@ -87,7 +89,13 @@ class Zone:
         return share.astype(np.float32)
 
     def trigger(self, detections: Detections) -> BoolArray:
-        """(n,) mask: right class, score ≥ min_score, anchor inside, enough of the box inside."""
+        """(n,) mask: right class, score ≥ min_score, anchor inside, enough of the box inside.
+
+        With the ``bottom_center`` anchor (a street camera looking at objects standing on the
+        ground) the inside share is measured on the box's footprint band, its lowest
+        ``FOOTPRINT_SHARE`` of height: the upper part of a rack or stall projects over the facade
+        behind the zone, so a whole-box share would wrongly reject tall objects standing in it.
+        """
         rules = self.config.rules
         if len(detections) == 0:
             return np.zeros(0, bool)
@@ -99,6 +107,9 @@ class Zone:
         sub = detections.xyxy[idx]
         ok = points_in_polygon(detections.anchor(rules.anchor)[idx], self.polygon)
         if rules.min_inside_share > 0:
+            if rules.anchor == "bottom_center":
+                sub = sub.copy()
+                sub[:, 1] = sub[:, 3] - (sub[:, 3] - sub[:, 1]) * FOOTPRINT_SHARE
             ok &= self.inside_share(sub) >= rules.min_inside_share
         mask[idx] = ok
         return mask

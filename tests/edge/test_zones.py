@@ -132,3 +132,15 @@ def test_inside_share_matches_geometry(x1, y1, w, h) -> None:
     expected = ix * iy / (w * h)
     got = float(z.inside_share(np.array([[x1, y1, x2, y2]], np.float32))[0])
     assert got == pytest.approx(expected, abs=0.1 + 4 / min(w, h))
+
+
+def test_tall_object_standing_in_the_zone_counts_by_its_footprint() -> None:
+    # a rack 400 px tall standing in the zone: only its lowest part is over the ground polygon
+    z = zone(size=(1000, 1000))
+    rack = dets([(400, 0, 500, 400)])
+    assert float(z.inside_share(rack.xyxy)[0]) < 0.5  # the whole box is mostly above the zone
+    assert z.trigger(rack).tolist() == [True]
+    # the same box with its feet outside the zone does not count
+    assert z.trigger(dets([(400, 0, 500, 240)])).tolist() == [False]
+    # a centre anchor (top-down cameras) keeps the whole-box share
+    assert zone(size=(1000, 1000), anchor="center").trigger(rack).tolist() == [False]
