@@ -52,7 +52,8 @@ def wait_for_cases(api: Api, alerts: list, timeout: float) -> list[dict]:
     deadline = time.monotonic() + timeout
     cases: list[dict] = []
     while time.monotonic() < deadline:
-        cases = _check(reviewer.get("/api/v1/cases", params={"limit": 500}), "list cases")["data"]
+        listed = _check(reviewer.get("/api/v1/cases", params={"limit": 500}), "list cases")
+        cases = [c for c in listed["data"] if c["alert_id"] in first_alerts]
         if {c["alert_id"] for c in cases} >= first_alerts:
             break
         time.sleep(0.5)
@@ -68,7 +69,8 @@ def review(api: Api, state) -> None:
     reviewer = api.as_user("reviewer")
     queue = _check(reviewer.get("/api/v1/cases/review-queue"), "review queue")["data"]
     true_alerts = _true_alert_ids(state)
-    for case in queue:
+    ours = {a.alert_id for a in state.alerts}
+    for case in (c for c in queue if c["alert_id"] in ours):
         if case["alert_id"] in true_alerts:
             _check(
                 reviewer.post(f"/api/v1/cases/{case['id']}/confirm", json={"note": "证据清楚"}),
@@ -159,7 +161,8 @@ def officer_and_close(api: Api, state, out: Path) -> None:
         ],
     }
     everything = _check(reviewer.get("/api/v1/cases", params={"limit": 500}), "cases")["data"]
-    state.cases_final = everything
+    ours = {c["id"] for c in state.cases}
+    state.cases_final = [c for c in everything if c["id"] in ours]
     if case["state"] != "closed":
         raise StreetorderError(f"case {case['number']} ended in {case['state']}, not closed")
 

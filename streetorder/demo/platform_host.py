@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 import time
@@ -46,6 +47,7 @@ def start_platform(
     settings = settings_from_mapping(
         {
             "environment": "development",
+            "secret_key": secrets.token_urlsafe(32),
             "database_url": database_url or f"sqlite:///{(out / 'platform.db').resolve()}",
             "public_url": url,
             "broker": broker.model_dump(mode="json", exclude_none=True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -66,6 +67,7 @@ def run_demo(options: DemoOptions) -> int:
     from streetorder.demo.footage import make_footage
     from streetorder.demo.platform_host import seed, start_platform
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     state = DemoState()
