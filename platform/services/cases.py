@@ -64,6 +64,16 @@ def get_case(
     return case
 
 
+def _check_allowed(
+    case: Case, event: Event, actor: Actor, rules: Rules, now: datetime, data: dict | None = None
+) -> None:
+    """State and role first, before any amount is looked at (so 409/403 win over 422)."""
+    refusal = rules.workflow.refusal(case, event, actor.role, now=now, data=data)
+    if refusal is not None:
+        error, reason = refusal
+        raise error(reason)
+
+
 def _refresh_for_update(session: Session, case_id: int, actor: Actor) -> Case:
     return get_case(session, case_id=case_id, actor=actor, lock=True)
 
@@ -320,6 +330,7 @@ def decide_fine(
 ) -> Penalty:  # fmt: skip
     """Decide the fine, then notify it (SMS) with the payment due date."""
     case = _refresh_for_update(session, case_id, actor)
+    _check_allowed(case, Event.DECIDE_FINE, actor, rules, now, data={"fine_cents": 1})
     fine = check_fine(
         rules.penalty.default_fine_cents if fine_cents is None else fine_cents, rules.penalty
     )
@@ -355,9 +366,10 @@ def record_payment(
 ) -> Penalty:  # fmt: skip
     """Record an online payment; the amount must equal the fine plus any late surcharge."""
     case = _refresh_for_update(session, case_id, actor)
+    _check_allowed(case, Event.RECORD_PAYMENT, actor, rules, now)
     penalty = get_penalty(session, case_id=case.id)
-    if penalty is None or penalty.due_at is None or case.state != State.PAYMENT_DUE:
-        raise InvalidTransition(f"cannot record_payment a case that is {case.state}")
+    if penalty is None or penalty.due_at is None:
+        raise InvalidTransition(f"cannot record_payment: case {case.id} has no payment due")
     surcharge = late_surcharge_cents(
         penalty.fine_cents, penalty.due_at, now, rules.tz, rules.penalty
     )

@@ -98,6 +98,9 @@ def test_repeat_offence_takes_the_penalty_path_with_full_audit(platform) -> None
     r = p.client.post(f"/api/v1/cases/{c2['id']}/payment", json={"paid_cents": due},
                       headers=p.login("admin"))  # fmt: skip
     assert r.status_code == 422 and "surcharge 75.00 for 5 days late" in r.json()["detail"]
+    r = p.client.post(f"/api/v1/cases/{c2['id']}/payment", json={"paid_cents": 1},
+                      headers=p.login("reviewer"))  # fmt: skip
+    assert r.status_code == 403  # the role is checked before the amount
     c2 = p.post("admin", f"/cases/{c2['id']}/payment", {"paid_cents": 57500, "reference": "wx-1"})
     assert c2["penalty"]["surcharge_cents"] == 7500
     c2 = p.post("reviewer", f"/cases/{c2['id']}/close")
