@@ -46,6 +46,8 @@ Message = Alert | EpisodeEnd
 
 #: How long a lost track is remembered, in seconds of video.
 LOST_TRACK_SECONDS = 30.0
+#: How long a confirmed track missed by the detector still counts as present in its zone.
+HOLD_SECONDS = 3.0
 
 
 class Detector(Protocol):
@@ -111,6 +113,8 @@ class CameraPipeline:
         self.clip_after = clip_after
         self.clock = clock
         self.tracker = ByteTracker(tracker_settings(camera, detector))
+        #: a confirmed track missed this many analysed frames still occupies its zone
+        self.hold_frames = max(1, math.ceil(HOLD_SECONDS / camera.analysis_interval_seconds))
         self.ring = FrameRing(clip_before + clip_after + camera.analysis_interval_seconds)
         self.frame_size: tuple[int, int] | None = None
         self.zones: list[_ZoneRuntime] = []
@@ -133,6 +137,7 @@ class CameraPipeline:
         self._ensure_zones(frame)
         tracked = self.tracker.update(self.detector(frame))
         self.last_detections, self.last_time = tracked, t
+        present = _concat(tracked, self.tracker.recently_lost(self.hold_frames))
         self.frames_processed += 1
         self.ring.add(ts, frame)
         out: list[Message] = self._due_alerts(ts)
@@ -140,8 +145,8 @@ class CameraPipeline:
         local = t.astimezone(self.tz)
         for zr in self.zones:
             rules = zr.zone.config.rules
-            mask = zr.zone.trigger(tracked)
-            zr.in_zone = tracked[mask]
+            mask = zr.zone.trigger(present)
+            zr.in_zone = present[mask]
             if rules.schedule not in armed_cache:
                 armed_cache[rules.schedule] = dwell.is_armed(rules.schedule, local)
             zr.state, events = dwell.step(
@@ -293,6 +298,20 @@ def tracker_settings(camera: CameraConfig, detector: Detector) -> TrackerSetting
         low_score=min(0.1, detector_min),
         new_track_score=high,
         max_lost_frames=max(1, lost),
+    )
+
+
+def _concat(a: Detections, b: Detections) -> Detections:
+    if not len(b):
+        return a
+    ids = None
+    if a.tracker_id is not None and b.tracker_id is not None:
+        ids = np.concatenate([a.tracker_id, b.tracker_id])
+    return Detections(
+        np.concatenate([a.xyxy, b.xyxy]),
+        np.concatenate([a.confidence, b.confidence]),
+        np.concatenate([a.class_id, b.class_id]),
+        ids,
     )
 
 

@@ -51,6 +51,7 @@ class ByteTracker:
         self.class_id = np.zeros(0, np.int64)
         self.scores = np.zeros((0, self.s.score_history), np.float32)  # NaN-padded ring
         self.votes = np.zeros((0, 1), np.float32)  # (tracks, classes) decaying score sums
+        self.last_box = np.zeros((0, 4), np.float32)  # last matched detection box
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,6 +95,7 @@ class ByteTracker:
                 [self.scores[hit][:, 1:], detections.confidence[d][:, None]], axis=1
             )
             self.confirmed[hit] = True
+            self.last_box[hit] = detections.xyxy[d]
         self.lost_for[hit] = 0
         self.lost_for[~hit] += 1
         # drop lost tracks past the buffer; new tracks get a shorter one to be confirmed in
@@ -120,6 +122,18 @@ class ByteTracker:
             med.astype(np.float32),
             self.class_id[out_tracks],
             self.ids[out_tracks],
+        )
+
+    def recently_lost(self, max_lost: int) -> Detections:
+        """Confirmed tracks missed in the last 1..``max_lost`` updates, at their last box.
+
+        A zone uses them as still present: one or two missed detections (flicker, a passer-by
+        in front) do not make an object vanish.
+        """
+        sel = np.flatnonzero(self.confirmed & (self.lost_for > 0) & (self.lost_for <= max_lost))
+        med = np.nanmedian(self.scores[sel], axis=1) if len(sel) else np.zeros(0)
+        return Detections(
+            self.last_box[sel], med.astype(np.float32), self.class_id[sel], self.ids[sel]
         )
 
     def _associate(
@@ -149,6 +163,7 @@ class ByteTracker:
         self.confirmed, self.lost_for = self.confirmed[keep], self.lost_for[keep]
         self.class_id, self.scores = self.class_id[keep], self.scores[keep]
         self.votes = self.votes[keep]
+        self.last_box = self.last_box[keep]
 
     def _grow_votes(self, classes: int) -> None:
         if classes > self.votes.shape[1]:
@@ -176,6 +191,7 @@ class ByteTracker:
         votes = np.zeros((n, self.votes.shape[1]), np.float32)
         votes[np.arange(n), cls] = detections.confidence[idx]
         self.votes = np.concatenate([self.votes, votes])
+        self.last_box = np.concatenate([self.last_box, detections.xyxy[idx]])
 
 
 def greedy_match(

@@ -66,7 +66,9 @@ def test_one_alert_with_evidence_then_episode_end(tmp_path: Path) -> None:
     assert alert.threshold_crossed_at == T0 + timedelta(seconds=31)
     assert alert.objects[0].class_name == "goods" and alert.objects[0].track_id is not None
     assert alert.frame_size == (1280, 720)
-    assert end.alert_id == alert.alert_id and end.ended_at == T0 + timedelta(seconds=69)
+    # last seen at 59 s, held present 3 s more (a missed detection is not a vanished object),
+    # then clear for clear_seconds = 10
+    assert end.alert_id == alert.alert_id and end.ended_at == T0 + timedelta(seconds=72)
     assert decode(encode(alert)) == alert
     kinds = sorted(e.kind for e in alert.evidence)
     assert kinds == ["annotated_frame", "clean_frame", "clip", "crop"]

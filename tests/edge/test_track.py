@@ -137,3 +137,16 @@ def test_tracker_output_invariants(frames) -> None:
         live = set(tracker.ids.tolist())
         retired |= seen - live
         seen |= set(ids)
+
+
+def test_recently_lost_tracks_are_reported_at_their_last_box() -> None:
+    tracker = ByteTracker()
+    box = (10, 10, 60, 60)
+    tid = tracker.update(frame([box], [0.9])).tracker_id.tolist()
+    assert len(tracker.recently_lost(3)) == 0
+    for _ in range(3):
+        assert len(tracker.update(Detections.empty())) == 0
+        held = tracker.recently_lost(3)
+        assert held.tracker_id.tolist() == tid and held.xyxy.tolist() == [list(map(float, box))]
+    tracker.update(Detections.empty())
+    assert len(tracker.recently_lost(3)) == 0  # missed 4 times: no longer held
