@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 
 @pytest.mark.slow
 @pytest.mark.mqtt
-def test_demo_runs_the_whole_chain(tmp_path: Path, mqtt_broker) -> None:
+def test_demo_runs_the_whole_chain(tmp_path: Path, mqtt_broker, scenario_dir: Path) -> None:
     out = tmp_path / "demo"
+    shutil.copytree(scenario_dir, out / "footage")  # the same smoke set the demo would generate
     result = subprocess.run(
         [sys.executable, "-m", "streetorder", "demo", "--out", str(out),
          "--broker", f"{mqtt_broker.host}:{mqtt_broker.port}"],
