@@ -36,6 +36,7 @@ def main() -> int:
         metavar="MISS",
         help="score the pipeline apart from the model: truth boxes as detections, MISS missed",
     )
+    ap.add_argument("--spurious", type=float, default=0.0, help="with --truth-boxes: false boxes")
     args = ap.parse_args()
 
     folder = args.scenarios
@@ -56,7 +57,7 @@ def main() -> int:
     if args.model:
         cmd += ["--model", str(args.model)]
     if args.truth_boxes is not None:
-        cmd += ["--truth-boxes", str(args.truth_boxes)]
+        cmd += ["--truth-boxes", str(args.truth_boxes), "--spurious", str(args.spurious)]
     if not args.video:
         cmd.append("--no-video")
 

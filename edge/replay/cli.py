@@ -42,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="use the truth's boxes as detections, each missed with probability MISS (checks "
         "tracking, zones and dwell apart from the model; needs --truth)",
     )
+    p.add_argument(
+        "--spurious",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="with --truth-boxes: chance per frame of one false goods box at a random place",
+    )
     p.add_argument("--realtime", action="store_true", help="pace frames at video speed")
     p.add_argument("--no-video", action="store_true", help="skip the annotated video")
     p.add_argument(
@@ -73,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             config = _load_config(config_path)
             truth = load_truth(truths[i]) if truths[i] else None
             if args.truth_boxes is not None:
-                detector = _truth_boxes(truths[i], args.truth_boxes, i)
+                detector = _truth_boxes(truths[i], args.truth_boxes, i, args.spurious)
             else:
                 detector = _detector(args.model, config, config_path.parent, detectors)
             if args.publish and publisher is None:
@@ -142,7 +149,7 @@ def _truth_paths(given: list[Path] | None, videos: list[Path]) -> list[Path | No
     return list(given)
 
 
-def _truth_boxes(truth: Path | None, miss: float, seed: int):
+def _truth_boxes(truth: Path | None, miss: float, seed: int, spurious: float = 0.0):
     import json
 
     from streetorder.edge.replay.oracle import TruthBoxDetector
@@ -152,7 +159,9 @@ def _truth_boxes(truth: Path | None, miss: float, seed: int):
     if not 0 <= miss < 1:
         raise StreetorderError("--truth-boxes MISS must be in [0, 1)")
     frames = json.loads(truth.read_text(encoding="utf-8")).get("frames", [])
-    return TruthBoxDetector(frames, seed=seed, miss=miss, jitter_px=2.0, scores=(0.45, 0.95))
+    return TruthBoxDetector(
+        frames, seed=seed, miss=miss, jitter_px=2.0, scores=(0.45, 0.95), spurious=spurious
+    )
 
 
 def _load_config(path: Path):

@@ -15,7 +15,8 @@ from streetorder.vocabulary import CLASS_IDS, CLASS_NAMES
 
 
 class TruthBoxDetector:
-    """Boxes of the truth frame at the current time, with seeded misses, jitter and scores.
+    """Boxes of the truth frame at the current time, with seeded misses, jitter, scores and
+    (``spurious``) one-frame false goods boxes at random places.
 
     The replay runner calls :meth:`set_time` before each frame.
     """
@@ -31,11 +32,13 @@ class TruthBoxDetector:
         miss: float = 0.0,
         jitter_px: float = 0.0,
         scores: tuple[float, float] = (0.9, 0.9),
+        spurious: float = 0.0,
     ) -> None:
         self.info = ModelInfo(name="truth-boxes", version=f"miss{miss:g}-seed{seed}")
         self.frames = {round(float(f["t"]), 2): f.get("objects", []) for f in frames}
         self.rng = np.random.default_rng(seed)
         self.miss, self.jitter, self.scores = miss, jitter_px, scores
+        self.spurious = spurious  # chance per frame of one false goods box at a random place
         self.t = 0.0
 
     def set_time(self, t: float) -> None:
@@ -48,4 +51,12 @@ class TruthBoxDetector:
         if self.jitter > 0:
             boxes += self.rng.normal(0, self.jitter, boxes.shape).astype(np.float32)
         scores = self.rng.uniform(*self.scores, len(objs))
-        return Detections(boxes, scores, [CLASS_IDS[o["class_name"]] for o in objs])
+        classes = [CLASS_IDS[o["class_name"]] for o in objs]
+        if self.spurious > 0 and self.rng.random() < self.spurious:
+            h, w = frame.shape[:2]
+            bw, bh = self.rng.uniform(0.04, 0.15) * w, self.rng.uniform(0.04, 0.15) * h
+            x, y = self.rng.uniform(0, w - bw), self.rng.uniform(0, h - bh)
+            boxes = np.concatenate([boxes, np.array([[x, y, x + bw, y + bh]], np.float32)])
+            scores = np.concatenate([scores, [self.rng.uniform(*self.scores)]])
+            classes.append(CLASS_IDS["goods"])
+        return Detections(boxes, scores, classes)
