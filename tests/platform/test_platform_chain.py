@@ -176,25 +176,30 @@ def test_sms_is_stored_once_per_case_and_stage_and_retries_with_backoff(platform
     alert = p.alerts()
     p.deliver(alert)
     case_id = p.case_of(alert.alert_id)["id"]
-    p.post("reviewer", f"/cases/{case_id}/confirm")
+    confirmed = p.post("reviewer", f"/cases/{case_id}/confirm")
+    assert confirmed["sms"][0]["state"] == "queued"
+    # sent right after the confirmation was committed (outbox provider)
+    [notice] = p.client.get("/api/v1/sms", headers=p.login("reviewer")).json()["data"]
+    assert (notice["stage"], notice["state"], notice["attempts"]) == ("notice", "sent", 1)
     with p.db.session() as session:
         from streetorder.platform.db import Case
 
         case = session.get(Case, case_id)
         again = sms.enqueue(session, case=case, stage="notice", template="notice_exempt",
                             rules=p.rules, now=p.clock.now)  # fmt: skip
+        extra = sms.enqueue(session, case=case, stage="test-retry", template="rework",
+                            rules=p.rules, now=p.clock.now, deadline=p.clock.now)  # fmt: skip
+    assert again.id == notice["id"]  # one message per case and stage
     provider = Flaky()
     now = p.clock.now
-    assert sms.deliver_due(p.db, provider=provider, rules=p.rules, now=now) == 0
-    assert sms.deliver_due(p.db, provider=provider, rules=p.rules, now=now) == 0  # not due yet
-    assert (
-        sms.deliver_due(p.db, provider=provider, rules=p.rules, now=now + timedelta(seconds=31))
-        == 0
-    )
-    assert (
-        sms.deliver_due(p.db, provider=provider, rules=p.rules, now=now + timedelta(seconds=91))
-        == 1
-    )
-    [message] = p.client.get("/api/v1/sms", headers=p.login("reviewer")).json()["data"]
-    assert message["id"] == again.id
-    assert (message["state"], message["attempts"]) == ("sent", 3)
+    deliver = lambda at: sms.deliver_due(p.db, provider=provider, rules=p.rules, now=at)  # noqa: E731
+    assert deliver(now) == 0  # 503: retry in 30 s
+    assert deliver(now) == 0  # not due yet
+    assert deliver(now + timedelta(seconds=31)) == 0  # 503 again: retry in 60 s
+    assert deliver(now + timedelta(seconds=60)) == 0  # not due yet
+    assert deliver(now + timedelta(seconds=92)) == 1
+    messages = p.client.get("/api/v1/sms", params={"case_id": case_id}, headers=p.login("reviewer"))
+    by_stage = {m["stage"]: m for m in messages.json()["data"]}
+    assert set(by_stage) == {"notice", "test-retry"} and by_stage["test-retry"]["id"] == extra.id
+    assert (by_stage["test-retry"]["state"], by_stage["test-retry"]["attempts"]) == ("sent", 3)
+    assert provider.calls == 3

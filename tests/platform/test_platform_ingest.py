@@ -243,7 +243,9 @@ def test_whole_chain_from_mosquitto_to_closure(platform_factory, mqtt_broker) ->
 def test_node_status_heartbeat_and_periodic_jobs(platform_factory, mqtt_broker) -> None:
     """Availability and heartbeats update the node; the periodic jobs escalate and send SMS."""
     from streetorder.contracts import Availability, Heartbeat, ModelInfo
+    from streetorder.platform.domain.roles import Actor, Role
     from streetorder.platform.runtime import PeriodicJobs
+    from streetorder.platform.services import cases
     from streetorder.platform.sms.providers import OutboxProvider
 
     node = f"pt-{uuid.uuid4().hex[:8]}"
@@ -273,7 +275,10 @@ def test_node_status_heartbeat_and_periodic_jobs(platform_factory, mqtt_broker) 
 
     alert = p.alerts()
     p.deliver(alert)
-    case = p.post("reviewer", f"/cases/{p.case_of(alert.alert_id)['id']}/confirm")
+    case = p.case_of(alert.alert_id)
+    with p.db.session() as session:  # confirmed by the service: its SMS stays queued
+        cases.confirm(session, case_id=case["id"], actor=Actor(Role.REVIEWER, "reviewer"),
+                      rules=p.rules, now=p.clock.now)  # fmt: skip
     jobs = PeriodicJobs(p.db, p.rules, OutboxProvider(), clock=p.clock)
     assert jobs.run_once() == {"escalated": 0, "sms_sent": 1}
     p.clock.advance(hours=25)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Query, UploadFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from streetorder.platform.api.background import deliver_sms
 from streetorder.platform.api.deps import (
     AdminUser,
     AnyUser,
@@ -153,9 +154,10 @@ def case_evidence(case_id: int, session: SessionDep, actor: AnyUser) -> list[Evi
 @router.post("/{case_id}/confirm", response_model=CaseDetail, summary="Confirm: SMS + work order")
 def confirm(
     case_id: int, body: Note, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
-    state: StateDep,
+    state: StateDep, tasks: BackgroundTasks,
 ) -> CaseDetail:  # fmt: skip
     case = svc.confirm(session, case_id=case_id, actor=actor, rules=rules, now=now, note=body.note)
+    tasks.add_task(deliver_sms, state)  # after commit: the SMS goes out right away
     return _detail(session, case, actor, rules, now)
 
 
@@ -230,9 +232,20 @@ router.post("/{case_id}/extend", response_model=CaseDetail, summary="Extend the 
 router.post("/{case_id}/urge", response_model=CaseDetail, summary="Urge the current step")(
     _simple(svc.urge, reason=False)
 )
-router.post("/{case_id}/rework", response_model=CaseDetail, summary="Verification failed (reason)")(
-    _simple(svc.rework, reason=True)
-)
+
+
+@router.post("/{case_id}/rework", response_model=CaseDetail, summary="Verification failed (reason)")
+def rework(
+    case_id: int, body: Reason, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    state: StateDep, tasks: BackgroundTasks,
+) -> CaseDetail:  # fmt: skip
+    case = svc.rework(
+        session, case_id=case_id, actor=actor, rules=rules, now=now, reason=body.reason
+    )
+    tasks.add_task(deliver_sms, state)
+    return _detail(session, case, actor, rules, now)
+
+
 router.post("/{case_id}/verify", response_model=CaseDetail, summary="Verified: pavement clear")(
     _simple(svc.verify, reason=False)
 )
@@ -243,8 +256,10 @@ router.post("/{case_id}/close", response_model=CaseDetail, summary="Close the ca
 
 @router.post("/{case_id}/fine", response_model=CaseDetail, summary="Decide the fine; payment due")
 def decide_fine(
-    case_id: int, body: FineIn, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
-) -> CaseDetail:
+    case_id: int, body: FineIn, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    state: StateDep, tasks: BackgroundTasks,
+) -> CaseDetail:  # fmt: skip
+    tasks.add_task(deliver_sms, state)
     svc.decide_fine(
         session, case_id=case_id, actor=actor, rules=rules, now=now, fine_cents=body.fine_cents,
         basis=body.basis,

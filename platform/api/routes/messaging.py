@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import Field
 
+from streetorder.platform.api.background import deliver_sms
 from streetorder.platform.api.deps import (
     AdminUser,
     AnyUser,
@@ -16,7 +17,6 @@ from streetorder.platform.api.deps import (
     StaffUser,
     StateDep,
 )
-from streetorder.platform.api.state import PlatformState
 from streetorder.platform.schemas.cases import SmsPublic, WorkOrderPublic
 from streetorder.platform.schemas.common import In, Page
 from streetorder.platform.services import sms, work_orders
@@ -44,19 +44,11 @@ def list_sms(
     return Page(data=[SmsPublic.model_validate(m) for m in rows], count=count)
 
 
-def deliver_in_background(state: PlatformState) -> None:
-    """Runs after the request's transaction has ended (so the messages are committed)."""
-    try:
-        sms.deliver_due(state.db, provider=state.sms_provider, rules=state.rules, now=state.clock())
-    except Exception:  # noqa: BLE001 - the periodic sender retries; never fail a request here
-        log.exception("SMS delivery failed")
-
-
 @sms_router.post(
     "/deliver", status_code=202, summary="Send due messages now (after this request ends)"
 )
 def deliver(actor: AdminUser, state: StateDep, tasks: BackgroundTasks) -> dict[str, bool]:
-    tasks.add_task(deliver_in_background, state)
+    tasks.add_task(deliver_sms, state)
     return {"scheduled": True}
 
 
