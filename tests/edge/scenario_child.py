@@ -1,80 +1,17 @@
 """``edge run`` on a scenario video with the truth's own boxes as the detector, for kill tests:
 ``python -m tests.edge.scenario_child NODE_YAML TRUTH_JSON``. SIGTERM/SIGINT stop cleanly.
-
-Everything but the model is real: the PyAV source, the pipeline (tracking, zones, dwell,
-evidence), the outbox and MQTT.
 """
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from streetorder.edge.config import EdgeNodeConfig, load_edge_config
-from streetorder.edge.node import EdgeNode, Runtime
-from streetorder.edge.pipeline import CameraPipeline
-from streetorder.edge.replay.oracle import TruthBoxDetector
-from streetorder.edge.sources import open_source
-from streetorder.vocabulary import CLASS_NAMES
-
-
-class TruthTimedPipeline:
-    """Tells the truth-box detector which video second the node's frame time stands for."""
-
-    def __init__(self, pipeline: CameraPipeline, detector: TruthBoxDetector) -> None:
-        self.pipeline, self.detector = pipeline, detector
-        self.base: float | None = None
-
-    @property
-    def last_detections(self):
-        return self.pipeline.last_detections
-
-    def process(self, frame, at: float):
-        if self.base is None:
-            self.base = at  # the first frame is second 0 of the file (on the file's anchor)
-        self.detector.set_time(round(at - self.base, 2))
-        return self.pipeline.process(frame, at)
-
-    def flush(self):
-        return self.pipeline.flush()
-
-
-def truth_runtime(truth: Path):
-    frames = json.loads(truth.read_text())["frames"]
-
-    def factory(config: EdgeNodeConfig, base_dir: Path) -> Runtime:
-        detector = TruthBoxDetector(frames, seed=0, jitter_px=1.0, scores=(0.6, 0.95))
-        storage = (
-            config.storage.dir
-            if config.storage.dir.is_absolute()
-            else base_dir / config.storage.dir
-        )
-        out = storage / "evidence"
-
-        def make_pipeline(camera):
-            pipeline = CameraPipeline(
-                config.node_id,
-                camera,
-                detector,
-                out,
-                config.timezone,
-                clip_before=config.storage.clip_seconds_before,
-                clip_after=config.storage.clip_seconds_after,
-            )
-            return TruthTimedPipeline(pipeline, detector)
-
-        return Runtime(
-            open_source=lambda camera: open_source(camera, base_dir),
-            make_pipeline=make_pipeline,
-            model=detector.info,
-            evidence_path=lambda alert, name: out / name,
-            class_names=CLASS_NAMES,
-        )
-
-    return factory
+from streetorder.edge.config import load_edge_config
+from streetorder.edge.node import EdgeNode
+from streetorder.edge.runtime.truth import truth_runtime
 
 
 def main() -> None:
