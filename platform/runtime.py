@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 
 class PeriodicJobs:
-    """Every ``interval`` seconds: send due SMS (with backoff), escalate overdue first offences."""
+    """Every ``interval`` seconds: escalate overdue first offences, send due SMS (with backoff),
+    update risk colours and create the inspection tasks they schedule."""
 
     def __init__(
         self, db: Database, rules: Rules, provider: SmsProvider, *, interval: float = 15.0,
@@ -44,7 +45,16 @@ class PeriodicJobs:
         with self.db.session() as session:
             escalated = cases.escalate_overdue(session, rules=self.rules, now=now)
         sent = sms.deliver_due(self.db, provider=self.provider, rules=self.rules, now=now)
-        return {"escalated": len(escalated), "sms_sent": sent}
+        # Risk colours from confirmed cases, and the officers' inspection tasks they schedule.
+        from streetorder.mobile_api.jobs import run_scheduler
+
+        scheduled = run_scheduler(self.db, now=now)
+        return {
+            "escalated": len(escalated),
+            "sms_sent": sent,
+            "inspections_created": scheduled.created,
+            "colour_changes": scheduled.colour_changes,
+        }
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
 
 from streetorder import __version__
 from streetorder.mobile_api.api.router import attach as attach_officer_app
@@ -68,5 +69,8 @@ def create_app(
         api.include_router(router)
     app.include_router(api)
     mount_console(app)  # the web console (platform/web) under /console
+    app.add_api_route(
+        "/", lambda: RedirectResponse("/console"), include_in_schema=False, methods=["GET"]
+    )
     attach_officer_app(app)  # the officer app (mobile_api) under /api/mobile/v1
     return app

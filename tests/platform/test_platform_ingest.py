@@ -280,8 +280,13 @@ def test_node_status_heartbeat_and_periodic_jobs(platform_factory, mqtt_broker) 
         cases.confirm(session, case_id=case["id"], actor=Actor(Role.REVIEWER, "reviewer"),
                       rules=p.rules, now=p.clock.now)  # fmt: skip
     jobs = PeriodicJobs(p.db, p.rules, OutboxProvider(), clock=p.clock)
-    assert jobs.run_once() == {"escalated": 0, "sms_sent": 1}
+    first = jobs.run_once()
+    assert first["escalated"] == 0 and first["sms_sent"] == 1
+    assert first["colour_changes"] == 1  # the confirmed violation turns the shop red
     p.clock.advance(hours=25)
-    assert jobs.run_once() == {"escalated": 1, "sms_sent": 0}
+    second = jobs.run_once()
+    assert second["escalated"] == 1 and second["sms_sent"] == 0
+    assert second["colour_changes"] == 0  # the same case does not move the colour twice
+    assert first["inspections_created"] + second["inspections_created"] >= 1  # red: every 2 days
     case = p.client.get(f"/api/v1/cases/{case['id']}", headers=p.login("reviewer")).json()
     assert case["track"] == "penalty" and case["sms"][0]["state"] == "sent"
