@@ -32,19 +32,20 @@ def _run(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from streetorder.edge.config import load_edge_config
-    from streetorder.edge.node import EdgeNode
-    from streetorder.edge.runtime.memory import tune_malloc
-
-    tune_malloc()
-    config = load_edge_config(args.config)
-    stop = threading.Event()
+    stop = threading.Event()  # before the heavy imports: a SIGTERM at start-up stops cleanly
 
     def on_signal(signum, _frame) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+
+    from streetorder.edge.config import load_edge_config
+    from streetorder.edge.node import EdgeNode
+    from streetorder.edge.runtime.memory import tune_malloc
+
+    tune_malloc()
+    config = load_edge_config(args.config)
     EdgeNode(config, base_dir=args.config.resolve().parent, stop=stop).run()
     return 0
 

@@ -98,7 +98,7 @@ def test_every_episode_arrives_once_in_order_through_a_kill_and_a_broker_restart
         assert len(got) == len(episodes), (got, episodes)
         for (zone, at), episode in zip(got, episodes, strict=True):  # in order of the threshold
             assert zone == episode["zone_id"]
-            assert -1.0 <= at - episode["threshold_seconds"] <= 8.0, (got, episodes)
+            assert -1.5 <= at - episode["threshold_seconds"] <= 8.0, (got, episodes)
         assert all(by_id[i].evidence for i in firsts)
     finally:
         if child.poll() is None:
