@@ -33,9 +33,11 @@ from streetorder.contracts import (
 from streetorder.edge.config import EdgeNodeConfig
 from streetorder.edge.runtime.anchors import FileAnchors
 from streetorder.edge.runtime.config_push import ActiveConfigStore, decide
+from streetorder.edge.runtime.episode_store import EpisodeStore
 from streetorder.edge.runtime.storage import lock_storage, prune_evidence
 from streetorder.edge.runtime.worker import (
     CameraWorker,
+    Pipeline,
     PipelineFactory,
     PipelineMessage,
     SourceFactory,
@@ -90,6 +92,7 @@ class EdgeNode:
         self.revision = 0
         self.workers: dict[str, CameraWorker] = {}
         self.outbox: Outbox | None = None
+        self.episodes: EpisodeStore | None = None
         self.link: MqttLink | None = None
         self.drainer: Drainer | None = None
         self.uploader: EvidenceUploader | None = None
@@ -180,12 +183,16 @@ class EdgeNode:
         max_bytes = self.config.storage.queue_max_mb * 1024 * 1024
         try:
             self.outbox = Outbox(self.storage / "outbox.db", max_bytes=max_bytes)
+            self.episodes = EpisodeStore(self.storage / "episodes.db")
         except BaseException:
+            if self.outbox is not None:
+                self.outbox.close()
             release()
             raise
-        outbox = self.outbox
+        outbox, episodes = self.outbox, self.episodes
 
         def close() -> None:
+            episodes.close()
             outbox.close()
             release()
 
@@ -245,6 +252,7 @@ class EdgeNode:
         return stop
 
     def _start_cameras(self) -> Callable[[], None]:
+        self._retain_episodes()
         for camera in self.cameras:
             self._start_worker(camera)
         return self._stop_all_workers
@@ -256,7 +264,7 @@ class EdgeNode:
         worker = CameraWorker(
             camera,
             self.runtime.open_source,
-            self.runtime.make_pipeline,
+            self._make_pipeline,
             self.emit,
             backoff_cap=self.backoff_cap,
             realtime_files=self.config.realtime_files,
@@ -264,6 +272,22 @@ class EdgeNode:
         )
         self.workers[camera.id] = worker
         worker.start()
+
+    def _make_pipeline(self, camera: CameraConfig) -> Pipeline:
+        """The runtime's pipeline, given the camera's durable episode state if it takes it."""
+        assert self.runtime is not None
+        pipeline = self.runtime.make_pipeline(camera)
+        attach = getattr(pipeline, "attach_store", None)
+        if callable(attach) and self.episodes is not None:
+            attach(self.episodes.camera(camera.id))
+        return pipeline
+
+    def _retain_episodes(self) -> None:
+        if self.episodes is not None:
+            try:
+                self.episodes.retain_cameras({c.id for c in self.cameras})
+            except Exception:
+                log.exception("episode store: cannot drop removed cameras")
 
     def _stop_workers(self, ids: list[str]) -> None:
         for cid in ids:
@@ -285,6 +309,7 @@ class EdgeNode:
             if camera.id not in self.workers:
                 self._start_worker(camera)
         self.cameras = cameras
+        self._retain_episodes()
 
     # -- messages --------------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +30,7 @@ from streetorder.contracts import (
 from streetorder.edge import dwell
 from streetorder.edge.config import StorageSettings
 from streetorder.edge.detections import Detections
+from streetorder.edge.episode_state import Outcome, ZoneRecord, needs_write, resume, snapshot
 from streetorder.edge.evidence import (
     FrameRing,
     crop_box,
@@ -63,6 +65,18 @@ class _ZoneRuntime:
     state: dwell.DwellState = dwell.IDLE
     first_alert_id: str | None = None
     in_zone: Detections = field(default_factory=Detections.empty)
+    emitted: int = 0  # alerts of the current episode handed out (first + reminders)
+    saved: ZoneRecord | None = None  # what the episode store holds for this zone
+
+
+class EpisodeStore(Protocol):
+    """One camera's durable episode state (``edge/runtime/episode_store.CameraEpisodes``)."""
+
+    def load(self) -> dict[str, ZoneRecord]: ...
+
+    def save(self, zone_id: str, record: ZoneRecord) -> None: ...
+
+    def delete(self, zone_id: str) -> None: ...
 
 
 @dataclass
@@ -86,6 +100,8 @@ class CameraPipeline:
         clip_before / clip_after: seconds of clip around the threshold moment (default: from
             ``storage``, the node config's storage settings). With ``clip_after > 0`` the alert
             is emitted once those frames exist (or on ``flush``): alert latency = clip_after.
+        store: where episode state survives restarts (``edge run``); None keeps it in memory
+            only (replay). Restored on the first frame, written when an episode changes.
     """
 
     def __init__(
@@ -100,6 +116,7 @@ class CameraPipeline:
         clip_after: float | None = None,
         storage: StorageSettings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        store: EpisodeStore | None = None,
     ) -> None:
         storage = storage or StorageSettings()
         clip_before = storage.clip_seconds_before if clip_before is None else clip_before
@@ -122,6 +139,13 @@ class CameraPipeline:
         self.last_time: datetime | None = None
         self.frames_processed = 0
         self._pending: list[_PendingAlert] = []
+        self.store = store
+        self._restored = False
+        self._store_failed_at = -math.inf
+
+    def attach_store(self, store: EpisodeStore) -> None:
+        """Give the pipeline its episode store (before the first frame)."""
+        self.store = store
 
     # -- the hot path --------------------------------------------------------------------
     def process(self, frame: Frame, t: datetime | float) -> list[Message]:
@@ -135,12 +159,21 @@ class CameraPipeline:
             raise ValueError("frame time must be timezone-aware")
         ts = t.timestamp()
         self._ensure_zones(frame)
+        out: list[Message] = []
+        if self.store is not None:
+            # the previous frame's changes are written now: its messages have been handed to
+            # the node (and its outbox) in between, so the store never claims an alert was sent
+            # that a crash lost
+            if self._restored:
+                self._persist()
+            else:
+                out.extend(self._restore(t))
         tracked = self.tracker.update(self.detector(frame))
         self.last_detections, self.last_time = tracked, t
         present = _concat(tracked, self.tracker.recently_lost(self.hold_frames))
         self.frames_processed += 1
         self.ring.add(ts, frame)
-        out: list[Message] = self._due_alerts(ts)
+        out.extend(self._due_alerts(ts))
         armed_cache: dict[tuple[str, ...], bool] = {}
         local = t.astimezone(self.tz)
         for zr in self.zones:
@@ -178,21 +211,83 @@ class CameraPipeline:
             return self._due_alerts(event.t)
         if kind is dwell.EventKind.ENDED and zr.first_alert_id is not None:
             out: list[Message] = [*self._flush_zone(cfg.id)]
-            out.append(
-                EpisodeEnd(
-                    alert_id=zr.first_alert_id,
-                    node_id=self.node_id,
-                    camera_id=self.camera.id,
-                    zone_id=cfg.id,
-                    shop_id=cfg.shop_id,
-                    ended_at=t,
-                    clear_seconds=cfg.rules.clear_seconds,
-                    created_at=self.clock(),
-                )
-            )
+            out.append(self._episode_end(zr, zr.first_alert_id, t))
             zr.first_alert_id = None
+            zr.emitted = 0
             return out
+        if kind in (dwell.EventKind.STARTED, dwell.EventKind.DISCARDED, dwell.EventKind.ENDED):
+            zr.emitted = 0
         return []
+
+    # -- durable episode state -----------------------------------------------------------
+    def _restore(self, t: datetime) -> list[Message]:
+        """Load stored episodes on the first frame (see ``edge/episode_state.py``)."""
+        assert self.store is not None
+        self._restored = True
+        try:
+            stored = self.store.load()
+        except Exception:
+            log.exception("camera %s: cannot read stored episodes; starting fresh", self.camera.id)
+            return []
+        out: list[Message] = []
+        zones = {zr.zone.config.id: zr for zr in self.zones}
+        for zone_id, record in stored.items():
+            zr = zones.get(zone_id)
+            if zr is None:
+                log.info("camera %s: zone %s is no longer configured: its episode is dropped",
+                         self.camera.id, zone_id)  # fmt: skip
+                self._store_call(self.store.delete, zone_id)
+                continue
+            decision = resume(record, zr.zone.config.rules, t.timestamp())
+            log.info("camera %s zone %s: stored %s episode from %s: %s", self.camera.id, zone_id,
+                     record.phase.value, record.started_at, decision.outcome.value)  # fmt: skip
+            if decision.outcome is Outcome.CONTINUE:
+                assert decision.state is not None
+                zr.state, zr.first_alert_id = decision.state, decision.first_alert_id
+                zr.emitted, zr.saved = record.alerts, record
+                continue
+            if decision.outcome is Outcome.CLOSE:
+                assert decision.first_alert_id is not None
+                out.append(self._episode_end(zr, decision.first_alert_id, t))
+            self._store_call(self.store.delete, zone_id)
+        return out
+
+    def _persist(self) -> None:
+        assert self.store is not None
+        for zr in self.zones:
+            record = snapshot(zr.state, zr.first_alert_id, zr.emitted)
+            if not needs_write(zr.saved, record, zr.zone.config.rules):
+                continue
+            zone_id = zr.zone.config.id
+            if record is None:
+                ok = self._store_call(self.store.delete, zone_id)
+            else:
+                ok = self._store_call(self.store.save, zone_id, record)
+            if ok:
+                zr.saved = record
+
+    def _store_call(self, fn: Callable[..., None], *args: object) -> bool:
+        try:
+            fn(*args)
+        except Exception:
+            if time.monotonic() - self._store_failed_at > 60:
+                log.exception("camera %s: cannot write the episode store", self.camera.id)
+                self._store_failed_at = time.monotonic()
+            return False
+        return True
+
+    def _episode_end(self, zr: _ZoneRuntime, alert_id: str, t: datetime) -> EpisodeEnd:
+        cfg = zr.zone.config
+        return EpisodeEnd(
+            alert_id=alert_id,
+            node_id=self.node_id,
+            camera_id=self.camera.id,
+            zone_id=cfg.id,
+            shop_id=cfg.shop_id,
+            ended_at=t,
+            clear_seconds=cfg.rules.clear_seconds,
+            created_at=self.clock(),
+        )
 
     def _alert_builder(
         self,
@@ -243,12 +338,19 @@ class CameraPipeline:
     def _due_alerts(self, now: float) -> list[Message]:
         due = [p for p in self._pending if p.due <= now]
         self._pending = [p for p in self._pending if p.due > now]
-        return [p.build() for p in due]
+        return [self._build(p) for p in due]
 
     def _flush_zone(self, zone_id: str) -> list[Message]:
         mine = [p for p in self._pending if p.zone_id == zone_id]
         self._pending = [p for p in self._pending if p.zone_id != zone_id]
-        return [p.build() for p in mine]
+        return [self._build(p) for p in mine]
+
+    def _build(self, pending: _PendingAlert) -> Alert:
+        alert = pending.build()
+        for zr in self.zones:
+            if zr.zone.config.id == pending.zone_id:
+                zr.emitted += 1
+        return alert
 
     # -- zones and drawing ---------------------------------------------------------------
     def _ensure_zones(self, frame: Frame) -> None:
@@ -261,7 +363,7 @@ class CameraPipeline:
             zone = Zone.build(cfg, size, self.detector.names)
             old = states.get(cfg.id)
             rebuilt.append(
-                _ZoneRuntime(zone, old.state, old.first_alert_id) if old else _ZoneRuntime(zone)
+                replace(old, zone=zone, in_zone=Detections.empty()) if old else _ZoneRuntime(zone)
             )
         self.zones, self.frame_size = rebuilt, size
 

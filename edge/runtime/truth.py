@@ -35,6 +35,9 @@ class TruthTimedPipeline:
     def flush(self):
         return self.pipeline.flush()
 
+    def attach_store(self, store) -> None:
+        self.pipeline.attach_store(store)
+
 
 def truth_runtime(truth: Path):
     frames = json.loads(truth.read_text())["frames"]
