@@ -234,13 +234,24 @@ class CameraPipeline:
         for zone_id, record in stored.items():
             zr = zones.get(zone_id)
             if zr is None:
-                log.info("camera %s: zone %s is no longer configured: its episode is dropped",
-                         self.camera.id, zone_id)  # fmt: skip
+                log.info(
+                    "camera %s: zone %s is no longer configured: its episode is dropped",
+                    self.camera.id,
+                    zone_id,
+                )
                 self._store_call(self.store.delete, zone_id)
                 continue
             decision = resume(record, zr.zone.config.rules, t.timestamp())
-            log.info("camera %s zone %s: stored %s episode from %s: %s", self.camera.id, zone_id,
-                     record.phase.value, record.started_at, decision.outcome.value)  # fmt: skip
+            log.info(
+                "camera %s zone %s: stored %s episode started %s, last seen occupied %.0f s "
+                "before this frame: %s",
+                self.camera.id,
+                zone_id,
+                record.phase.value,
+                datetime.fromtimestamp(record.started_at, UTC).isoformat(timespec="seconds"),
+                t.timestamp() - record.last_occupied_at,
+                decision.outcome.value,
+            )
             if decision.outcome is Outcome.CONTINUE:
                 assert decision.state is not None
                 zr.state, zr.first_alert_id = decision.state, decision.first_alert_id

@@ -98,8 +98,12 @@ class EpisodeStore:
                     raise ValueError("idle")
                 out[zone_id] = ZoneRecord(phase, *values[1:])
             except (ValueError, TypeError) as exc:
-                log.error("episode store: camera %s zone %s: bad row (%s), dropped", camera_id,
-                          zone_id, exc)  # fmt: skip
+                log.error(
+                    "episode store: camera %s zone %s: bad row (%s), dropped",
+                    camera_id,
+                    zone_id,
+                    exc,
+                )
                 self.delete(camera_id, zone_id)
         return out
 
