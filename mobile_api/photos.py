@@ -74,11 +74,44 @@ def _is_heif(data: bytes) -> bool:
     return data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS
 
 
+def _sniff(data: bytes) -> str | None:
+    """The format by its magic bytes, before any decoder sees untrusted input."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    return "HEIF" if _is_heif(data) else None
+
+
+OTHER_IMAGE_MAGIC = (
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def _other_image_format(data: bytes) -> str | None:
+    """Name an image format we refuse, so the error can say which it was."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((name for magic, name in OTHER_IMAGE_MAGIC if data.startswith(magic)), None)
+
+
 def _decode(data: bytes, max_pixels: int, allow_heic: bool) -> Image.Image:
     """Open and fully decode, so truncated or corrupt files are caught here."""
     if not data:
         raise InvalidInput("the photo is empty")
-    if _is_heif(data) and not (HEIF_AVAILABLE and allow_heic):
+    sniffed = _sniff(data)
+    if sniffed is None:
+        other = _other_image_format(data)
+        raise UnsupportedMediaType(
+            f"{other} files are not accepted; send a JPEG or PNG photo"
+            if other
+            else "the file is not a recognised image; send a JPEG or PNG photo"
+        )
+    if sniffed == "HEIF" and not (HEIF_AVAILABLE and allow_heic):
         raise UnsupportedMediaType("HEIC/HEIF photos are not accepted here; send JPEG or PNG")
     try:
         with warnings.catch_warnings():
