@@ -22,7 +22,9 @@ class PlatformLink(Strict):
 class ModelSettings(Strict):
     path: Path | None = Field(None, description="ONNX file; None: the bundled bootstrap model.")
     threads: int = Field(2, ge=1, le=64, description="onnxruntime intra-op threads.")
-    score_threshold: float = Field(0.25, ge=0, le=1)
+    score_threshold: float = Field(
+        0.1, ge=0, le=1, description="Detections kept for tracking (low ones only extend tracks)."
+    )
     iou_threshold: float = Field(0.5, gt=0, le=1)
 
 
@@ -30,7 +32,9 @@ class StorageSettings(Strict):
     dir: Path = Field(Path("var/edge"), description="Queue database and evidence files.")
     evidence_retention_days: int = Field(30, ge=1, le=3650)
     clip_seconds_before: float = Field(5.0, ge=0, le=60)
-    clip_seconds_after: float = Field(3.0, ge=0, le=60)
+    clip_seconds_after: float = Field(
+        0.5, ge=0, le=60, description="Clip after the threshold; the alert waits for it."
+    )
     queue_max_mb: int = Field(
         1024, ge=1, le=1_000_000, description="Outbox size bound; when full the oldest drop."
     )

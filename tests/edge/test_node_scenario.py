@@ -83,6 +83,15 @@ def test_edge_run_on_a_scenario_survives_sigkill_and_a_broker_restart(
         before = set(alert_ids())
         sub.messages.clear()  # from here on: what the restarted node says
         child = subprocess.Popen(cmd, cwd=REPO)
+        # the restarted node is up (and handles SIGTERM) once it says "online" again; a stats
+        # message still in flight from the killed one must not stand in for it
+        assert sub.wait_for(
+            lambda: any(
+                decode(p).state == "online"  # type: ignore[union-attr]
+                for p in sub.payloads(topics.status(node))
+            ),
+            120,
+        ), "the restarted node never came online"
         expected = len(truth["episodes"])
         # the file ends: its camera goes offline with "source ended"; all alerts are out by then
         assert sub.wait_for(
