@@ -89,6 +89,9 @@ def start_embedded_broker() -> RunningBroker:
         raise StreetorderError(
             "no MQTT broker: install mosquitto, pass --broker HOST:PORT, or install the demo extra"
         ) from None
+    # amqtt logs every state change and each bare TCP probe; the demo's own lines say enough
+    logging.getLogger("amqtt").setLevel(logging.CRITICAL)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
     port = _free_port()
     config = {
         "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
