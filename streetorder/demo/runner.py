@@ -70,6 +70,7 @@ def run_demo(options: DemoOptions) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    _fresh_run(out, keep_database=options.database_url is not None)
     state = DemoState()
     steps = Steps(9)
     token = "sok_demo_" + secrets.token_hex(12)
@@ -130,6 +131,18 @@ def run_demo(options: DemoOptions) -> int:
             except KeyboardInterrupt:
                 print("stopping")
     return 0
+
+
+def _fresh_run(out: Path, *, keep_database: bool) -> None:
+    """Each demo starts from an empty platform and edge (the footage is reused): alert ids are
+    stable, so a second run on old state would find its cases already handled."""
+    import shutil
+
+    for name in ("edge", "edge-state", "platform-evidence"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    if not keep_database:
+        for suffix in ("", "-wal", "-shm"):
+            (out / f"platform.db{suffix}").unlink(missing_ok=True)
 
 
 def _platform(options, out, broker, node_config, token, start_platform, seed):
