@@ -3,7 +3,7 @@
 Each scenario is a short script of actors on a fixed street camera (``stage``). ``write_set``
 renders the videos (H.264 mp4 via PyAV), their ``<name>.truth.json`` (per-frame boxes from the
 renderer's labels, violation episodes derived from the same timeline), an edge node config
-``<name>.yaml`` and ``index.json`` (formats in docs/briefs/INTERFACES.md).
+``<name>.yaml`` and ``index.json`` (formats in docs/INTERFACES.md).
 
 Sets: ``smoke`` (four short training-domain videos, generated in seconds), ``test`` (every
 scenario, training domain) and ``heldout`` (every scenario, held-out facades/angles/lighting).

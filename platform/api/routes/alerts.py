@@ -1,4 +1,4 @@
-"""Alerts as received, and the evidence upload from edge nodes (see docs/briefs/INTERFACES.md)."""
+"""Alerts as received, and the evidence upload from edge nodes (see docs/INTERFACES.md)."""
 
 from __future__ import annotations
 
