@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from streetorder.demo.net import free_port, wait_for_port
 from streetorder.errors import StreetorderError
 
 log = logging.getLogger(__name__)
@@ -44,33 +43,16 @@ class RunningBroker:
             self._stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 def start_private_mosquitto(workdir: Path) -> RunningBroker:
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    port = _free_port()
+    port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
     proc = subprocess.Popen(
         [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    if not _wait_for_port(port, 10):
+    if not wait_for_port(port, 10):
         proc.kill()
         raise StreetorderError("could not start a private mosquitto for the demo")
 
@@ -92,7 +74,7 @@ def start_embedded_broker() -> RunningBroker:
     # amqtt logs every state change and each bare TCP probe; the demo's own lines say enough
     logging.getLogger("amqtt").setLevel(logging.CRITICAL)
     logging.getLogger("transitions").setLevel(logging.WARNING)
-    port = _free_port()
+    port = free_port()
     config = {
         "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
         "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
@@ -111,7 +93,7 @@ def start_embedded_broker() -> RunningBroker:
 
     thread = threading.Thread(target=serve, name="embedded-mqtt", daemon=True)
     thread.start()
-    if not ready.wait(15) or not _wait_for_port(port, 5):
+    if not ready.wait(15) or not wait_for_port(port, 5):
         raise StreetorderError("the embedded MQTT broker did not start")
 
     def stop() -> None:

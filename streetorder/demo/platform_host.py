@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from streetorder.config.common import BrokerConfig
+from streetorder.demo.net import free_port
 from streetorder.errors import StreetorderError
 
 
@@ -26,12 +26,6 @@ class PlatformHost:
         self.runtime.stop()  # type: ignore[attr-defined]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_platform(
     *, out: Path, database_url: str | None, broker: BrokerConfig, port: int
 ) -> PlatformHost:
@@ -42,7 +36,7 @@ def start_platform(
     from streetorder.platform.runtime import PlatformRuntime
     from streetorder.platform.settings import settings_from_mapping
 
-    port = port or _free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     settings = settings_from_mapping(
         {
