@@ -98,9 +98,15 @@ class PlatformRuntime:
 
             self.publisher = MqttPublisher(s.broker)
             if self.want_ingest:
-                from streetorder.platform.ingest.consumer import IngestConsumer
+                from streetorder.platform.ingest.consumer import (
+                    IngestConsumer,
+                    replica_client_id,
+                )
 
-                self.consumer = IngestConsumer(s.broker, self.db, rules, settings=s.ingest)
+                self.consumer = IngestConsumer(
+                    s.broker, self.db, rules, settings=s.ingest,
+                    client_id=replica_client_id(s.broker, s.ingest),
+                )  # fmt: skip
                 self.consumer.start()
         if self.want_jobs:
             self.jobs = PeriodicJobs(self.db, rules, provider)

@@ -49,6 +49,14 @@ class IngestSettings(Strict):
     batch_size: int = Field(200, ge=1, le=10000, description="Messages per database commit.")
     batch_wait_ms: int = Field(20, ge=0, le=5000, description="Wait to fill a batch.")
     keep_rejected_payload_bytes: int = Field(2048, ge=0, le=65536)
+    persistent_session: bool = Field(
+        True,
+        description=(
+            "Keep this replica's MQTT session while it is down, so the broker queues alerts for "
+            "it. Its client id is broker.client_id, by default "
+            "streetorder-platform-<share_group>-<host name>: give replicas on one host their own."
+        ),
+    )
 
 
 class HttpGatewaySettings(Strict):

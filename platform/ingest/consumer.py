@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
+import socket
 import threading
 import time
 import uuid
@@ -225,6 +227,20 @@ class BatchWriter:
                 )  # fmt: skip
         except DBAPIError:
             log.exception("could not store the rejection of a message on %s", item.topic)
+
+
+def replica_client_id(broker: BrokerConfig, settings: IngestSettings) -> str | None:
+    """The stable client id of this replica's persistent session (None: a throwaway one).
+
+    Stable across restarts on one host, so the broker keeps queueing QoS 1 messages for the
+    replica's shared subscriptions while it is down and hands them over when it is back.
+    """
+    if broker.client_id is not None:
+        return broker.client_id
+    if not settings.persistent_session:
+        return None
+    host = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:40] or "host"
+    return f"streetorder-platform-{settings.share_group}-{host}"
 
 
 class IngestConsumer:

@@ -45,7 +45,8 @@ def start_platform(
             "database_url": database_url or f"sqlite:///{(out / 'platform.db').resolve()}",
             "public_url": url,
             "broker": broker.model_dump(mode="json", exclude_none=True),
-            "ingest": {"share_group": "demo"},
+            # the demo's platform lives as long as the run: no session left on the broker
+            "ingest": {"share_group": "demo", "persistent_session": False},
             "evidence": {"dir": str((out / "platform-evidence").resolve())},
             "auth": {"bcrypt_rounds": 4},
         },

@@ -75,6 +75,9 @@ class PrivateMosquitto:
             unavailable("mosquitto binary not installed")
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "mosquitto.conf"
+        # As root Mosquitto would drop to user mosquitto, which cannot enter pytest's 0700 tmp
+        # dirs: persistence and the log would fail silently and a restart lose sessions.
+        run_as = "user root\n" if os.geteuid() == 0 else ""
         conf.write_text(
             f"listener {self.port} {self.host}\n"
             "allow_anonymous true\n"
@@ -82,16 +85,17 @@ class PrivateMosquitto:
             f"persistence_location {self.workdir}/\n"
             "autosave_interval 1\n"
             f"log_dest file {self.workdir}/mosquitto.log\n"
-            "max_queued_messages 100000\n"
+            "max_queued_messages 100000\n" + run_as
         )
-        if os.geteuid() == 0:
-            shutil.chown(self.workdir, user="mosquitto")
         self.process = subprocess.Popen(
             [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         if not wait_for_port(self.host, self.port):
             self.stop()
             raise RuntimeError(f"private mosquitto did not start on port {self.port}")
+        if not (self.workdir / "mosquitto.log").exists():
+            self.stop()
+            raise RuntimeError(f"private mosquitto cannot write to {self.workdir}")
         return self
 
     def stop(self) -> None:
