@@ -89,37 +89,38 @@ def _ensure_acknowledged(session: Session, order: WorkOrder, actor: Actor, now: 
         _log(session, order, Action.ACKNOWLEDGED, actor, now)
 
 
-def order_to_correct(
-    session: Session,
-    *,
-    actor: Actor,
-    work_order_id: int,
-    note: str,
-    position: tuple[float | None, float | None],
-    now: datetime,
-) -> WorkOrder:
-    """责令改正: the officer told the merchant on site to correct (acknowledges if needed)."""
+def _field_note(
+    session: Session, *, actor: Actor, work_order_id: int, action: Action, doing: str,
+    note: str, position: tuple[float | None, float | None], now: datetime,
+) -> WorkOrder:  # fmt: skip
+    """Record what the officer found or did on site (acknowledges the order if needed)."""
     order, case = get_order(session, actor=actor, work_order_id=work_order_id)
-    _open(order, case, "record the order to correct")
+    _open(order, case, doing)
     _ensure_acknowledged(session, order, actor, now)
-    _log(session, order, Action.ORDERED_TO_CORRECT, actor, now, note, position)
+    _log(session, order, action, actor, now, note, position)
     return order
+
+
+def order_to_correct(
+    session: Session, *, actor: Actor, work_order_id: int, note: str,
+    position: tuple[float | None, float | None], now: datetime,
+) -> WorkOrder:  # fmt: skip
+    """责令改正: the officer told the merchant on site to correct."""
+    return _field_note(
+        session, actor=actor, work_order_id=work_order_id, action=Action.ORDERED_TO_CORRECT,
+        doing="record the order to correct", note=note, position=position, now=now,
+    )  # fmt: skip
 
 
 def report_refusal(
-    session: Session,
-    *,
-    actor: Actor,
-    work_order_id: int,
-    note: str,
-    position: tuple[float | None, float | None],
-    now: datetime,
-) -> WorkOrder:
-    order, case = get_order(session, actor=actor, work_order_id=work_order_id)
-    _open(order, case, "report a refusal")
-    _ensure_acknowledged(session, order, actor, now)
-    _log(session, order, Action.REFUSED, actor, now, note, position)
-    return order
+    session: Session, *, actor: Actor, work_order_id: int, note: str,
+    position: tuple[float | None, float | None], now: datetime,
+) -> WorkOrder:  # fmt: skip
+    """The merchant refused to correct."""
+    return _field_note(
+        session, actor=actor, work_order_id=work_order_id, action=Action.REFUSED,
+        doing="report a refusal", note=note, position=position, now=now,
+    )  # fmt: skip
 
 
 def add_photo(
