@@ -20,6 +20,9 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -82,17 +85,20 @@ def timed(call, n: int) -> list[float]:
     return out
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=int, default=1_000_000)
-    ap.add_argument("--merchants", type=int, default=5000)
-    ap.add_argument("--requests", type=int, default=200)
-    ap.add_argument("--keep-db", action="store_true")
-    args = ap.parse_args()
-    from fastapi.testclient import TestClient
+@dataclass
+class BenchDatabase:
+    url: str
+    db: Database
+    settings: object  # PlatformSettings for the app
+    total: int
+    size: str
+    pending: list[int]  # random pending-review case ids
+    sample: list[int]  # 1,000 random case ids
 
-    from streetorder.platform.api import create_app
 
+@contextmanager
+def bench_database(cases: int, merchants: int, pending: int, keep: bool) -> Iterator[BenchDatabase]:
+    """A fresh PostgreSQL database filled by ``FILL``, dropped afterwards unless ``keep``."""
     name = f"so_bench_{uuid.uuid4().hex[:10]}"
     admin_dsn = "host=127.0.0.1 user=postgres dbname=postgres"
     with psycopg.connect(admin_dsn, autocommit=True) as c:
@@ -106,24 +112,43 @@ def main() -> int:
         t = time.perf_counter()
         with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={name}", autocommit=True) as c:
             for statement in FILL.split(";\n\n"):
-                c.execute(statement, {"cases": args.cases, "merchants": args.merchants})
+                c.execute(statement, {"cases": cases, "merchants": merchants})
             c.execute("VACUUM ANALYZE")
             size = c.execute(
                 "SELECT pg_size_pretty(pg_database_size(current_database()))"
-            ).fetchone()
+            ).fetchone()[0]
             total = c.execute("SELECT count(*) FROM cases").fetchone()[0]
-            pending = c.execute(
+            pending_ids = [r[0] for r in c.execute(
                 "SELECT id FROM cases WHERE state = 'pending_review' ORDER BY random() LIMIT %s",
-                (args.requests,),
-            ).fetchall()
+                (pending,),
+            )]  # fmt: skip
             ids = [r[0] for r in c.execute("SELECT id FROM cases ORDER BY random() LIMIT 1000")]
-        print(f"filled {total} cases in {time.perf_counter() - t:.0f}s (database {size[0]})")
+        print(f"filled {total} cases in {time.perf_counter() - t:.0f}s (database {size})")
         settings = settings_from_mapping(
             {"environment": "test", "database_url": url, "secret_key": "bench-secret-0123456789",
              "evidence": {"dir": str(Path("/tmp") / name)}},
             "bench",
         )  # fmt: skip
-        client = TestClient(create_app(settings, db=db))
+        yield BenchDatabase(url, db, settings, total, size, pending_ids, ids)
+    finally:
+        if not keep:
+            with psycopg.connect(admin_dsn, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--merchants", type=int, default=5000)
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--keep-db", action="store_true")
+    args = ap.parse_args()
+    from fastapi.testclient import TestClient
+
+    from streetorder.platform.api import create_app
+
+    with bench_database(args.cases, args.merchants, args.requests, args.keep_db) as bench:
+        client = TestClient(create_app(bench.settings, db=bench.db))
         token = client.post(
             "/api/v1/auth/login", json={"username": "reviewer", "password": PASSWORD}
         ).json()["access_token"]
@@ -148,26 +173,22 @@ def main() -> int:
                 n,
             ),
             "GET cases/{id} (detail with history)": timed(
-                lambda: get(f"/api/v1/cases/{random.choice(ids)}"), n
+                lambda: get(f"/api/v1/cases/{random.choice(bench.sample)}"), n
             ),
         }
-        it = iter(pending)
+        it = iter(bench.pending)
 
         def confirm() -> None:
-            r = client.post(f"/api/v1/cases/{next(it)[0]}/confirm", json={}, headers=h)
+            r = client.post(f"/api/v1/cases/{next(it)}/confirm", json={}, headers=h)
             assert r.status_code == 200, r.text
 
         results["POST cases/{id}/confirm (exemption, SMS, work order)"] = timed(
-            confirm, len(pending)
+            confirm, len(bench.pending)
         )
-        print(f"{total} cases, {n} requests each, in-process TestClient:")
+        print(f"{bench.total} cases, {n} requests each, in-process TestClient:")
         for label, samples in results.items():
             print(f"  {label:58s} {percentiles(samples)}")
         return 0
-    finally:
-        if not args.keep_db:
-            with psycopg.connect(admin_dsn, autocommit=True) as c:
-                c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
