@@ -152,6 +152,13 @@ def _add_train(sub) -> None:
         "--rect", action="store_true", help="rectangular batches (no mosaic/shuffle; faster)"
     )
     p.add_argument("--warmup-epochs", type=float, default=3.0, help="warm-up epochs (default 3)")
+    p.add_argument(
+        "--optimizer",
+        choices=("auto", "SGD", "AdamW", "Adam"),
+        default="auto",
+        help="optimizer (default auto: Ultralytics picks by run length)",
+    )
+    p.add_argument("--lr0", type=float, help="initial learning rate (ignored with auto)")
     p.add_argument("--project", type=Path, default=Path("runs/models"), help="output root")
     p.add_argument("--name", default="train", help="run name under --project")
     p.set_defaults(func=_train)
@@ -178,6 +185,8 @@ def _train(args: argparse.Namespace) -> int:
         close_mosaic=args.close_mosaic,
         rect=args.rect,
         warmup_epochs=args.warmup_epochs,
+        optimizer=args.optimizer,
+        lr0=args.lr0,
     )
     print(f"weights: {weights}")
     return 0

@@ -48,7 +48,11 @@ def _stable_copy(src: Path, dst: Path, tries: int = 5) -> None:
 def train_command(args: dict[str, Any]) -> str:
     """The ``streetorder models train`` command equivalent to a run's Ultralytics args."""
     parts = ["streetorder models train", f"--data {args.get('data')}"]
-    parts.append(f"--model {_model_ref(str(args.get('model')))}")
+    model = str(args.get("model"))
+    if model.endswith(".pt"):  # a continued run starts from these weights
+        parts.append(f"--weights {model}")
+    else:
+        parts.append(f"--model {_model_ref(model)}")
     parts.append(f"--imgsz {args.get('imgsz')}")
     parts.append(f"--epochs {args.get('epochs')}")
     if args.get("time"):
@@ -66,6 +70,8 @@ def train_command(args: dict[str, Any]) -> str:
         parts.append("--rect")
     if args.get("warmup_epochs") not in (None, 3.0):
         parts.append(f"--warmup-epochs {args.get('warmup_epochs')}")
+    if args.get("optimizer") not in (None, "auto"):
+        parts.append(f"--optimizer {args.get('optimizer')} --lr0 {args.get('lr0')}")
     return " ".join(parts)
 
 
@@ -188,11 +194,50 @@ def export_onnx(
             "weights_file": weights.name,
             "pretrained": bool(args.get("pretrained", False)),
             "device": "cpu",
+            "started_from": _started_from(str(args.get("model", ""))),
         },
         "data": _generator_info(data_dir, args.get("data")),
     }
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    _copy_training_record(weights, out_dir)
     return {**manifest, "path": str(target)}
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    path = Path(folder) / MANIFEST_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _started_from(model: str) -> dict[str, Any] | None:
+    """For a run continued from .pt weights: how those weights were made (a chain of stages),
+    from the manifest beside them (read before this export replaces it, if it is the bundle)."""
+    if not model.endswith(".pt"):
+        return None
+    manifest = _read_manifest(Path(model).parent)
+    if manifest is None:
+        return {"weights": model}
+    training = manifest.get("training", {})
+    return {
+        "weights": model,
+        "version": manifest.get("version"),
+        "command": training.get("command"),
+        "epochs_completed": training.get("epochs_completed"),
+        "started_from": training.get("started_from"),
+    }
+
+
+def _copy_training_record(weights: Path, out_dir: Path) -> None:
+    """The run's per-epoch results and their picture go with the exported model."""
+    results = weights.resolve().parent.parent / "results.csv"
+    if not results.is_file():
+        return
+    from streetorder.models.curves import plot_training
+
+    shutil.copyfile(results, out_dir / "training-results.csv")
+    plot_training(results, out_dir / "training-curve.png")
 
 
 def train_command_from(args: dict[str, Any]) -> str | None:

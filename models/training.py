@@ -101,6 +101,8 @@ def train(
     close_mosaic: int = 10,
     rect: bool = False,
     warmup_epochs: float = 3.0,
+    optimizer: str = "auto",
+    lr0: float | None = None,
 ) -> Path:
     """Train and return the best weights' path."""
     project = Path(project).resolve()
@@ -108,6 +110,8 @@ def train(
     data_yaml = merged_data_yaml(Path(data), [Path(p) for p in extra_data], project / name)
     if weights is not None and not Path(weights).is_file():
         raise StreetorderError(f"{weights}: weights file not found")
+    if lr0 is not None and optimizer == "auto":
+        raise StreetorderError("--lr0 needs --optimizer (auto chooses its own learning rate)")
     if weights is None and not str(model).endswith((".yaml", ".yml")):
         raise StreetorderError(f"{model}: give a model YAML (e.g. yolo11n.yaml); no download")
     from ultralytics import YOLO
@@ -133,10 +137,18 @@ def train(
         close_mosaic=close_mosaic,
         rect=rect,
         warmup_epochs=warmup_epochs,
+        optimizer=optimizer,
         val=True,
     )
+    if lr0 is not None:
+        kwargs["lr0"] = lr0
     if hours is not None:
         kwargs["time"] = hours
     net.train(**kwargs)
+    results = project / name / "results.csv"
+    if results.is_file():
+        from streetorder.models.curves import plot_training
+
+        print(f"training curve: {plot_training(results, results.with_name('training-curve.png'))}")
     best = Path(net.trainer.best)
     return best if best.is_file() else Path(net.trainer.last)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,51 @@ def test_train_export_eval_commands(tmp_path: Path, tiny_data: Path) -> None:
             assert row["mAP50"] is None
     assert report["latency_ms"]["threads"] == 2 and report["latency_ms"]["median"] > 0
     assert (out / "eval.png").stat().st_size > 1000
+    assert (runs / "smoke" / "training-curve.png").stat().st_size > 1000
+    assert (bundle / "training-curve.png").stat().st_size > 1000
+    assert (bundle / "training-results.csv").read_text().startswith("epoch")
+
+
+def test_a_continued_run_records_the_stage_it_started_from(tmp_path: Path, tiny_data: Path) -> None:
+    pytest.importorskip("ultralytics")
+    runs, bundle = tmp_path / "runs", tmp_path / "bundle"
+    common = ["--imgsz", "64", "--epochs", "1", "--batch", "4", "--workers", "0"]
+    common += ["--project", str(runs)]
+    assert main(["models", "train", "--data", str(tiny_data), *common, "--name", "one"]) == 0
+    first = runs / "one" / "weights" / "best.pt"
+    assert main(["models", "export", "--weights", str(first), "--out", str(bundle)]) == 0
+    stage1 = json.loads((bundle / "manifest.json").read_text())
+    shutil.copyfile(first, bundle / "streetorder-det.pt")  # as the committed bundle keeps it
+
+    more = ["--weights", str(bundle / "streetorder-det.pt"), "--name", "two"]
+    assert main(["models", "train", "--data", str(tiny_data), *common, *more]) == 0
+    second = runs / "two" / "weights" / "best.pt"
+    assert main(["models", "export", "--weights", str(second), "--out", str(bundle)]) == 0
+    training = json.loads((bundle / "manifest.json").read_text())["training"]
+    assert f"--weights {bundle / 'streetorder-det.pt'}" in training["command"]
+    assert "--model" not in training["command"]
+    origin = training["started_from"]
+    assert origin["version"] == stage1["version"]
+    assert origin["command"] == stage1["training"]["command"]
+    assert origin["started_from"] is None and stage1["training"]["started_from"] is None
+
+
+def test_the_recorded_command_names_an_explicit_optimizer() -> None:
+    from streetorder.models.export import train_command
+
+    args = {"data": "d.yaml", "model": "m.yaml", "imgsz": 320, "epochs": 5, "batch": 16,
+            "workers": 0, "seed": 1, "patience": 9, "close_mosaic": 2}  # fmt: skip
+    assert "--optimizer" not in train_command({**args, "optimizer": "auto", "lr0": 0.01})
+    explicit = train_command({**args, "optimizer": "AdamW", "lr0": 0.001})
+    assert explicit.endswith("--optimizer AdamW --lr0 0.001")
+
+
+def test_a_learning_rate_needs_an_explicit_optimizer(
+    tmp_path: Path, tiny_data: Path, capsys
+) -> None:
+    argv = ["models", "train", "--data", str(tiny_data), "--lr0", "0.01"]
+    assert main([*argv, "--project", str(tmp_path)]) == 2
+    assert "--lr0 needs --optimizer" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("sub", ["synth", "scenarios", "train", "export", "eval"])
