@@ -22,6 +22,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def with_min_score(folder: Path, min_score: float) -> Path:
+    """A copy of the scenario folder (videos linked) whose zones all use ``min_score``."""
+    import yaml
+
+    copy = Path(tempfile.mkdtemp(prefix="scenarios-min-score-"))
+    for path in folder.iterdir():
+        if path.suffix == ".yaml":
+            config = yaml.safe_load(path.read_text(encoding="utf-8"))
+            for camera in config.get("cameras", []):
+                for zone in camera.get("zones", []):
+                    zone.setdefault("rules", {})["min_score"] = min_score
+            (copy / path.name).write_text(yaml.safe_dump(config), encoding="utf-8")
+        else:
+            (copy / path.name).symlink_to(path.resolve())
+    print(f"zones' min_score set to {min_score} in {copy}", flush=True)
+    return copy
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--scenarios", type=Path, help="existing scenario folder (with index.json)")
@@ -37,6 +55,9 @@ def main() -> int:
         help="score the pipeline apart from the model: truth boxes as detections, MISS missed",
     )
     ap.add_argument("--spurious", type=float, default=0.0, help="with --truth-boxes: false boxes")
+    ap.add_argument(
+        "--min-score", type=float, help="override every zone's min_score (tune on --set test)"
+    )
     args = ap.parse_args()
 
     folder = args.scenarios
@@ -52,6 +73,9 @@ def main() -> int:
     if not videos:
         print(f"no scenario videos in {folder}", file=sys.stderr)
         return 2
+    if args.min_score is not None:
+        folder = with_min_score(folder, args.min_score)
+        videos = sorted(folder.glob("*.mp4"))
     out = args.out or Path(tempfile.mkdtemp(prefix="replay-bench-"))
     cmd = ["replay", *map(str, videos), "--truth", "auto", "--out", str(out)]
     if args.model:
