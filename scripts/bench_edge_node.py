@@ -373,9 +373,18 @@ def main() -> None:
     ap.add_argument("--gop", type=int, default=25, help="key frame every N frames")
     ap.add_argument("--scenarios", type=Path, help="scenario dir: latency + realistic frames")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-edge-node")
-    ap.add_argument("--latency", action="store_true", help="synthetic alert latency (local MQTT)")
+    ap.add_argument(
+        "--latency",
+        action="store_true",
+        help="alert latency (local MQTT): synthetic, or on --scenarios",
+    )
     ap.add_argument(
         "--truth-boxes", action="store_true", help="with --scenarios: truth boxes, not the model"
+    )
+    ap.add_argument(
+        "--clip-after",
+        default="0.5",
+        help="storage.clip_seconds_after values for the latency runs (default 0.5, the default)",
     )
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
@@ -386,13 +395,15 @@ def main() -> None:
         return
 
     args.work.mkdir(parents=True, exist_ok=True)
+    clip_values = [float(v) for v in args.clip_after.split(",")]
     if args.latency or args.truth_boxes:
         from streetorder.edge.runtime.memory import tune_malloc
 
         tune_malloc()
-        for clip_after in (3.0, 0.0):
-            if args.truth_boxes:
-                for row in alert_latency(args.scenarios, None, clip_after, truth_boxes=True):
+        for clip_after in clip_values:
+            if args.scenarios:  # the truth's threshold against the alert's arrival
+                model = None if args.truth_boxes else args.model
+                for row in alert_latency(args.scenarios, model, clip_after, args.truth_boxes):
                     print(json.dumps(row), flush=True)
             else:
                 print(json.dumps(synthetic_latency(args.model, clip_after, args.work)), flush=True)
@@ -434,7 +445,7 @@ def main() -> None:
     held = [r["cameras"] for r in results if r["holds"]]
     print(json.dumps({"largest_count_that_holds": max(held) if held else 0}))
     if args.scenarios:
-        for clip_after in (3.0, 0.0):
+        for clip_after in clip_values:
             for row in alert_latency(args.scenarios, args.model, clip_after):
                 print(json.dumps(row), flush=True)
 
