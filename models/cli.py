@@ -158,7 +158,7 @@ def _add_train(sub) -> None:
         default="auto",
         help="optimizer (default auto: Ultralytics picks by run length)",
     )
-    p.add_argument("--lr0", type=float, help="initial learning rate (ignored with auto)")
+    p.add_argument("--lr0", type=float, help="initial learning rate (needs --optimizer)")
     p.add_argument("--project", type=Path, default=Path("runs/models"), help="output root")
     p.add_argument("--name", default="train", help="run name under --project")
     p.set_defaults(func=_train)
