@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from streetorder.errors import StreetorderError
-from streetorder.models.bundle import BOOTSTRAP_DIR, MANIFEST_FILE, MODEL_FILE
+from streetorder.models.bundle import BOOTSTRAP_DIR, MANIFEST_FILE, MODEL_FILE, read_manifest
 from streetorder.models.training import offline_environment
 from streetorder.vocabulary import CLASS_NAMES
 
@@ -203,21 +203,14 @@ def export_onnx(
     return {**manifest, "path": str(target)}
 
 
-def _read_manifest(folder: Path) -> dict[str, Any] | None:
-    path = Path(folder) / MANIFEST_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def _started_from(model: str) -> dict[str, Any] | None:
     """For a run continued from .pt weights: how those weights were made (a chain of stages),
     from the manifest beside them (read before this export replaces it, if it is the bundle)."""
     if not model.endswith(".pt"):
         return None
-    manifest = _read_manifest(Path(model).parent)
-    if manifest is None:
+    try:
+        manifest = read_manifest(Path(model).parent / MANIFEST_FILE)
+    except StreetorderError:  # weights without a (valid) manifest beside them
         return {"weights": model}
     training = manifest.get("training", {})
     return {
