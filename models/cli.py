@@ -159,6 +159,12 @@ def _add_train(sub) -> None:
         help="optimizer (default auto: Ultralytics picks by run length)",
     )
     p.add_argument("--lr0", type=float, help="initial learning rate (needs --optimizer)")
+    p.add_argument(
+        "--nbs",
+        type=int,
+        default=64,
+        help="nominal batch: gradients are summed over nbs/batch batches per step (default 64)",
+    )
     p.add_argument("--project", type=Path, default=Path("runs/models"), help="output root")
     p.add_argument("--name", default="train", help="run name under --project")
     p.set_defaults(func=_train)
@@ -187,6 +193,7 @@ def _train(args: argparse.Namespace) -> int:
         warmup_epochs=args.warmup_epochs,
         optimizer=args.optimizer,
         lr0=args.lr0,
+        nbs=args.nbs,
     )
     print(f"weights: {weights}")
     return 0

@@ -72,6 +72,8 @@ def train_command(args: dict[str, Any]) -> str:
         parts.append(f"--warmup-epochs {args.get('warmup_epochs')}")
     if args.get("optimizer") not in (None, "auto"):
         parts.append(f"--optimizer {args.get('optimizer')} --lr0 {args.get('lr0')}")
+    if args.get("nbs") not in (None, 64):
+        parts.append(f"--nbs {args.get('nbs')}")
     return " ".join(parts)
 
 

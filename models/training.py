@@ -103,6 +103,7 @@ def train(
     warmup_epochs: float = 3.0,
     optimizer: str = "auto",
     lr0: float | None = None,
+    nbs: int = 64,
 ) -> Path:
     """Train and return the best weights' path."""
     project = Path(project).resolve()
@@ -112,6 +113,8 @@ def train(
         raise StreetorderError(f"{weights}: weights file not found")
     if lr0 is not None and optimizer == "auto":
         raise StreetorderError("--lr0 needs --optimizer (auto chooses its own learning rate)")
+    if nbs < 1:
+        raise StreetorderError(f"--nbs must be at least 1, not {nbs}")
     if weights is None and not str(model).endswith((".yaml", ".yml")):
         raise StreetorderError(f"{model}: give a model YAML (e.g. yolo11n.yaml); no download")
     from ultralytics import YOLO
@@ -138,6 +141,7 @@ def train(
         rect=rect,
         warmup_epochs=warmup_epochs,
         optimizer=optimizer,
+        nbs=nbs,
         val=True,
     )
     if lr0 is not None:

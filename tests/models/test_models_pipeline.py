@@ -124,6 +124,14 @@ def test_the_recorded_command_names_an_explicit_optimizer() -> None:
     assert "--optimizer" not in train_command({**args, "optimizer": "auto", "lr0": 0.01})
     explicit = train_command({**args, "optimizer": "AdamW", "lr0": 0.001})
     assert explicit.endswith("--optimizer AdamW --lr0 0.001")
+    assert "--nbs" not in train_command({**args, "nbs": 64})
+    assert train_command({**args, "nbs": 16}).endswith("--nbs 16")
+
+
+def test_a_nominal_batch_below_one_is_refused(tmp_path: Path, tiny_data: Path, capsys) -> None:
+    argv = ["models", "train", "--data", str(tiny_data), "--nbs", "0"]
+    assert main([*argv, "--project", str(tmp_path)]) == 2
+    assert "--nbs must be at least 1" in capsys.readouterr().err
 
 
 def test_a_learning_rate_needs_an_explicit_optimizer(
