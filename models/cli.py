@@ -247,8 +247,9 @@ def _add_eval(sub) -> None:
         help="mAP per class on a split and ONNX latency (onnxruntime alone)",
         description=(
             "mAP50 and mAP50-95 overall and per class (Ultralytics val on the ONNX model) on a "
-            "split (default: the held-out test split), plus onnxruntime latency per frame. "
-            "Writes eval.json and eval.png."
+            "split (default: the held-out test split), onnxruntime latency per frame, and "
+            "recall at the edge's score by class x object size and by lighting. "
+            "Writes eval.json, eval.png and eval-recall.png."
         ),
     )
     p.add_argument("--model", type=Path, help="ONNX model (default: the bundled one)")
@@ -277,5 +278,9 @@ def _eval(args: argparse.Namespace) -> int:
             print(f"  {name:12s} mAP50 {row['mAP50']:.3f}  mAP50-95 {row['mAP50-95']:.3f}")
     lat = report["latency_ms"]
     print(f"ONNX latency ({lat['threads']} threads): median {lat['median']:.2f} ms")
+    misses = report["recall_breakdown"]
+    light = ", ".join(f"{k} {v['recall']:.2f}" for k, v in misses["by_lighting"].items())
+    if light:
+        print(f"recall at score >= {misses['score_threshold']} by lighting: {light}")
     print(f"report: {Path(args.out) / 'eval.json'}")
     return 0

@@ -145,20 +145,25 @@ def evaluate(
     runs: int = 200,
     batch: int = 16,
 ) -> dict[str, Any]:
-    """Write ``eval.json`` and ``eval.png`` into ``out`` and return the report."""
+    """Write ``eval.json``, ``eval.png`` and ``eval-recall.png`` into ``out``; return the report."""
     model, out = Path(model), Path(out)
     if not model.is_file():
         raise StreetorderError(f"{model}: model not found")
     out.mkdir(parents=True, exist_ok=True)
     acc = accuracy(model, Path(data), split, batch, out)
     folders = read_data_yaml(Path(data))[split]
-    lat = latency(model, list(_images(folders)), threads, runs)
+    images = list(_images(folders))
+    lat = latency(model, images, threads, runs)
+    from streetorder.models import recall_breakdown
+
+    misses = recall_breakdown.breakdown(model, images, folders)
     report = {
         "model": str(model),
         "data": str(data),
         "split": split,
         **acc,
         "latency_ms": lat,
+        "recall_breakdown": misses,
         "targets": {
             "mAP50": {c: TARGET_MAP50 for c in TARGET_CLASSES},
             "latency_ms": TARGET_LATENCY_MS,
@@ -172,6 +177,7 @@ def evaluate(
     }
     (out / "eval.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     chart(report, out / "eval.png")
+    recall_breakdown.chart(misses, out / "eval-recall.png")
     return report
 
 
