@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from streetorder.errors import StreetorderError
 from streetorder.vocabulary import CLASS_NAMES
 
 #: Upper edges (model-input pixels, exclusive) of the size buckets; the last is open.
@@ -66,7 +67,19 @@ def read_yolo_labels(path: Path, width: int, height: int) -> tuple[np.ndarray, n
     """(n, 4) pixel boxes and (n,) class ids of one YOLO label file (empty when missing)."""
     rows = []
     if path.is_file():
-        rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = [float(v) for v in line.split()]
+            except ValueError:
+                row = []
+            if len(row) != 5 or not 0 <= row[0] < len(CLASS_NAMES) or row[0] != int(row[0]):
+                raise StreetorderError(
+                    f"{path}:{n}: expected 'class cx cy w h' with a class id "
+                    f"0..{len(CLASS_NAMES) - 1}"
+                )
+            rows.append(row)
     if not rows:
         return np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
     arr = np.asarray(rows, np.float64)

@@ -39,6 +39,22 @@ def test_size_buckets_have_open_upper_and_closed_lower_edges() -> None:
     ]  # fmt: skip
 
 
+def test_a_malformed_label_line_is_named(tmp_path: Path) -> None:
+    from streetorder.errors import StreetorderError
+    from streetorder.models.recall_breakdown import read_yolo_labels
+
+    label = tmp_path / "a.txt"
+    label.write_text("0 0.5 0.5 0.2 0.2\n\n9 0.5 0.5 0.2 0.2\n")
+    with pytest.raises(StreetorderError, match=r"a.txt:3: expected 'class cx cy w h'"):
+        read_yolo_labels(label, 100, 50)
+    label.write_text("1 0.5 0.5 0.2\n")
+    with pytest.raises(StreetorderError, match=r"a.txt:1:"):
+        read_yolo_labels(label, 100, 50)
+    label.write_text("1 0.5 0.5 0.2 0.4\n")
+    boxes, classes = read_yolo_labels(label, 100, 50)
+    assert classes.tolist() == [1] and boxes.round(3).tolist() == [[40, 15, 60, 35]]
+
+
 @pytest.fixture(scope="module")
 def scenes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("scenes")
