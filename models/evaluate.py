@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from streetorder.errors import StreetorderError
-from streetorder.models.training import offline_environment, read_data_yaml
+from streetorder.models.training import label_path, offline_environment, read_data_yaml
 from streetorder.vocabulary import CLASS_NAMES
 
 #: Classes with an mAP50 target on the held-out split (issue 3).
@@ -81,7 +81,7 @@ def _images(folders: list[str]):
 def _instances(folders: list[str]) -> dict[int, int]:
     counts: dict[int, int] = {}
     for img in _images(folders):
-        label = Path(str(img).replace("/images/", "/labels/")).with_suffix(".txt")
+        label = label_path(img)
         if label.is_file():
             for line in label.read_text().splitlines():
                 if line.strip():

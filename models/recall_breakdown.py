@@ -16,15 +16,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from streetorder.contracts.camera import ZoneRules
 from streetorder.errors import StreetorderError
+from streetorder.models.training import label_path
 from streetorder.vocabulary import CLASS_NAMES
 
 #: Upper edges (model-input pixels, exclusive) of the size buckets; the last is open.
 SIZE_EDGES = (8, 16, 32, 64)
 SIZE_BUCKETS = ("<8", "8-16", "16-32", "32-64", ">=64")
 MATCH_IOU = 0.5
-#: The zones' default minimum score (edge ZoneRules.min_score).
-EDGE_MIN_SCORE = 0.35
+#: The zones' default minimum score, as the edge's zone rules define it.
+EDGE_MIN_SCORE: float = ZoneRules.model_fields["min_score"].default
 
 
 def size_bucket(short_side_px: float) -> str:
@@ -135,9 +137,7 @@ def breakdown(
         if frame is None:
             continue
         h, w = frame.shape[:2]
-        truth, tcls = read_yolo_labels(
-            Path(str(path).replace("/images/", "/labels/")).with_suffix(".txt"), w, h
-        )
+        truth, tcls = read_yolo_labels(label_path(path), w, h)
         dets = detector(frame)
         found, used = match(truth, tcls, dets.xyxy, dets.class_id, dets.confidence)
         ratio = detector.plan(w, h).ratio

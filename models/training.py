@@ -63,6 +63,11 @@ def read_data_yaml(path: Path) -> dict[str, Any]:
     return out
 
 
+def label_path(image: Path) -> Path:
+    """The YOLO label file of an image: ``images/<split>/x.jpg`` → ``labels/<split>/x.txt``."""
+    return Path(str(image).replace("/images/", "/labels/")).with_suffix(".txt")
+
+
 def merged_data_yaml(data: Path, extra: list[Path], out_dir: Path) -> Path:
     """One data YAML whose train/val/test lists are the union of ``data`` and ``extra``."""
     import yaml
