@@ -213,12 +213,29 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--weights", type=Path, required=True, help="Ultralytics .pt weights")
     p.add_argument("--out", type=Path, help="output folder (default: models/bootstrap)")
-    p.add_argument("--imgsz", type=int, help="input size (default: the training size)")
+    p.add_argument(
+        "--imgsz",
+        type=_input_size,
+        help="input size: a side (320) or WIDTHxHEIGHT (416x256); default: the training size",
+    )
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     p.add_argument("--version", help="model version (default: date + weights hash)")
     p.add_argument("--train-command", help="recorded in the manifest (default: from args.yaml)")
     p.add_argument("--data-dir", type=Path, help="data set folder (generator.json is recorded)")
     p.set_defaults(func=_export)
+
+
+def _input_size(text: str) -> int | tuple[int, int]:
+    """'320' → 320; '416x256' (width x height) → (256, 416), the (height, width) of the input."""
+    if "x" in text.lower():
+        w, h = _size(text)
+        return (h, w)
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a side (320) or WIDTHxHEIGHT (416x256)"
+        ) from None
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -96,6 +96,8 @@ def latency(model: Path, images: list[Path], threads: int, runs: int) -> dict[st
     import numpy as np
     import onnxruntime as ort
 
+    from streetorder.edge.detect.letterbox import apply_letterbox, plan_letterbox
+
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
@@ -103,18 +105,15 @@ def latency(model: Path, images: list[Path], threads: int, runs: int) -> dict[st
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
     inp = sess.get_inputs()[0]
-    size = int(inp.shape[2]) if isinstance(inp.shape[2], int) else 320
+    static = all(isinstance(v, int) for v in inp.shape[2:])
+    h, w = (int(inp.shape[2]), int(inp.shape[3])) if static else (320, 320)
     blobs = []
     for path in images[:16] or [None]:
         frame = cv2.imread(str(path)) if path is not None else None
         if frame is None:
-            frame = np.full((size, size, 3), 114, np.uint8)
-        h, w = frame.shape[:2]
-        s = size / max(h, w)
-        small = cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR)
-        canvas = np.full((size, size, 3), 114, np.uint8)
-        top, left = (size - small.shape[0]) // 2, (size - small.shape[1]) // 2
-        canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
+            frame = np.full((h, w, 3), 114, np.uint8)
+        box = plan_letterbox((frame.shape[1], frame.shape[0]), (w, h))
+        canvas = apply_letterbox(frame, box)
         blob = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
         blobs.append(np.ascontiguousarray(blob))
     for i in range(20):

@@ -105,8 +105,8 @@ def _generator_info(data_dir: Path | None, data_yaml: str | None) -> dict[str, A
     return None
 
 
-def check_onnx(path: Path, imgsz: int) -> dict[str, Any]:
-    """Load in onnxruntime, run one zero frame, check shapes and class names."""
+def check_onnx(path: Path, shape: tuple[int, int]) -> dict[str, Any]:
+    """Load in onnxruntime, run one zero (height, width) frame, check shapes and class names."""
     import ast
 
     import numpy as np
@@ -118,7 +118,7 @@ def check_onnx(path: Path, imgsz: int) -> dict[str, Any]:
     if [names[k] for k in sorted(names)] != list(CLASS_NAMES):
         raise StreetorderError(f"{path}: class names {names} differ from the vocabulary")
     inp = sess.get_inputs()[0]
-    x = np.zeros((1, 3, imgsz, imgsz), np.float32)
+    x = np.zeros((1, 3, *shape), np.float32)
     out = sess.run(None, {inp.name: x})[0]
     if out.shape[1] != 4 + len(CLASS_NAMES):
         raise StreetorderError(f"{path}: output shape {out.shape} is not (1, 4+classes, N)")
@@ -128,13 +128,17 @@ def check_onnx(path: Path, imgsz: int) -> dict[str, Any]:
 def export_onnx(
     weights: Path,
     out_dir: Path | None = None,
-    imgsz: int | None = None,
+    imgsz: int | tuple[int, int] | None = None,
     opset: int = 17,
     version: str | None = None,
     train_command: str | None = None,
     data_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Export ``weights`` to ``out_dir/streetorder-det.onnx`` + ``manifest.json``."""
+    """Export ``weights`` to ``out_dir/streetorder-det.onnx`` + ``manifest.json``.
+
+    ``imgsz`` is a square side or a (height, width) input, e.g. (256, 416) for 16:9 cameras: the
+    network is fully convolutional, so one set of weights serves any stride-32 input.
+    """
     weights = Path(weights)
     if not weights.is_file():
         raise StreetorderError(f"{weights}: weights file not found")
@@ -150,11 +154,11 @@ def export_onnx(
         net = YOLO(str(local))
         ckpt = net.ckpt or {}
         args = dict(ckpt.get("train_args") or {})
-        imgsz = int(imgsz or args.get("imgsz") or 320)
+        shape = input_shape(imgsz or args.get("imgsz") or 320)
         exported = Path(
             net.export(
                 format="onnx",
-                imgsz=imgsz,
+                imgsz=list(shape),
                 opset=opset,
                 simplify=True,
                 dynamic=False,
@@ -163,7 +167,7 @@ def export_onnx(
                 device="cpu",
             )
         )
-        info = check_onnx(exported, imgsz)
+        info = check_onnx(exported, shape)
         target = out_dir / MODEL_FILE
         shutil.copyfile(exported, target)
     size = target.stat().st_size
@@ -179,7 +183,7 @@ def export_onnx(
         "sha256": digest,
         "size_bytes": size,
         "classes": list(CLASS_NAMES),
-        "imgsz": imgsz,
+        "imgsz": shape[0] if shape[0] == shape[1] else list(shape),
         "input": info["input"],
         "input_shape": info["input_shape"],
         "output_shape": info["output_shape"],
@@ -203,6 +207,14 @@ def export_onnx(
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     _copy_training_record(weights, out_dir)
     return {**manifest, "path": str(target)}
+
+
+def input_shape(imgsz: int | tuple[int, int] | list[int]) -> tuple[int, int]:
+    """(height, width) of a square side or a (height, width) pair; both multiples of 32."""
+    h, w = (imgsz, imgsz) if isinstance(imgsz, int) else (int(imgsz[0]), int(imgsz[1]))
+    if h < 32 or w < 32 or h % 32 or w % 32:
+        raise StreetorderError(f"--imgsz: {w}x{h} must be multiples of 32 (the network's stride)")
+    return h, w
 
 
 def _started_from(model: str) -> dict[str, Any] | None:

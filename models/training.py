@@ -124,6 +124,8 @@ def train(
         raise StreetorderError(f"{model}: give a model YAML (e.g. yolo11n.yaml); no download")
     from ultralytics import YOLO
 
+    from streetorder.models.cpu_trainer import CpuTrainer
+
     net = YOLO(str(weights) if weights is not None else model)
     kwargs: dict[str, Any] = dict(
         data=str(data_yaml),
@@ -153,7 +155,7 @@ def train(
         kwargs["lr0"] = lr0
     if hours is not None:
         kwargs["time"] = hours
-    net.train(**kwargs)
+    net.train(trainer=CpuTrainer, **kwargs)
     results = project / name / "results.csv"
     if results.is_file():
         from streetorder.models.curves import plot_training

@@ -58,6 +58,11 @@ def test_train_export_eval_commands(tmp_path: Path, tiny_data: Path) -> None:
     train = ["models", "train", "--data", str(tiny_data), "--imgsz", "64", "--epochs", "1"]
     train += ["--batch", "4", "--workers", "0", "--project", str(runs), "--name", "smoke"]
     assert main(train) == 0
+    import os
+
+    import torch
+
+    assert torch.get_num_threads() == os.cpu_count()  # Ultralytics alone would leave one core idle
     weights = runs / "smoke" / "weights" / "best.pt"
     assert weights.is_file()
     bundle = tmp_path / "bundle"
@@ -90,6 +95,31 @@ def test_train_export_eval_commands(tmp_path: Path, tiny_data: Path) -> None:
     assert (runs / "smoke" / "training-curve.png").stat().st_size > 1000
     assert (bundle / "training-curve.png").stat().st_size > 1000
     assert (bundle / "training-results.csv").read_text().startswith("epoch")
+
+    wide = tmp_path / "wide"  # the same weights at a 16:9-friendly (height 64, width 96) input
+    assert main(["models", "export", "--weights", str(weights), "--out", str(wide),
+                 "--imgsz", "96x64"]) == 0  # fmt: skip
+    assert json.loads((wide / "manifest.json").read_text())["imgsz"] == [64, 96]
+    from streetorder.edge.detect.onnx_detector import OnnxDetector
+
+    assert OnnxDetector(wide / "streetorder-det.onnx").imgsz == (64, 96)
+    args = ["models", "eval", "--model", str(wide / "streetorder-det.onnx")]
+    args += ["--data", str(tiny_data), "--out", str(tmp_path / "eval-wide")]
+    assert main([*args, "--latency-runs", "5"]) == 0
+    wide_report = json.loads((tmp_path / "eval-wide" / "eval.json").read_text())
+    assert wide_report["latency_ms"]["input"] == [1, 3, 64, 96]
+
+
+def test_an_input_size_off_the_network_stride_is_refused(capsys) -> None:
+    from streetorder.models.export import input_shape
+
+    assert input_shape(320) == (320, 320) and input_shape([256, 416]) == (256, 416)
+    with pytest.raises(StreetorderError, match="multiples of 32"):
+        input_shape((250, 416))
+    argv = ["models", "export", "--weights", "w.pt", "--imgsz", "416by256"]
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert "give a side (320) or WIDTHxHEIGHT" in capsys.readouterr().err
 
 
 def test_a_continued_run_records_the_stage_it_started_from(tmp_path: Path, tiny_data: Path) -> None:
