@@ -90,13 +90,23 @@ def _instances(folders: list[str]) -> dict[int, int]:
     return counts
 
 
+def input_blob(frame: Any, shape: tuple[int, int]) -> Any:
+    """A BGR frame letterboxed as the edge does into a (1, 3, height, width) RGB 0..1 blob."""
+    import numpy as np
+
+    from streetorder.edge.detect.letterbox import apply_letterbox, plan_letterbox
+
+    h, w = shape
+    canvas = apply_letterbox(frame, plan_letterbox((frame.shape[1], frame.shape[0]), (w, h)))
+    blob = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
+    return np.ascontiguousarray(blob)
+
+
 def latency(model: Path, images: list[Path], threads: int, runs: int) -> dict[str, Any]:
     """Milliseconds per frame of the bare onnxruntime session (letterboxed real frames)."""
     import cv2
     import numpy as np
     import onnxruntime as ort
-
-    from streetorder.edge.detect.letterbox import apply_letterbox, plan_letterbox
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
@@ -112,10 +122,7 @@ def latency(model: Path, images: list[Path], threads: int, runs: int) -> dict[st
         frame = cv2.imread(str(path)) if path is not None else None
         if frame is None:
             frame = np.full((h, w, 3), 114, np.uint8)
-        box = plan_letterbox((frame.shape[1], frame.shape[0]), (w, h))
-        canvas = apply_letterbox(frame, box)
-        blob = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
-        blobs.append(np.ascontiguousarray(blob))
+        blobs.append(input_blob(frame, (h, w)))
     for i in range(20):
         sess.run(None, {inp.name: blobs[i % len(blobs)]})
     times = []

@@ -24,28 +24,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def letterbox(frame: np.ndarray, size: int) -> np.ndarray:
-    h, w = frame.shape[:2]
-    s = size / max(h, w)
-    small = cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR)
-    canvas = np.full((size, size, 3), 114, np.uint8)
-    top, left = (size - small.shape[0]) // 2, (size - small.shape[1]) // 2
-    canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
-    blob = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
-    return np.ascontiguousarray(blob)
-
-
-def frames(n: int, size: int, seed: int = 11) -> list[np.ndarray]:
-    """Letterboxed frames from the project's own generator (held-out domain)."""
+def frames(n: int, shape: tuple[int, int], seed: int = 11) -> list[np.ndarray]:
+    """Frames from the project's own generator (held-out domain), letterboxed to (h, w)."""
+    from streetorder.models.evaluate import input_blob
     from streetorder.models.synth.dataset import generate_image
 
-    return [letterbox(generate_image(seed, "test", i).image, size) for i in range(n)]
+    return [input_blob(generate_image(seed, "test", i).image, shape) for i in range(n)]
 
 
 def session(model: Path, threads: int):
@@ -137,8 +126,8 @@ def main() -> int:
     args = ap.parse_args()
 
     probe = session(args.model, 1)
-    size = int(probe.get_inputs()[0].shape[2])
-    blobs = frames(args.frames, size)
+    _, _, height, width = probe.get_inputs()[0].shape
+    blobs = frames(args.frames, (int(height), int(width)))
     contenders: dict[str, Path] = {"fp32": args.model}
     tmp = Path(tempfile.mkdtemp(prefix="bench-model-"))
     contenders["int8"] = quantize_int8(args.model, blobs, tmp / "int8.onnx")
@@ -157,7 +146,7 @@ def main() -> int:
             cpu[key].append(cpu_ms)
     report: dict = {
         "model": str(args.model),
-        "input": [1, 3, size, size],
+        "input": [1, 3, int(height), int(width)],
         "size_bytes": {k: p.stat().st_size for k, p in contenders.items()},
         "load_average": {"start": load_start, "end": os.getloadavg()},
         "cpus": os.cpu_count(),

@@ -82,8 +82,9 @@ def test_committed_model_carries_names_and_size_in_its_metadata() -> None:
     if not path.is_file():
         pytest.skip("no bundled model committed yet")
     pytest.importorskip("onnxruntime")
-    from streetorder.models.export import check_onnx
+    from streetorder.models.export import check_onnx, input_shape
 
     manifest = read_manifest(bundled_manifest_path())
-    info = check_onnx(path, manifest["imgsz"])
-    assert info["input_shape"] == [1, 3, manifest["imgsz"], manifest["imgsz"]]
+    shape = input_shape(manifest["imgsz"])
+    info = check_onnx(path, shape)
+    assert info["input_shape"] == [1, 3, *shape]
