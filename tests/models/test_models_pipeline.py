@@ -58,11 +58,6 @@ def test_train_export_eval_commands(tmp_path: Path, tiny_data: Path) -> None:
     train = ["models", "train", "--data", str(tiny_data), "--imgsz", "64", "--epochs", "1"]
     train += ["--batch", "4", "--workers", "0", "--project", str(runs), "--name", "smoke"]
     assert main(train) == 0
-    import os
-
-    import torch
-
-    assert torch.get_num_threads() == os.cpu_count()  # Ultralytics alone would leave one core idle
     weights = runs / "smoke" / "weights" / "best.pt"
     assert weights.is_file()
     bundle = tmp_path / "bundle"
@@ -108,6 +103,31 @@ def test_train_export_eval_commands(tmp_path: Path, tiny_data: Path) -> None:
     assert main([*args, "--latency-runs", "5"]) == 0
     wide_report = json.loads((tmp_path / "eval-wide" / "eval.json").read_text())
     assert wide_report["latency_ms"]["input"] == [1, 3, 64, 96]
+
+
+@pytest.mark.train
+def test_the_cpu_trainer_uses_every_core_and_channels_last(tmp_path: Path, tiny_data: Path) -> None:
+    pytest.importorskip("ultralytics")
+    import os
+
+    import torch
+
+    from streetorder.models.cpu_trainer import CpuTrainer
+    from streetorder.models.training import offline_environment
+
+    offline_environment(tmp_path)
+    torch.set_num_threads(1)
+    config = Path(__file__).resolve().parents[2] / "models" / "configs" / "streetorder-det.yaml"
+    overrides = {"model": str(config), "data": str(tiny_data),
+                 "device": "cpu", "imgsz": 64, "project": str(tmp_path), "name": "t"}  # fmt: skip
+    trainer = CpuTrainer(overrides=overrides)
+    assert torch.get_num_threads() == os.cpu_count()  # Ultralytics alone sets cpu_count - 1
+    trainer.setup_model()
+    conv = next(m for m in trainer.model.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    batch = trainer.preprocess_batch({"img": torch.zeros(2, 3, 64, 64, dtype=torch.uint8)})
+    assert batch["img"].is_contiguous(memory_format=torch.channels_last)
+    assert batch["img"].dtype == torch.float32
 
 
 def test_an_input_size_off_the_network_stride_is_refused(capsys) -> None:
