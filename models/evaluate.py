@@ -90,23 +90,13 @@ def _instances(folders: list[str]) -> dict[int, int]:
     return counts
 
 
-def input_blob(frame: Any, shape: tuple[int, int]) -> Any:
-    """A BGR frame letterboxed as the edge does into a (1, 3, height, width) RGB 0..1 blob."""
-    import numpy as np
-
-    from streetorder.edge.detect.letterbox import apply_letterbox, plan_letterbox
-
-    h, w = shape
-    canvas = apply_letterbox(frame, plan_letterbox((frame.shape[1], frame.shape[0]), (w, h)))
-    blob = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
-    return np.ascontiguousarray(blob)
-
-
 def latency(model: Path, images: list[Path], threads: int, runs: int) -> dict[str, Any]:
     """Milliseconds per frame of the bare onnxruntime session (letterboxed real frames)."""
     import cv2
     import numpy as np
     import onnxruntime as ort
+
+    from streetorder.edge.detect.onnx_detector import OnnxDetector
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
@@ -115,14 +105,14 @@ def latency(model: Path, images: list[Path], threads: int, runs: int) -> dict[st
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
     inp = sess.get_inputs()[0]
-    static = all(isinstance(v, int) for v in inp.shape[2:])
-    h, w = (int(inp.shape[2]), int(inp.shape[3])) if static else (320, 320)
+    edge = OnnxDetector(model, threads=1)  # its preprocess: the edge's exact letterbox and blob
+    h, w = edge.imgsz
     blobs = []
     for path in images[:16] or [None]:
         frame = cv2.imread(str(path)) if path is not None else None
         if frame is None:
             frame = np.full((h, w, 3), 114, np.uint8)
-        blobs.append(input_blob(frame, (h, w)))
+        blobs.append(edge.preprocess(frame)[0])
     for i in range(20):
         sess.run(None, {inp.name: blobs[i % len(blobs)]})
     times = []

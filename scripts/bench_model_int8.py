@@ -29,12 +29,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def frames(n: int, shape: tuple[int, int], seed: int = 11) -> list[np.ndarray]:
-    """Frames from the project's own generator (held-out domain), letterboxed to (h, w)."""
-    from streetorder.models.evaluate import input_blob
+def frames(model: Path, n: int, seed: int = 11) -> list[np.ndarray]:
+    """Frames from the project's own generator (held-out domain), as the edge feeds ``model``."""
+    from streetorder.edge.detect.onnx_detector import OnnxDetector
     from streetorder.models.synth.dataset import generate_image
 
-    return [input_blob(generate_image(seed, "test", i).image, shape) for i in range(n)]
+    edge = OnnxDetector(model, threads=1)
+    return [edge.preprocess(generate_image(seed, "test", i).image)[0] for i in range(n)]
 
 
 def session(model: Path, threads: int):
@@ -125,9 +126,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, help="write the JSON report here too")
     args = ap.parse_args()
 
-    probe = session(args.model, 1)
-    _, _, height, width = probe.get_inputs()[0].shape
-    blobs = frames(args.frames, (int(height), int(width)))
+    blobs = frames(args.model, args.frames)
     contenders: dict[str, Path] = {"fp32": args.model}
     tmp = Path(tempfile.mkdtemp(prefix="bench-model-"))
     contenders["int8"] = quantize_int8(args.model, blobs, tmp / "int8.onnx")
@@ -146,7 +145,7 @@ def main() -> int:
             cpu[key].append(cpu_ms)
     report: dict = {
         "model": str(args.model),
-        "input": [1, 3, int(height), int(width)],
+        "input": list(blobs[0].shape),
         "size_bytes": {k: p.stat().st_size for k, p in contenders.items()},
         "load_average": {"start": load_start, "end": os.getloadavg()},
         "cpus": os.cpu_count(),
