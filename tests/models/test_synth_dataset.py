@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from streetorder.models.synth.params import (
     yaw_bin,
     yaw_bin_is_heldout,
 )
+from streetorder.models.synth.scene import build_background, make_camera, populate
 from streetorder.vocabulary import CLASS_NAMES
 
 W, H = 320, 180
@@ -83,6 +86,31 @@ def test_heldout_parameters_never_come_from_the_training_domain() -> None:
         assert q.facade_style in HELDOUT_FACADE_STYLES
         assert yaw_bin_is_heldout(yaw_bin(q.yaw_deg))
     assert not set(TRAIN_FACADE_STYLES) & set(HELDOUT_FACADE_STYLES)
+
+
+def test_the_training_domain_over_samples_the_rare_frontage_classes() -> None:
+    """Same scenes, same draws: only the domain's class mix differs, and only in training."""
+    counts = {"train": Counter(), "heldout": Counter()}
+    for i in range(120):
+        for domain in counts:
+            rng = np.random.default_rng([5, i])
+            params = replace(sample_params(rng, "train"), domain=domain)
+            scene = build_background(rng, params, make_camera(params, W, H))
+            populate(rng, scene)
+            counts[domain].update(t.class_id for t in scene.things if t.class_id is not None)
+    train, heldout = counts["train"], counts["heldout"]
+    for name in ("rack", "table", "stall"):
+        c = CLASS_NAMES.index(name)
+        assert train[c] > heldout[c], (name, train[c], heldout[c])
+    for name in ("table", "stall"):
+        c = CLASS_NAMES.index(name)
+        assert train[c] > 1.4 * heldout[c], (name, train[c], heldout[c])
+    rare = [CLASS_NAMES.index(n) for n in ("rack", "table", "stall")]
+
+    def rare_share(counter: Counter) -> float:
+        return sum(counter[c] for c in rare) / sum(counter.values())
+
+    assert rare_share(train) > 1.2 * rare_share(heldout)
 
 
 def test_written_splits_record_disjoint_domains(tmp_path: Path) -> None:
