@@ -67,6 +67,11 @@ def _add_synth(sub) -> None:
     p.add_argument("--test", type=int, default=300, help="held-out test images (default 300)")
     p.add_argument("--size", type=_size, default=(640, 360), help="WIDTHxHEIGHT, default 640x360")
     p.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    p.add_argument(
+        "--balanced",
+        action="store_true",
+        help="over-sample racks, tables and stalls in train/val (test keeps the natural mix)",
+    )
     p.set_defaults(func=_synth)
 
 
@@ -78,7 +83,9 @@ def _synth(args: argparse.Namespace) -> int:
         raise StreetorderError("image counts must be >= 0 and at least one must be > 0")
     counts = {k: v for k, v in counts.items() if v > 0}
     w, h = args.size
-    data = write_dataset(args.out, args.seed, counts, w, h, workers=max(1, args.workers))
+    data = write_dataset(
+        args.out, args.seed, counts, w, h, workers=max(1, args.workers), balanced=args.balanced
+    )
     print(f"data set: {data}")
     return 0
 

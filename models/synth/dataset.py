@@ -39,15 +39,15 @@ class Sample:
 
 
 def generate_image(
-    seed: int, split: str, index: int, width: int = 640, height: int = 360
+    seed: int, split: str, index: int, width: int = 640, height: int = 360, balanced: bool = False
 ) -> Sample:
-    """One labelled street image, a pure function of (seed, split, index, size)."""
+    """One labelled street image, a pure function of (seed, split, index, size, balanced)."""
     code, domain = SPLITS[split]
     rng = np.random.default_rng([seed, code, index])
     params = sample_params(rng, domain)
     camera = make_camera(params, width, height, x=float(rng.uniform(-5, 5)))
     scene = build_background(rng, params, camera)
-    populate(rng, scene)
+    populate(rng, scene, balanced)
     img, emissive, labels = render(scene)
     fx = sample_effects(rng, params)
     frame = apply(img, emissive, fx, rng)
@@ -65,9 +65,9 @@ def yolo_lines(labels: list[Label], width: int, height: int) -> list[str]:
     return out
 
 
-def _write_one(job: tuple[Path, int, str, int, int, int]) -> tuple[str, int, dict, list[int]]:
-    out, seed, split, index, width, height = job
-    sample = generate_image(seed, split, index, width, height)
+def _write_one(job: tuple[Path, int, str, int, int, int, bool]) -> tuple[str, int, dict, list[int]]:
+    out, seed, split, index, width, height, balanced = job
+    sample = generate_image(seed, split, index, width, height, balanced)
     stem = f"{split}_{index:06d}"
     ok, buf = cv2.imencode(".jpg", sample.image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
@@ -86,8 +86,12 @@ def write_dataset(
     height: int = 360,
     workers: int = 2,
     progress: bool = True,
+    balanced: bool = False,
 ) -> Path:
-    """Generate the splits into ``out`` and return the data YAML path."""
+    """Generate the splits into ``out`` and return the data YAML path.
+
+    ``balanced`` over-samples racks, tables and stalls in train and val (never in test).
+    """
     from tqdm import tqdm
 
     out = Path(out)
@@ -97,7 +101,7 @@ def write_dataset(
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
     (out / "meta").mkdir(parents=True, exist_ok=True)
-    jobs = [(out, seed, s, i, width, height) for s, n in counts.items() for i in range(n)]
+    jobs = [(out, seed, s, i, width, height, balanced) for s, n in counts.items() for i in range(n)]
     per_class = {s: [0] * len(CLASS_NAMES) for s in counts}
     metas: dict[str, list[dict]] = {s: [] for s in counts}
     bar = tqdm(total=len(jobs), desc="synth", unit="img", disable=not progress)
@@ -124,6 +128,7 @@ def write_dataset(
     summary = {
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
+        "balanced": balanced,
         "image_size": [width, height],
         "counts": counts,
         "instances": {s: dict(zip(CLASS_NAMES, v, strict=True)) for s, v in per_class.items()},

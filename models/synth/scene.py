@@ -46,9 +46,9 @@ BUILD_WEIGHTS = {  # (probability the class appears, max count)
     "person": (0.6, 5),
     "two_wheeler": (0.45, 3),
 }
-# The training domain over-samples the rarer, harder frontage classes (class-balanced sampling);
-# the held-out domain keeps the natural mix above, so test metrics stay unbiased.
-TRAIN_BUILD_WEIGHTS = {
+# Optional class-balanced mix for the training domain: the rarer, harder frontage classes more
+# often, and a taken spot retried. The held-out domain always keeps the natural mix above.
+BALANCED_BUILD_WEIGHTS = {
     **BUILD_WEIGHTS,
     "rack": (0.55, 2),
     "table": (0.7, 2),
@@ -343,16 +343,19 @@ def facing(camera: Camera, x: float, y: float) -> float:
     return math.atan2(camera.position[1] - y, camera.position[0] - x) + math.pi / 2
 
 
-def populate(rng: np.random.Generator, scene: Scene) -> None:
-    """Place labelled objects and distractors on the pavement (and people/bikes on the road)."""
+def populate(rng: np.random.Generator, scene: Scene, balanced: bool = False) -> None:
+    """Place labelled objects and distractors on the pavement (and people/bikes on the road).
+
+    ``balanced`` applies ``BALANCED_BUILD_WEIGHTS`` to training-domain scenes.
+    """
     p, cam = scene.params, scene.camera
     pav = p.pavement_width
     taken: list[tuple[float, float, float]] = []
     empty = rng.random() < 0.07
     plan: list[str] = []
-    training = p.domain == "train"
-    weights = TRAIN_BUILD_WEIGHTS if training else BUILD_WEIGHTS
-    placement_tries = 4 if training else 1  # training also retries a spot that is taken
+    balance = balanced and p.domain == "train"
+    weights = BALANCED_BUILD_WEIGHTS if balance else BUILD_WEIGHTS
+    placement_tries = 4 if balance else 1
     for name, (prob, most) in weights.items():
         if empty and name not in ("person", "two_wheeler"):
             continue

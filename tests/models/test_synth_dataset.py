@@ -88,17 +88,22 @@ def test_heldout_parameters_never_come_from_the_training_domain() -> None:
     assert not set(TRAIN_FACADE_STYLES) & set(HELDOUT_FACADE_STYLES)
 
 
-def test_the_training_domain_over_samples_the_rare_frontage_classes() -> None:
-    """Same scenes, same draws: only the domain's class mix differs, and only in training."""
-    counts = {"train": Counter(), "heldout": Counter()}
+def _class_counts(domain: str, balanced: bool) -> Counter:
+    counts: Counter = Counter()
     for i in range(120):
-        for domain in counts:
-            rng = np.random.default_rng([5, i])
-            params = replace(sample_params(rng, "train"), domain=domain)
-            scene = build_background(rng, params, make_camera(params, W, H))
-            populate(rng, scene)
-            counts[domain].update(t.class_id for t in scene.things if t.class_id is not None)
-    train, heldout = counts["train"], counts["heldout"]
+        rng = np.random.default_rng([5, i])
+        params = replace(sample_params(rng, "train"), domain=domain)
+        scene = build_background(rng, params, make_camera(params, W, H))
+        populate(rng, scene, balanced)
+        counts.update(t.class_id for t in scene.things if t.class_id is not None)
+    return counts
+
+
+def test_the_balanced_mix_over_samples_rare_classes_in_training_only() -> None:
+    """Same scenes, same draws: only the class mix differs, and only in the training domain."""
+    assert _class_counts("heldout", True) == _class_counts("heldout", False)
+    assert _class_counts("train", False) == _class_counts("heldout", False)
+    train, heldout = _class_counts("train", True), _class_counts("heldout", False)
     for name in ("rack", "table", "stall"):
         c = CLASS_NAMES.index(name)
         assert train[c] > heldout[c], (name, train[c], heldout[c])
@@ -127,3 +132,10 @@ def test_written_splits_record_disjoint_domains(tmp_path: Path) -> None:
     assert all(r["domain"] == "heldout" for r in rows["test"])
     assert all(not yaw_bin_is_heldout(yaw_bin(r["yaw_deg"])) for r in rows["train"])
     assert all(yaw_bin_is_heldout(yaw_bin(r["yaw_deg"])) for r in rows["test"])
+
+
+def test_the_data_set_records_its_class_mix(tmp_path: Path) -> None:
+    for balanced in (False, True):
+        out = tmp_path / str(balanced)
+        write_dataset(out, 2, {"train": 2}, W, H, workers=1, progress=False, balanced=balanced)
+        assert json.loads((out / "generator.json").read_text())["balanced"] is balanced
