@@ -306,5 +306,8 @@ def _eval(args: argparse.Namespace) -> int:
     light = ", ".join(f"{k} {v['recall']:.2f}" for k, v in misses["by_lighting"].items())
     if light:
         print(f"recall at score >= {misses['score_threshold']} by lighting: {light}")
+    for name, row in misses["missed_as"].items():
+        if row:
+            print(f"  {name:12s} missed: " + ", ".join(f"{k} {v}" for k, v in row.items()))
     print(f"report: {Path(args.out) / 'eval.json'}")
     return 0

@@ -2,8 +2,11 @@
 lighting, with the detector the edge runs (same letterbox, decoding and NMS).
 
 A ground-truth box counts as found when an unused detection of its class overlaps it with
-IoU ≥ 0.5. Object size is the box's short side in model-input pixels, the scale the network
-sees. Lighting comes from the generator's ``meta/<split>.jsonl`` when the data set has one.
+IoU ≥ 0.5. Each missed box gets one cause: merged (a detection of its class overlaps it with
+IoU ≥ 0.5 but went to a neighbour), taken for another class (a detection of that class does),
+mislocated (some detection overlaps it, but below 0.5), or undetected. Object size is the box's
+short side in model-input pixels, the scale the network sees. Lighting comes from the
+generator's ``meta/<split>.jsonl`` when the data set has one.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from streetorder.vocabulary import CLASS_NAMES
 SIZE_EDGES = (8, 16, 32, 64)
 SIZE_BUCKETS = ("<8", "8-16", "16-32", "32-64", ">=64")
 MATCH_IOU = 0.5
+#: Below this IoU with every detection a missed box counts as undetected, not mislocated.
+TOUCH_IOU = 0.1
+MERGED, MISLOCATED, UNDETECTED = "merged", "mislocated", "undetected"
 #: The zones' default minimum score, as the edge's zone rules define it.
 EDGE_MIN_SCORE: float = ZoneRules.model_fields["min_score"].default
 
@@ -63,6 +69,40 @@ def match(
         if row[t] >= MATCH_IOU:
             found[t] = used[d] = True
     return found, used
+
+
+def miss_causes(
+    truth_xyxy: npt.ArrayLike,
+    truth_cls: npt.ArrayLike,
+    found: npt.NDArray[np.bool_],
+    det_xyxy: npt.ArrayLike,
+    det_cls: npt.ArrayLike,
+) -> list[str | None]:
+    """Per truth: None when found, else ``merged``, the class it was taken for, ``mislocated``
+    or ``undetected`` (see the module docstring)."""
+    from streetorder.edge.detections import box_iou
+
+    truth = np.asarray(truth_xyxy, np.float32).reshape(-1, 4)
+    tcls = np.asarray(truth_cls, np.int64).reshape(-1)
+    dets = np.asarray(det_xyxy, np.float32).reshape(-1, 4)
+    dcls = np.asarray(det_cls, np.int64).reshape(-1)
+    iou = box_iou(truth, dets) if len(truth) and len(dets) else np.zeros((len(truth), 0))
+    causes: list[str | None] = []
+    for t in range(len(truth)):
+        if found[t]:
+            causes.append(None)
+            continue
+        overlapping = iou[t] >= MATCH_IOU
+        other = np.where((dcls != tcls[t]) & overlapping)[0]
+        if (overlapping & (dcls == tcls[t])).any():
+            causes.append(MERGED)
+        elif len(other):
+            causes.append(CLASS_NAMES[int(dcls[other[iou[t, other].argmax()]])])
+        elif len(dets) and iou[t].max() >= TOUCH_IOU:
+            causes.append(MISLOCATED)
+        else:
+            causes.append(UNDETECTED)
+    return causes
 
 
 def read_yolo_labels(path: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +161,8 @@ class _Tally:
 def breakdown(
     model: Path | None, images: list[Path], folders: list[str], score: float = EDGE_MIN_SCORE
 ) -> dict[str, Any]:
-    """Recall by class × size and by lighting, plus unmatched detections per image.
+    """Recall by class × size and by lighting, the cause of each miss per class, and unmatched
+    detections per image.
 
     ``model`` None is the bundled detector."""
     import cv2
@@ -132,6 +173,7 @@ def breakdown(
     lighting = read_lighting(folders)
     tally = _Tally()
     unmatched = dict.fromkeys(CLASS_NAMES, 0)
+    causes: dict[str, dict[str, int]] = {name: {} for name in CLASS_NAMES}
     for path in images:
         frame = cv2.imread(str(path))
         if frame is None:
@@ -141,8 +183,11 @@ def breakdown(
         dets = detector(frame)
         found, used = match(truth, tcls, dets.xyxy, dets.class_id, dets.confidence)
         ratio = detector.plan(w, h).ratio
-        for box, cls, hit in zip(truth, tcls, found, strict=True):
+        why = miss_causes(truth, tcls, found, dets.xyxy, dets.class_id)
+        for box, cls, hit, cause in zip(truth, tcls, found, why, strict=True):
             name = CLASS_NAMES[int(cls)]
+            if cause is not None:
+                causes[name][cause] = causes[name].get(cause, 0) + 1
             short = float(min(box[2] - box[0], box[3] - box[1])) * ratio
             tally.add((name, size_bucket(short)), bool(hit))
             tally.add((name, "all"), bool(hit))
@@ -159,6 +204,9 @@ def breakdown(
             name: {b: tally.row((name, b)) for b in (*SIZE_BUCKETS, "all")} for name in CLASS_NAMES
         },
         "by_lighting": {k[1]: tally.row(k) for k in sorted(tally.total) if k[0] == "lighting"},
+        "missed_as": {
+            name: dict(sorted(row.items(), key=lambda kv: -kv[1])) for name, row in causes.items()
+        },
         "unmatched_detections_per_image": {
             name: round(n / n_images, 3) for name, n in unmatched.items()
         },

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from streetorder.cli import main
-from streetorder.models.recall_breakdown import breakdown, match, size_bucket
+from streetorder.models.recall_breakdown import breakdown, match, miss_causes, size_bucket
 from streetorder.models.synth.params import HELDOUT_LIGHTING, TRAIN_LIGHTING
 from streetorder.vocabulary import CLASS_NAMES
 
@@ -31,6 +31,19 @@ def test_one_detection_finds_at_most_one_truth_and_the_best_score_goes_first() -
     assert found.tolist() == [True, False] and used.tolist() == [True]
     empty = match(np.zeros((0, 4)), [], dets, [2, 2], [0.5, 0.8])
     assert empty[0].size == 0 and empty[1].tolist() == [False, False]
+
+
+def test_each_miss_gets_one_cause() -> None:
+    truth = [[0, 0, 10, 10], [1, 0, 11, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 0, 70, 10],
+             [80, 0, 90, 10]]  # fmt: skip
+    tcls = [0, 0, 0, 2, 0, 0]
+    dets = [[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 3], [80, 0, 90, 10]]
+    dcls = [0, 3, 2, 0]
+    found, _ = match(truth, tcls, dets, dcls, [0.9] * 4)
+    assert miss_causes(truth, tcls, found, dets, dcls) == [
+        None, "merged", "stall", "mislocated", "undetected", None
+    ]  # fmt: skip
+    assert miss_causes(truth[:1], [0], np.zeros(1, bool), np.zeros((0, 4)), []) == ["undetected"]
 
 
 def test_size_buckets_have_open_upper_and_closed_lower_edges() -> None:
@@ -82,6 +95,9 @@ def test_every_labelled_object_is_counted_once_by_size_and_by_lighting(scenes: P
     lighting = report["by_lighting"]
     assert set(lighting) <= set(TRAIN_LIGHTING + HELDOUT_LIGHTING)
     assert sum(row["instances"] for row in lighting.values()) == sum(counts.values())
+    for name in CLASS_NAMES:
+        found = round(grid[name]["all"]["recall"] * counts[name]) if counts[name] else 0
+        assert sum(report["missed_as"][name].values()) == counts[name] - found
     # the bundled detector finds most goods and people in its own kind of scenes
     found = sum(grid[n]["all"]["recall"] * grid[n]["all"]["instances"] for n in ("goods", "person"))
     assert found >= 0.5 * (counts["goods"] + counts["person"]) > 0
@@ -96,6 +112,8 @@ def test_a_score_no_detection_reaches_finds_nothing_and_flags_nothing(scenes: Pa
         for row in cls.values()
     )
     assert set(report["unmatched_detections_per_image"].values()) == {0.0}
+    misses = {cause for row in report["missed_as"].values() for cause in row}
+    assert misses == {"undetected"}
 
 
 def test_eval_writes_the_breakdown_and_its_picture(scenes: Path, tmp_path: Path) -> None:
