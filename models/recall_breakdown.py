@@ -214,7 +214,8 @@ def breakdown(
 
 
 def chart(report: dict[str, Any], path: Path) -> None:
-    """A class × size recall heat map (instances in each cell) beside recall by lighting."""
+    """A class × size recall heat map (instances in each cell), recall by lighting, and the
+    causes of the misses per class."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -229,8 +230,8 @@ def chart(report: dict[str, Any], path: Path) -> None:
         ]  # fmt: skip
     )
     light = report["by_lighting"]
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(11, 4), dpi=100, gridspec_kw={"width_ratios": [3, 2]}
+    fig, (left, right, causes) = plt.subplots(
+        1, 3, figsize=(16, 4), dpi=100, gridspec_kw={"width_ratios": [3, 2, 2]}
     )
     left.imshow(cells, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
     left.set_xticks(range(len(SIZE_BUCKETS)), SIZE_BUCKETS)
@@ -248,6 +249,32 @@ def chart(report: dict[str, Any], path: Path) -> None:
     right.set_yticks(range(len(keys)), [f"{k} ({light[k]['instances']})" for k in keys])
     right.set_xlim(0, 1)
     right.set_title("recall by lighting (all classes)")
+    _miss_bars(causes, report, names)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _miss_bars(ax: Any, report: dict[str, Any], names: list[str]) -> None:
+    """Per class, the share of its objects missed for each cause, stacked."""
+    missed = report.get("missed_as", {})
+    kinds = ((MERGED, "tab:purple"), ("another class", "tab:orange"),
+             (MISLOCATED, "tab:olive"), (UNDETECTED, "tab:red"))  # fmt: skip
+    left = np.zeros(len(names))
+    for kind, color in kinds:
+        shares = []
+        for n in names:
+            row, total = missed.get(n, {}), report["by_class_size"][n]["all"]["instances"]
+            if kind == "another class":
+                count = sum(v for k, v in row.items() if k in CLASS_NAMES)
+            else:
+                count = row.get(kind, 0)
+            shares.append(count / total if total else 0.0)
+        ax.barh(range(len(names)), shares, left=left, color=color, label=kind)
+        left += np.asarray(shares)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()  # same order as the heat map
+    ax.set_xlim(0, max(0.5, float(left.max()) * 1.1))
+    ax.set_xlabel("share of the class's objects")
+    ax.set_title("why objects were missed")
+    ax.legend(fontsize=7, loc="lower right")
