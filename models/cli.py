@@ -172,6 +172,11 @@ def _add_train(sub) -> None:
         default=64,
         help="nominal batch: gradients are summed over nbs/batch batches per step (default 64)",
     )
+    p.add_argument(
+        "--bf16",
+        action="store_true",
+        help="bfloat16 mixed precision (CPUs with AVX-512 BF16 or AMX; faster steps)",
+    )
     p.add_argument("--project", type=Path, default=Path("runs/models"), help="output root")
     p.add_argument("--name", default="train", help="run name under --project")
     p.set_defaults(func=_train)
@@ -201,6 +206,7 @@ def _train(args: argparse.Namespace) -> int:
         optimizer=args.optimizer,
         lr0=args.lr0,
         nbs=args.nbs,
+        bf16=args.bf16,
     )
     print(f"weights: {weights}")
     return 0

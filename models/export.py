@@ -74,6 +74,8 @@ def train_command(args: dict[str, Any]) -> str:
         parts.append(f"--optimizer {args.get('optimizer')} --lr0 {args.get('lr0')}")
     if args.get("nbs") not in (None, 64):
         parts.append(f"--nbs {args.get('nbs')}")
+    if args.get("amp") == "bf16":
+        parts.append("--bf16")
     return " ".join(parts)
 
 

@@ -109,8 +109,10 @@ def train(
     optimizer: str = "auto",
     lr0: float | None = None,
     nbs: int = 64,
+    bf16: bool = False,
 ) -> Path:
-    """Train and return the best weights' path."""
+    """Train and return the best weights' path. ``bf16``: bfloat16 mixed precision (CPUs with
+    native bfloat16 arithmetic, e.g. AVX-512 BF16)."""
     project = Path(project).resolve()
     offline_environment(project)
     data_yaml = merged_data_yaml(Path(data), [Path(p) for p in extra_data], project / name)
@@ -120,6 +122,11 @@ def train(
         raise StreetorderError("--lr0 needs --optimizer (auto chooses its own learning rate)")
     if nbs < 1:
         raise StreetorderError(f"--nbs must be at least 1, not {nbs}")
+    if bf16:
+        from streetorder.models.cpu_trainer import cpu_has_native_bf16
+
+        if not cpu_has_native_bf16():
+            raise StreetorderError("--bf16 needs a CPU with native bfloat16 (AVX-512 BF16 or AMX)")
     if weights is None and not str(model).endswith((".yaml", ".yml")):
         raise StreetorderError(f"{model}: give a model YAML (e.g. yolo11n.yaml); no download")
     from ultralytics import YOLO
@@ -135,7 +142,7 @@ def train(
         workers=workers,
         device="cpu",
         pretrained=weights is not None,
-        amp=False,
+        amp="bf16" if bf16 else False,
         plots=False,
         project=str(project),
         name=name,

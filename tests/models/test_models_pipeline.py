@@ -130,6 +130,44 @@ def test_the_cpu_trainer_uses_every_core_and_channels_last(tmp_path: Path, tiny_
     assert batch["img"].dtype == torch.float32
 
 
+def test_bf16_training_runs_autocast_on_the_cpu_and_is_recorded(
+    tmp_path: Path, tiny_data: Path
+) -> None:
+    pytest.importorskip("ultralytics")
+    import torch
+    import yaml
+
+    from streetorder.models import cpu_trainer
+    from streetorder.models.export import train_command
+
+    if not cpu_trainer.cpu_has_native_bf16():
+        pytest.skip("this CPU has no native bfloat16")
+    conv = torch.nn.Conv2d(3, 4, 3)
+    with cpu_trainer._autocast(torch.bfloat16, device="cpu"):
+        assert conv(torch.zeros(1, 3, 8, 8)).dtype == torch.bfloat16
+    with cpu_trainer._autocast(False, device="cpu"):
+        assert conv(torch.zeros(1, 3, 8, 8)).dtype == torch.float32
+    common = ["--imgsz", "64", "--epochs", "1", "--batch", "4", "--workers", "0", "--bf16"]
+    argv = ["models", "train", "--data", str(tiny_data), *common, "--project", str(tmp_path)]
+    assert main([*argv, "--name", "bf"]) == 0
+    assert (tmp_path / "bf" / "weights" / "best.pt").is_file()
+    args = yaml.safe_load((tmp_path / "bf" / "args.yaml").read_text())
+    assert args["amp"] == "bf16" and train_command(args).endswith("--bf16")
+    assert "--bf16" not in train_command({**args, "amp": False})
+
+
+def test_bf16_on_a_cpu_without_it_is_refused(
+    tmp_path: Path, tiny_data: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    pytest.importorskip("ultralytics")
+    from streetorder.models import cpu_trainer
+
+    monkeypatch.setattr(cpu_trainer, "cpu_has_native_bf16", lambda: False)
+    argv = ["models", "train", "--data", str(tiny_data), "--bf16", "--project", str(tmp_path)]
+    assert main(argv) != 0
+    assert "--bf16 needs a CPU with native bfloat16" in capsys.readouterr().err
+
+
 def test_an_input_size_off_the_network_stride_is_refused(capsys) -> None:
     from streetorder.models.export import input_shape
 
