@@ -1,7 +1,8 @@
 """Detector training on the CPU with Ultralytics, from a model YAML (no pretrained weights).
 
-Nothing is downloaded: the network is built from its YAML, AMP (whose check fetches weights) and
-plots (which fetch a font) are off, and Ultralytics' settings live under the run folder.
+Nothing is downloaded: the network is built from its YAML, float16 AMP (whose check fetches
+weights) and plots (which fetch a font) are off — ``--bf16`` needs no such check — and
+Ultralytics' settings live under the run folder.
 """
 
 from __future__ import annotations
