@@ -93,11 +93,10 @@ def miss_causes(
             causes.append(None)
             continue
         overlapping = iou[t] >= MATCH_IOU
-        other = np.where((dcls != tcls[t]) & overlapping)[0]
         if (overlapping & (dcls == tcls[t])).any():
             causes.append(MERGED)
-        elif len(other):
-            causes.append(CLASS_NAMES[int(dcls[other[iou[t, other].argmax()]])])
+        elif overlapping.any():  # every overlapping detection is of another class
+            causes.append(CLASS_NAMES[int(dcls[np.where(overlapping, iou[t], -1.0).argmax()])])
         elif len(dets) and iou[t].max() >= TOUCH_IOU:
             causes.append(MISLOCATED)
         else:
