@@ -1,10 +1,17 @@
-"""Write an alert's evidence files and describe each with its sha256 (``EvidenceRef``)."""
+"""Write an alert's evidence files and describe each with its sha256 (``EvidenceRef``).
+
+Evidence files are write-once: a file is written under a temporary name and hard-linked to
+its final name, which fails if the name exists. The same bytes again are a no-op (a retry);
+other bytes are refused (:class:`EvidenceExistsError`) and the first file stays as it was.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -13,8 +20,20 @@ import numpy.typing as npt
 
 from streetorder.contracts import EvidenceRef
 from streetorder.edge.evidence.video import Mp4Writer
+from streetorder.errors import StreetorderError
 
 Frame = npt.NDArray[np.uint8]
+#: What ``write_evidence`` writes per alert, in this order: name suffix, kind, content type.
+EVIDENCE_FILES = (
+    ("_clean.jpg", "clean_frame", "image/jpeg"),
+    ("_annotated.jpg", "annotated_frame", "image/jpeg"),
+    ("_crop.jpg", "crop", "image/jpeg"),
+    ("_clip.mp4", "clip", "video/mp4"),
+)
+
+
+class EvidenceExistsError(StreetorderError):
+    """An evidence file of that name exists with other content; it is never overwritten."""
 
 
 def crop_box(
@@ -42,7 +61,12 @@ def write_evidence(
     clip: Sequence[tuple[float, Frame]],
     clip_fps: float,
 ) -> tuple[EvidenceRef, ...]:
-    """Write clean/annotated frames, a crop and a clip; return their refs (kind, name, sha256)."""
+    """Write clean/annotated frames, a crop and a clip; return their refs (kind, name, sha256).
+
+    Raises:
+        EvidenceExistsError: a file of this alert exists with other content (nothing is
+            overwritten; files already written by this call stay).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     refs = [
         _jpeg(directory, f"{alert_id}_clean.jpg", clean, "clean_frame"),
@@ -53,14 +77,66 @@ def write_evidence(
         refs.append(_jpeg(directory, f"{alert_id}_crop.jpg", clean[y1:y2, x1:x2], "crop"))
     if clip:
         path = directory / f"{alert_id}_clip.mp4"
-        tmp = path.with_suffix(".mp4.part")
         t0 = clip[0][0]
-        with Mp4Writer(tmp, fps=clip_fps, crf=26) as writer:
-            for t, frame in clip:
-                writer.write(frame, t - t0)
-        os.replace(tmp, path)
+        with _temporary(path) as tmp:
+            with Mp4Writer(tmp, fps=clip_fps, crf=26) as writer:
+                for t, frame in clip:
+                    writer.write(frame, t - t0)
+            _publish(tmp, path)
         refs.append(_ref(path, "clip", "video/mp4"))
     return tuple(refs)
+
+
+def existing_evidence(directory: Path, alert_id: str) -> tuple[EvidenceRef, ...]:
+    """Refs of the evidence files already written for ``alert_id`` (complete files only: each
+    appears under its name at once)."""
+    refs = []
+    for suffix, kind, content_type in EVIDENCE_FILES:
+        path = directory / f"{alert_id}{suffix}"
+        if path.is_file():
+            refs.append(_ref(path, kind, content_type))
+    return tuple(refs)
+
+
+def write_once(path: Path, data: bytes) -> None:
+    """Create ``path`` with ``data``; a no-op if it holds exactly ``data``.
+
+    Raises:
+        EvidenceExistsError: ``path`` exists with other content (it is left untouched).
+    """
+    with _temporary(path) as tmp:
+        tmp.write_bytes(data)
+        _publish(tmp, path)
+
+
+@contextmanager
+def _temporary(path: Path) -> Iterator[Path]:
+    """A fresh temporary file next to ``path`` (same file system), removed afterwards."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """Give the finished ``tmp`` its final name, never replacing an existing file."""
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        if _digest(path) != _digest(tmp):
+            raise EvidenceExistsError(
+                f"{path}: evidence file exists with other content (sha256 {_digest(path)[:16]}); "
+                "evidence files are write-once, it is not overwritten"
+            ) from None
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _jpeg(directory: Path, name: str, frame: Frame, kind: str) -> EvidenceRef:
@@ -68,9 +144,7 @@ def _jpeg(directory: Path, name: str, frame: Frame, kind: str) -> EvidenceRef:
     if not ok:
         raise ValueError(f"cannot encode {name}")
     path = directory / name
-    tmp = path.with_suffix(".jpg.part")
-    tmp.write_bytes(buf.tobytes())
-    os.replace(tmp, path)
+    write_once(path, buf.tobytes())
     return _ref(path, kind, "image/jpeg")
 
 

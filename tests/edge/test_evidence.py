@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streetorder.edge.evidence import FrameRing, crop_box, write_evidence
+from streetorder.edge.evidence import (
+    EvidenceExistsError,
+    FrameRing,
+    crop_box,
+    existing_evidence,
+    write_evidence,
+)
 from tests.edge.blocks import scene
 
 
@@ -52,3 +58,22 @@ def test_evidence_files_and_hashes(tmp_path: Path) -> None:
         data = (tmp_path / r.filename).read_bytes()
         assert r.sha256 == hashlib.sha256(data).hexdigest() and r.size_bytes == len(data)
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_evidence_is_write_once(tmp_path: Path) -> None:
+    first = scene([("goods", (100, 100, 200, 200))], (640, 360))
+    other = scene([("table", (300, 100, 420, 260))], (640, 360))
+    clip = [(float(t), first) for t in range(3)]
+    refs = write_evidence(tmp_path, "al-1", first, first, (90, 90, 210, 210), clip, 1.0)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    # the same bytes again (a retry) are a no-op
+    again = write_evidence(tmp_path, "al-1", first, first, (90, 90, 210, 210), [], 1.0)
+    assert again == refs[:3]
+    # other content under the same name is refused and the first file stays as it was
+    with pytest.raises(EvidenceExistsError, match="al-1_clean.jpg: evidence file exists"):
+        write_evidence(tmp_path, "al-1", other, other, (290, 90, 430, 270), clip, 1.0)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    for r in existing_evidence(tmp_path, "al-1"):
+        assert r.sha256 == hashlib.sha256((tmp_path / r.filename).read_bytes()).hexdigest()
+    assert existing_evidence(tmp_path, "al-1") == refs
+    assert not list(tmp_path.glob(".*"))
