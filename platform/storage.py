@@ -1,6 +1,8 @@
 """Where evidence bytes live: a small interface, the filesystem by default.
 
-An object store (S3, OSS, MinIO) implements the same three methods.
+An object store (S3, OSS, MinIO) implements the same three methods. Keys are write-once:
+``put`` of the same bytes again is a no-op (an uploader's retry), of other bytes it raises
+:class:`KeyExistsError` and the first file stays (an object store: a conditional put).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from typing import Protocol
 _KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
 
+class KeyExistsError(Exception):
+    """The key already holds other bytes; stored evidence is never overwritten."""
+
+
 class EvidenceStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
 
@@ -23,7 +29,8 @@ class EvidenceStore(Protocol):
 
 
 class FileSystemStore:
-    """Files under one root; writes are atomic (temporary file, fsync, rename)."""
+    """Files under one root; writes are atomic and write-once (temporary file, fsync, then a
+    hard link to the key, which fails if the key exists)."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -42,10 +49,13 @@ class FileSystemStore:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                if path.read_bytes() != data:
+                    raise KeyExistsError(f"{key} already holds other content") from None
+        finally:
             Path(tmp).unlink(missing_ok=True)
-            raise
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()

@@ -18,7 +18,7 @@ from streetorder.platform.domain.errors import (
     PayloadTooLarge,
 )
 from streetorder.platform.domain.roles import Actor, Role
-from streetorder.platform.storage import EvidenceStore
+from streetorder.platform.storage import EvidenceStore, KeyExistsError
 
 IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
@@ -31,8 +31,9 @@ def upload_alert_evidence(
     """Store one evidence file of an alert. Returns the record and whether it was new.
 
     Raises BadRequest (body ≠ header hash, or file not in the alert), InvalidInput (hash differs
-    from the alert's EvidenceRef: 422), Conflict (alert not yet received: the edge retries),
-    Forbidden (another node's alert), PayloadTooLarge.
+    from the alert's EvidenceRef: 422), Conflict (alert not yet received: the edge retries; or
+    the storage key already holds other bytes: stored evidence is write-once), Forbidden
+    (another node's alert), PayloadTooLarge.
     """
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"file is larger than {max_bytes // (1024 * 1024)} MB")
@@ -55,7 +56,7 @@ def upload_alert_evidence(
     if existing is not None:
         return existing, False
     key = f"alerts/{now:%Y/%m/%d}/{alert_id}/{filename}"
-    store.put(key, data)
+    _put_once(store, key, data)
     record = EvidenceFile(
         alert_id=alert_id, case_id=alert.case_id, kind=ref["kind"], filename=filename,
         content_type=ref.get("content_type") or content_type, size_bytes=len(data),
@@ -81,7 +82,7 @@ def attach_case_photo(
     digest = hashlib.sha256(data).hexdigest()
     ext = ".jpg" if content_type == "image/jpeg" else ".png"
     key = f"cases/{case.id}/{digest}{ext}"
-    store.put(key, data)
+    _put_once(store, key, data)
     safe_name = "".join(c for c in filename if c.isalnum() or c in "._-")[:100] or f"photo{ext}"
     record = EvidenceFile(
         case_id=case.id, kind=kind, filename=safe_name, content_type=content_type,
@@ -91,6 +92,14 @@ def attach_case_photo(
     session.add(record)
     session.flush()
     return record
+
+
+def _put_once(store: EvidenceStore, key: str, data: bytes) -> None:
+    """Store ``data`` at ``key``; the same bytes again are a no-op, other bytes a Conflict."""
+    try:
+        store.put(key, data)
+    except KeyExistsError:
+        raise Conflict(f"evidence {key} is already stored with other content") from None
 
 
 def case_files(session: Session, *, case: Case) -> list[EvidenceFile]:
