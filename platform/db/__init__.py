@@ -1,5 +1,6 @@
 """Database models (SQLAlchemy 2, typed) and sessions; the same code on SQLite and PostgreSQL."""
 
+from streetorder.platform.db.audit import LifecycleEvent
 from streetorder.platform.db.base import Base, UTCDateTime, utcnow
 from streetorder.platform.db.cases import (
     AlertRecord,
@@ -20,6 +21,7 @@ from streetorder.platform.db.registry import (
     User,
     Zone,
 )
+from streetorder.platform.db.rollups import CaseRollup
 from streetorder.platform.db.session import Database
 
 __all__ = [
@@ -28,10 +30,12 @@ __all__ = [
     "Camera",
     "Case",
     "CaseEvent",
+    "CaseRollup",
     "ConfigPushRecord",
     "Database",
     "EdgeNode",
     "EvidenceFile",
+    "LifecycleEvent",
     "Merchant",
     "Penalty",
     "RejectedMessage",

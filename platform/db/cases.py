@@ -49,7 +49,11 @@ class AlertRecord(Base):
 
 
 class Case(Base):
-    """One violation case and its current step. History lives in ``case_events``."""
+    """One violation case and its current step. History lives in ``case_events``.
+
+    Columns the dashboard rollups read keep their old value when changed (``active_history``),
+    so ``db/rollups.py`` can move a case from its old bucket to its new one.
+    """
 
     __tablename__ = "cases"
     __table_args__ = (
@@ -60,33 +64,39 @@ class Case(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    source: Mapped[str] = mapped_column(String(16), default="camera")
-    state: Mapped[str] = mapped_column(String(24))
+    source: Mapped[str] = mapped_column(String(16), default="camera", active_history=True)
+    state: Mapped[str] = mapped_column(String(24), active_history=True)
     track: Mapped[str | None] = mapped_column(String(8), doc="exempt | penalty, set on confirm.")
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
-    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), active_history=True)
     squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id"))
     node_code: Mapped[str | None] = mapped_column(String(64))
     camera_code: Mapped[str | None] = mapped_column(String(64))
     zone_code: Mapped[str | None] = mapped_column(String(64))
     shop_id: Mapped[str | None] = mapped_column(String(64))
     place: Mapped[str] = mapped_column(String(300), default="")
-    discovered_at: Mapped[datetime] = mapped_column()
+    discovered_at: Mapped[datetime] = mapped_column(active_history=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     step_started_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline_at: Mapped[datetime | None] = mapped_column(doc="Time limit of the current step.")
-    rectify_deadline_at: Mapped[datetime | None] = mapped_column()
-    confirmed_at: Mapped[datetime | None] = mapped_column()
-    rectified_at: Mapped[datetime | None] = mapped_column()
+    rectify_deadline_at: Mapped[datetime | None] = mapped_column(active_history=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(active_history=True)
+    rectified_at: Mapped[datetime | None] = mapped_column(active_history=True)
     verified_at: Mapped[datetime | None] = mapped_column()
-    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column(active_history=True)
     episode_ended_at: Mapped[datetime | None] = mapped_column()
+    dispatched_at: Mapped[datetime | None] = mapped_column(
+        active_history=True, doc="When a work order first went out."
+    )
+    self_corrected_at: Mapped[datetime | None] = mapped_column(
+        active_history=True, doc="When the camera saw the frontage clear before any dispatch."
+    )
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reject_reason: Mapped[str | None] = mapped_column(Text)
     exemption_note: Mapped[str | None] = mapped_column(Text)
-    urge_count: Mapped[int] = mapped_column(Integer, default=0)
+    urge_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
     extension_count: Mapped[int] = mapped_column(Integer, default=0)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     alert_count: Mapped[int] = mapped_column(Integer, default=1)

@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from streetorder.platform.db import rollups
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Autocommit at the driver level; SQLAlchemy's "begin" below issues BEGIN IMMEDIATE, so a
@@ -40,12 +42,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class Database:
-    """An engine and its session factory. Sessions do not expire objects on commit."""
+    """An engine and its session factory. Sessions do not expire objects on commit; they keep
+    the dashboard rollups (``db/rollups.py``) in the same transaction as each case change."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        rollups.track(self.sessions)
 
     @property
     def dialect(self) -> str:

@@ -85,6 +85,8 @@ class CaseLike(Protocol):
     rectified_at: datetime | None
     verified_at: datetime | None
     closed_at: datetime | None
+    dispatched_at: datetime | None
+    self_corrected_at: datetime | None
     updated_at: datetime
     urge_count: int
     extension_count: int
@@ -361,6 +363,7 @@ class Workflow:
                 case.closed_at = now
             case Event.DISPATCH:
                 case.deadline_at = case.rectify_deadline_at = now + lim.rectify
+                case.dispatched_at = case.dispatched_at or now
                 data["deadline_at"] = case.deadline_at.isoformat()
             case Event.EXTEND:
                 assert case.deadline_at is not None and case.rectify_deadline_at is not None

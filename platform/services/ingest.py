@@ -28,6 +28,7 @@ from streetorder.platform.db import (
     Squad,
     Zone,
     bulk,
+    rollups,
 )
 from streetorder.platform.domain.roles import SYSTEM
 from streetorder.platform.domain.workflow import AuditRecord, Event
@@ -218,6 +219,7 @@ def ingest_alerts(
             returning=("id", "alert_id"),
         )
     }  # fmt: skip
+    rollups.add_inserted(session, [c.row for c in new_cases.values()])
     events: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
     for alert_id, case in new_cases.items():

@@ -1,10 +1,16 @@
-"""The command-centre screen's figures for a period, read with aggregate queries.
+"""The command-centre screen's figures for a period: from the hourly rollups, or by a scan.
 
 Every figure counts the cases *discovered* in ``[start, end)``; a yellow light is an open case
 whose current step is past its time limit at ``as_of`` (``workflow.is_overdue``), urged cases are
 those urged at least once, and the average handling time is over the cases closed (by the
-command centre, state ``closed``) from discovery to closure; *corrected in time* (quick
-disposal) counts cases rectified by their correction deadline.
+command centre, state ``closed``) from discovery to closure (whole seconds); *corrected in time*
+(quick disposal) counts cases rectified by their correction deadline; *self-corrected* counts
+cases the camera saw cleared before any work order (``notify_first``), each an officer trip saved.
+
+A period of whole UTC hours (every local day of a whole-hour time zone) is read from
+``case_rollups`` (``db/rollups.py``): ~9,000 rows for a year whatever the number of cases; only
+the yellow lights, which depend on ``as_of``, are counted live from the open cases (an index on
+state and deadline). Any other period scans the cases, with the same definitions.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from streetorder.platform.db import Case, Street
+from streetorder.platform.db import Case, CaseRollup, Street
 from streetorder.platform.domain.workflow import TERMINAL, State
 
 UNASSIGNED = "(no street)"
@@ -37,11 +43,17 @@ class DashboardStats:
     urged: int
     confirmed: int
     dispatched: int
+    self_corrected: int
     closed: int
     rejected: int
     corrected_in_time: int
     average_handling: timedelta | None
     per_day: dict[date, int] = field(default_factory=dict)
+
+    @property
+    def officer_trips_saved(self) -> int:
+        """Cases closed out without sending anyone: one trip each, at least."""
+        return self.self_corrected
 
     def as_json(self) -> dict:
         avg = self.average_handling
@@ -58,12 +70,18 @@ class DashboardStats:
             "urged": self.urged,
             "confirmed": self.confirmed,
             "dispatched": self.dispatched,
+            "self_corrected": self.self_corrected,
+            "officer_trips_saved": self.officer_trips_saved,
             "closed": self.closed,
             "rejected": self.rejected,
             "corrected_in_time": self.corrected_in_time,
             "average_handling_seconds": None if avg is None else round(avg.total_seconds()),
             "per_day": {d.isoformat(): n for d, n in self.per_day.items()},
         }
+
+
+#: Per (street, state, source): cases, urged, confirmed, dispatched, self-corrected, in time.
+Group = tuple[str, str, str, int, int, int, int, int, int]
 
 
 def _overdue(as_of: datetime) -> ColumnElement[bool]:
@@ -74,108 +92,166 @@ def _overdue(as_of: datetime) -> ColumnElement[bool]:
     )
 
 
-def _average_handling(session: Session, where) -> timedelta | None:
-    closed = [*where, Case.state == State.CLOSED.value, Case.closed_at.is_not(None)]
-    if session.get_bind().dialect.name == "sqlite":
-        seconds = (func.julianday(Case.closed_at) - func.julianday(Case.discovered_at)) * 86400.0
-    else:
-        seconds = func.extract("epoch", Case.closed_at - Case.discovered_at)
-    value = session.execute(select(func.avg(seconds)).where(*closed)).scalar()
-    return None if value is None else timedelta(seconds=round(float(value)))
+def _whole_hour(moment: datetime) -> bool:
+    return moment.utcoffset() is not None and moment.timestamp() % 3600 == 0
 
 
 def compute_stats(
-    session: Session, *, start: datetime, end: datetime, as_of: datetime, tz: ZoneInfo
-) -> DashboardStats:
+    session: Session, *, start: datetime, end: datetime, as_of: datetime, tz: ZoneInfo,
+    use_rollups: bool = True,
+) -> DashboardStats:  # fmt: skip
     """All figures of the screen for cases discovered in ``[start, end)``."""
     if end <= start:
         raise ValueError("the period must end after it starts")
-    where = [Case.discovered_at >= start, Case.discovered_at < end]
-    street_name = func.coalesce(Street.name, UNASSIGNED)
-
-    def flag(condition: ColumnElement[bool]):
-        return func.sum(case((condition, 1), else_=0))
-
-    # One scan of the period, grouped small: every figure but the averages and days adds up.
-    rows = session.execute(
-        select(
-            street_name,
-            Case.state,
-            Case.source,
-            func.count(),
-            flag(_overdue(as_of)),
-            flag(Case.urge_count > 0),
-            flag(Case.confirmed_at.is_not(None)),
-            flag(
-                and_(
-                    Case.rectified_at.is_not(None),
-                    Case.rectify_deadline_at.is_not(None),
-                    Case.rectified_at <= Case.rectify_deadline_at,
-                )
-            ),
-        )
-        .select_from(Case)
-        .outerjoin(Street, Street.id == Case.street_id)
-        .where(*where)
-        .group_by(street_name, Case.state, Case.source)
-    ).all()
+    if use_rollups and _whole_hour(start) and _whole_hour(end):
+        groups, handling, hours = _rollup_groups(session, start, end)
+        per_day = _days(start, end, tz, hours)
+    else:
+        groups, handling, per_day = _scan_groups(session, start, end, tz)
     by_stage: Counter[str] = Counter()
     by_source: Counter[str] = Counter()
     by_street: Counter[str] = Counter()
-    yellow_by_street: Counter[str] = Counter()
-    urged = confirmed = dispatched = corrected = 0
-    not_dispatched = {State.CONFIRMED.value, State.REJECTED.value}
-    for street, state, source, n, yellow, n_urged, n_confirmed, n_corrected in rows:
-        n, yellow = int(n), int(yellow or 0)
+    urged = confirmed = dispatched = self_corrected = corrected = 0
+    for street, state, source, n, n_urged, n_confirmed, n_dispatched, n_self, n_in_time in groups:
         by_stage[state] += n
         by_source[source] += n
-        by_street[str(street)] += n
-        if yellow:
-            yellow_by_street[str(street)] += yellow
-        urged += int(n_urged or 0)
-        confirmed += int(n_confirmed or 0)
-        corrected += int(n_corrected or 0)
-        if state not in not_dispatched:
-            dispatched += int(n_confirmed or 0)
+        by_street[street] += n
+        urged += n_urged
+        confirmed += n_confirmed
+        dispatched += n_dispatched
+        self_corrected += n_self
+        corrected += n_in_time
+    yellow_by_street = _yellow_by_street(session, start, end, as_of)
+    closed = by_stage[State.CLOSED.value]
     return DashboardStats(
         start=start,
         end=end,
         as_of=as_of,
         total=sum(by_stage.values()),
         by_stage={s.value: by_stage[s.value] for s in State if by_stage[s.value]},
-        by_source=dict(sorted(by_source.items(), key=_by_count)),
-        by_street=dict(sorted(by_street.items(), key=_by_count)),
+        by_source=_sorted(by_source),
+        by_street=_sorted(+by_street),
         yellow_lights=sum(yellow_by_street.values()),
-        yellow_by_street=dict(sorted(yellow_by_street.items(), key=_by_count)),
+        yellow_by_street=_sorted(yellow_by_street),
         urged=urged,
         confirmed=confirmed,
         dispatched=dispatched,
-        closed=by_stage[State.CLOSED.value],
+        self_corrected=self_corrected,
+        closed=closed,
         rejected=by_stage[State.REJECTED.value],
         corrected_in_time=corrected,
-        average_handling=_average_handling(session, where),
-        per_day=_per_day(session, where, start, end, tz),
+        average_handling=timedelta(seconds=round(handling / closed)) if closed else None,
+        per_day=per_day,
     )
 
 
-def _per_day(session: Session, where, start: datetime, end: datetime, tz: ZoneInfo):
-    """New cases per local day of the city (every day of the period, zeros included)."""
+def _street_names(session: Session) -> dict[int, str]:
+    return {street_id: name for street_id, name in session.execute(select(Street.id, Street.name))}
+
+
+def _rollup_groups(
+    session: Session, start: datetime, end: datetime
+) -> tuple[list[Group], int, list[tuple[datetime, int]]]:
+    """Sums of the rollup rows of the period; the handling seconds; new cases per hour."""
+    r = CaseRollup
+    in_period = (r.hour >= start, r.hour < end)
+    rows = session.execute(
+        select(
+            r.street_id, r.state, r.source, func.sum(r.cases), func.sum(r.urged),
+            func.sum(r.confirmed), func.sum(r.dispatched), func.sum(r.self_corrected),
+            func.sum(r.corrected_in_time), func.sum(r.handling_seconds),
+        )
+        .where(*in_period)
+        .group_by(r.street_id, r.state, r.source)
+    ).all()  # fmt: skip
+    names = _street_names(session)
+    groups: list[Group] = []
+    handling = 0
+    for street_id, state, source, *sums in rows:
+        n, urged, confirmed, dispatched, self_corrected, in_time, seconds = (int(v) for v in sums)
+        if n == 0:
+            continue
+        street = names.get(street_id, UNASSIGNED)
+        groups.append(
+            (street, state, source, n, urged, confirmed, dispatched, self_corrected, in_time)
+        )
+        if state == State.CLOSED.value:
+            handling += seconds
+    hours = session.execute(
+        select(r.hour, func.sum(r.cases)).where(*in_period).group_by(r.hour)
+    ).all()
+    return groups, handling, [(h, int(n)) for h, n in hours]
+
+
+def _scan_groups(
+    session: Session, start: datetime, end: datetime, tz: ZoneInfo
+) -> tuple[list[Group], int, dict[date, int]]:
+    """The same sums by one scan of the period's cases (any period)."""
+    where = [Case.discovered_at >= start, Case.discovered_at < end]
+    street_name = func.coalesce(Street.name, UNASSIGNED)
+
+    def flag(condition: ColumnElement[bool]):
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = session.execute(
+        select(
+            street_name, Case.state, Case.source, func.count(),
+            flag(Case.urge_count > 0), flag(Case.confirmed_at.is_not(None)),
+            flag(Case.dispatched_at.is_not(None)), flag(Case.self_corrected_at.is_not(None)),
+            flag(Case.rectified_at <= Case.rectify_deadline_at),
+        )
+        .select_from(Case)
+        .outerjoin(Street, Street.id == Case.street_id)
+        .where(*where)
+        .group_by(street_name, Case.state, Case.source)
+    ).all()  # fmt: skip
+    groups: list[Group] = [
+        (str(street), state, source, *(int(v or 0) for v in sums))  # type: ignore[misc]
+        for street, state, source, *sums in rows
+    ]
+    handling = 0
+    closed = select(Case.discovered_at, Case.closed_at).where(
+        *where, Case.state == State.CLOSED.value, Case.closed_at.is_not(None)
+    )
+    for discovered, closed_at in session.execute(closed):
+        handling += max(0, (closed_at - discovered) // timedelta(seconds=1))
+    moments = session.scalars(select(Case.discovered_at).where(*where))
+    per_day = _days(start, end, tz, [(m, 1) for m in moments])
+    return groups, handling, per_day
+
+
+def _yellow_by_street(
+    session: Session, start: datetime, end: datetime, as_of: datetime
+) -> Counter[str]:
+    """Open cases of the period past their step's time limit at ``as_of``, per street."""
+    street_name = func.coalesce(Street.name, UNASSIGNED)
+    rows = session.execute(
+        select(street_name, func.count())
+        .select_from(Case)
+        .outerjoin(Street, Street.id == Case.street_id)
+        .where(Case.discovered_at >= start, Case.discovered_at < end, _overdue(as_of))
+        .group_by(street_name)
+    )
+    return Counter({str(street): int(n) for street, n in rows})
+
+
+def _days(
+    start: datetime, end: datetime, tz: ZoneInfo, counts: list[tuple[datetime, int]]
+) -> dict[date, int]:
+    """Counts per local day of the city (every day of the period, zeros included)."""
     per_day: dict[date, int] = {}
     day = start.astimezone(tz).date()
     while datetime.combine(day, datetime.min.time(), tz) < end:
         per_day[day] = 0
         day += timedelta(days=1)
-    if session.get_bind().dialect.name == "postgresql":
-        local_day = func.date(func.timezone(str(tz), Case.discovered_at))
-        for d, n in session.execute(
-            select(local_day, func.count()).where(*where).group_by(local_day)
-        ):
-            per_day[d] = per_day.get(d, 0) + int(n)
-    else:  # SQLite (development): no time zones in SQL, bucket in Python
-        for (discovered,) in session.execute(select(Case.discovered_at).where(*where)):
-            local = discovered.astimezone(tz).date()
-            per_day[local] = per_day.get(local, 0) + 1
+    for moment, n in counts:
+        local = moment.astimezone(tz).date()
+        per_day[local] = per_day.get(local, 0) + n
     return dict(sorted(per_day.items()))
+
+
+def _sorted(counts: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=_by_count))
 
 
 def _by_count(item: tuple[str, int]) -> tuple[int, str]:

@@ -43,6 +43,8 @@ class FakeCase:
     rectified_at: datetime | None = None
     verified_at: datetime | None = None
     closed_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    self_corrected_at: datetime | None = None
     updated_at: datetime = T0
     urge_count: int = 0
     extension_count: int = 0

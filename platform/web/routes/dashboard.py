@@ -41,6 +41,18 @@ def tiles(stats: DashboardStats) -> list[dict]:
         },
         {"key": "dispatched", "label": "dispatched", "value": stats.dispatched, "style": ""},
         {
+            "key": "self_corrected",
+            "label": "self-corrected (camera)",
+            "value": stats.self_corrected,
+            "style": "",
+        },
+        {
+            "key": "officer_trips_saved",
+            "label": "officer trips saved",
+            "value": stats.officer_trips_saved,
+            "style": "",
+        },
+        {
             "key": "yellow_lights",
             "label": "yellow lights",
             "value": stats.yellow_lights,
@@ -78,6 +90,10 @@ def dashboard(request: Request, ctx: Ctx, viewer: Anyone, days: Days = 30):
             [(state_label(k), v) for k, v in stats.by_stage.items()], title="cases by stage"
         ),
         "by_source": donut_chart(list(stats.by_source.items()), title="cases by source"),
+        "self_corrected": donut_chart(
+            [("self-corrected", stats.self_corrected), ("dispatched", stats.dispatched)],
+            title="self-corrected versus dispatched",
+        ),
         "by_street": bar_chart(
             list(stats.by_street.items()), colour=PALETTE[2], title="cases by street"
         ),
