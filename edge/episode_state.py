@@ -41,6 +41,7 @@ class ZoneRecord:
     seen: int = 0
     occupied: int = 0
     first_alert_id: str | None = None
+    episode_key: str = ""  # mixed into the episode's alert ids (``edge/episode_id.py``)
 
 
 class Outcome(StrEnum):
@@ -54,6 +55,7 @@ class Resume:
     outcome: Outcome
     state: DwellState | None = None  # for CONTINUE
     first_alert_id: str | None = None  # for CONTINUE (alerted) and CLOSE
+    episode_key: str = ""  # for CONTINUE: later alerts (reminders) keep the episode's ids
 
 
 def tolerance(rules: ZoneRules) -> float:
@@ -65,10 +67,13 @@ def checkpoint_every(rules: ZoneRules) -> float:
     return min(CHECKPOINT_SECONDS, tolerance(rules) / 4)
 
 
-def snapshot(state: DwellState, first_alert_id: str | None, emitted: int) -> ZoneRecord | None:
+def snapshot(
+    state: DwellState, first_alert_id: str | None, emitted: int, episode_key: str = ""
+) -> ZoneRecord | None:
     """The record for a zone's state; None when idle. ``emitted``: alerts of this episode
     already handed to the node (an alert still waiting for its clip is not): an alerted episode
-    whose first alert was never emitted is stored as pending, so it alerts again (same id)."""
+    whose first alert was never emitted is stored as pending, so it alerts again (same id, as
+    ``episode_key`` is stored from the start)."""
     if state.phase is Phase.IDLE:
         return None
     assert state.started_at is not None and state.last_occupied_at is not None
@@ -83,6 +88,7 @@ def snapshot(state: DwellState, first_alert_id: str | None, emitted: int) -> Zon
         seen=state.seen,
         occupied=state.occupied,
         first_alert_id=first_alert_id,
+        episode_key=episode_key,
     )
     if state.phase is Phase.ALERTED and emitted == 0:
         record = replace(record, phase=Phase.PENDING, alerts=0, last_alert_at=None)
@@ -101,7 +107,7 @@ def needs_write(old: ZoneRecord | None, new: ZoneRecord | None, rules: ZoneRules
 
 
 def _key(r: ZoneRecord) -> tuple:
-    return (r.phase, r.started_at, r.alerts, r.last_alert_at, r.first_alert_id)
+    return (r.phase, r.started_at, r.alerts, r.last_alert_at, r.first_alert_id, r.episode_key)
 
 
 def resume(record: ZoneRecord, rules: ZoneRules, t: float) -> Resume:
@@ -120,7 +126,7 @@ def resume(record: ZoneRecord, rules: ZoneRules, t: float) -> Resume:
             occupied=record.occupied,
         )
         first = record.first_alert_id if record.phase is Phase.ALERTED else None
-        return Resume(Outcome.CONTINUE, state, first)
+        return Resume(Outcome.CONTINUE, state, first, record.episode_key)
     if record.phase is Phase.ALERTED and record.first_alert_id is not None:
         return Resume(Outcome.CLOSE, first_alert_id=record.first_alert_id)
     return Resume(Outcome.DROP)

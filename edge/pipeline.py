@@ -30,13 +30,16 @@ from streetorder.contracts import (
 from streetorder.edge import dwell
 from streetorder.edge.config import StorageSettings
 from streetorder.edge.detections import Detections
+from streetorder.edge.episode_id import random_episode_key
 from streetorder.edge.episode_state import Outcome, ZoneRecord, needs_write, resume, snapshot
 from streetorder.edge.evidence import (
+    EvidenceExistsError,
     FrameRing,
     crop_box,
     draw_caption,
     draw_detections,
     draw_zones,
+    existing_evidence,
     write_evidence,
 )
 from streetorder.edge.track import ByteTracker, TrackerSettings
@@ -64,6 +67,7 @@ class _ZoneRuntime:
     zone: Zone
     state: dwell.DwellState = dwell.IDLE
     first_alert_id: str | None = None
+    episode_key: str = ""  # drawn when the episode starts; part of its alert ids
     in_zone: Detections = field(default_factory=Detections.empty)
     emitted: int = 0  # alerts of the current episode handed out (first + reminders)
     saved: ZoneRecord | None = None  # what the episode store holds for this zone
@@ -102,6 +106,8 @@ class CameraPipeline:
             is emitted once those frames exist (or on ``flush``): alert latency = clip_after.
         store: where episode state survives restarts (``edge run``); None keeps it in memory
             only (replay). Restored on the first frame, written when an episode changes.
+        episode_keys: gives a starting episode the key that makes its alert ids its own
+            (``edge/episode_id.py``): a random nonce (live cameras) or the footage's digest.
     """
 
     def __init__(
@@ -117,6 +123,7 @@ class CameraPipeline:
         storage: StorageSettings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         store: EpisodeStore | None = None,
+        episode_keys: Callable[[], str] = random_episode_key,
     ) -> None:
         storage = storage or StorageSettings()
         clip_before = storage.clip_seconds_before if clip_before is None else clip_before
@@ -140,6 +147,7 @@ class CameraPipeline:
         self.frames_processed = 0
         self._pending: list[_PendingAlert] = []
         self.store = store
+        self.episode_keys = episode_keys
         self._restored = False
         self._store_failed_at = -math.inf
 
@@ -202,7 +210,7 @@ class CameraPipeline:
         if kind in (dwell.EventKind.ALERT, dwell.EventKind.REMINDER):
             started = datetime.fromtimestamp(event.started_at, t.tzinfo)
             alert_id = stable_alert_id(
-                self.node_id, self.camera.id, cfg.id, started, event.reminder
+                self.node_id, self.camera.id, cfg.id, started, event.reminder, zr.episode_key
             )
             if event.reminder == 0:
                 zr.first_alert_id = alert_id
@@ -215,6 +223,8 @@ class CameraPipeline:
             zr.first_alert_id = None
             zr.emitted = 0
             return out
+        if kind is dwell.EventKind.STARTED:
+            zr.episode_key = self.episode_keys()
         if kind in (dwell.EventKind.STARTED, dwell.EventKind.DISCARDED, dwell.EventKind.ENDED):
             zr.emitted = 0
         return []
@@ -255,6 +265,7 @@ class CameraPipeline:
             if decision.outcome is Outcome.CONTINUE:
                 assert decision.state is not None
                 zr.state, zr.first_alert_id = decision.state, decision.first_alert_id
+                zr.episode_key = decision.episode_key
                 zr.emitted, zr.saved = record.alerts, record
                 continue
             if decision.outcome is Outcome.CLOSE:
@@ -266,7 +277,7 @@ class CameraPipeline:
     def _persist(self) -> None:
         assert self.store is not None
         for zr in self.zones:
-            record = snapshot(zr.state, zr.first_alert_id, zr.emitted)
+            record = snapshot(zr.state, zr.first_alert_id, zr.emitted, zr.episode_key)
             if not needs_write(zr.saved, record, zr.zone.config.rules):
                 continue
             zone_id = zr.zone.config.id
@@ -318,15 +329,20 @@ class CameraPipeline:
 
         def build() -> Alert:
             clip = self.ring.window(event.t - self.clip_before, event.t + self.clip_after)
-            evidence = write_evidence(
-                self.evidence_dir,
-                alert_id,
-                frame,
-                annotated,
-                crop_box(objects.xyxy, frame_size),
-                clip,
-                clip_fps=1.0 / self.camera.analysis_interval_seconds,
-            )
+            try:
+                evidence = write_evidence(
+                    self.evidence_dir,
+                    alert_id,
+                    frame,
+                    annotated,
+                    crop_box(objects.xyxy, frame_size),
+                    clip,
+                    clip_fps=1.0 / self.camera.analysis_interval_seconds,
+                )
+            except EvidenceExistsError as exc:
+                # the same alert raised again after a restart: its first evidence stays
+                log.warning("%s; alert %s keeps the evidence written first", exc, alert_id)
+                evidence = existing_evidence(self.evidence_dir, alert_id)
             return Alert(
                 alert_id=alert_id,
                 node_id=self.node_id,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from streetorder.contracts import Alert, CameraConfig, EpisodeEnd, encode
 from streetorder.edge.config import EdgeNodeConfig
+from streetorder.edge.episode_id import FootageKey
 from streetorder.edge.evidence import Mp4Writer
 from streetorder.edge.pipeline import CameraPipeline, Detector
 from streetorder.edge.replay.metrics import AlertPoint, Score, match
@@ -58,7 +59,8 @@ def replay_video(
     """Run one video through a fresh :class:`CameraPipeline`; write evidence and annotated video.
 
     Frame times are ``truth.started_at`` (or now) plus the video time, so alarm schedules and
-    ids behave as they would have live.
+    ids behave as they would have live; the video's content digest is in every alert id, so
+    other videos on the same clock never share an id (nor evidence files).
     """
     camera = pick_camera(config, video)
     started_at = truth.started_at if truth else datetime.now(UTC).replace(microsecond=0)
@@ -70,6 +72,7 @@ def replay_video(
         config.timezone,
         clip_before=config.storage.clip_seconds_before,
         clip_after=config.storage.clip_seconds_after,
+        episode_keys=FootageKey(video),
     )
     source = AvSource(
         str(video),

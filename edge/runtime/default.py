@@ -39,9 +39,10 @@ def evidence_dir(config: EdgeNodeConfig, base_dir: Path) -> Path:
 
 def default_runtime(config: EdgeNodeConfig, base_dir: Path):
     from streetorder.edge.detect import OnnxDetector
+    from streetorder.edge.episode_id import FootageKey, random_episode_key
     from streetorder.edge.node import Runtime
     from streetorder.edge.runtime.keyframes import DecoderPool, KeyframeSource
-    from streetorder.edge.sources import open_source
+    from streetorder.edge.sources import open_source, source_kind
 
     try:
         from streetorder.edge.pipeline import CameraPipeline
@@ -62,6 +63,9 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
     storage = config.storage
 
     def make_pipeline(camera: CameraConfig) -> CameraPipeline:
+        # a file replays the same episodes on its stable clock (runtime.anchors): the same ids;
+        # a live camera's episodes get random keys, kept in the episode store
+        footage = file_path(camera)
         return CameraPipeline(
             config.node_id,
             camera,
@@ -70,7 +74,12 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
             config.timezone,
             clip_before=storage.clip_seconds_before,
             clip_after=storage.clip_seconds_after,
+            episode_keys=FootageKey(footage) if footage else random_episode_key,
         )
+
+    def file_path(camera: CameraConfig) -> Path | None:
+        source = open_source(camera, base_dir)
+        return Path(source.source) if source_kind(camera.source) == "file" else None
 
     pool = DecoderPool(size=max(1, (os.cpu_count() or 2) // 2))  # one lane per two cores
 

@@ -36,12 +36,13 @@ CREATE TABLE IF NOT EXISTS episodes (
     seen INTEGER NOT NULL,
     occupied INTEGER NOT NULL,
     first_alert_id TEXT,
+    episode_key TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (camera_id, zone_id)
 )
 """
 _COLUMNS = (
     "phase, started_at, last_occupied_at, last_t, last_alert_at, alerts, seen, occupied, "
-    "first_alert_id"
+    "first_alert_id, episode_key"
 )
 
 
@@ -75,6 +76,7 @@ class EpisodeStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute(_SCHEMA)
+            _add_episode_key(db)
             db.execute(f"SELECT {_COLUMNS} FROM episodes LIMIT 1").fetchall()
         except sqlite3.DatabaseError:
             db.close()
@@ -120,11 +122,12 @@ class EpisodeStore:
             record.seen,
             record.occupied,
             record.first_alert_id,
+            record.episode_key,
         )
         with self._lock:
             self._db.execute(
                 f"INSERT OR REPLACE INTO episodes (camera_id, zone_id, {_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
 
@@ -146,6 +149,14 @@ class EpisodeStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _add_episode_key(db: sqlite3.Connection) -> None:
+    """Stores written before episode keys existed get the column; their episodes keep the
+    empty key, hence their ids."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(episodes)")}
+    if "episode_key" not in columns:
+        db.execute("ALTER TABLE episodes ADD COLUMN episode_key TEXT NOT NULL DEFAULT ''")
 
 
 class CameraEpisodes:

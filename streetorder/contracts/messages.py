@@ -189,8 +189,20 @@ def decode(payload: bytes | str) -> Message:
 
 
 def stable_alert_id(
-    node_id: str, camera_id: str, zone_id: str, started_at: datetime, n: int
+    node_id: str,
+    camera_id: str,
+    zone_id: str,
+    started_at: datetime,
+    n: int,
+    episode_key: str = "",
 ) -> str:
-    """The same episode (and reminder number) always yields the same id, across restarts."""
+    """The same episode (and reminder number) always yields the same id, across restarts.
+
+    ``episode_key`` tells apart episodes that share node, camera, zone and start time (a
+    random nonce stored with the episode, or the footage's digest: ``edge/episode_id.py``).
+    Empty only for episodes stored before keys existed: their ids stay what they were.
+    """
     key = f"{node_id}|{camera_id}|{zone_id}|{started_at.isoformat()}|{n}"
+    if episode_key:
+        key += f"|{episode_key}"
     return "al-" + hashlib.sha256(key.encode()).hexdigest()[:24]

@@ -64,6 +64,10 @@ def test_stable_alert_id_is_deterministic_and_distinct() -> None:
     assert a == stable_alert_id("edge-01", "cam-01", "z1", T0, 0)
     assert a != stable_alert_id("edge-01", "cam-01", "z1", T0, 1)
     assert a != stable_alert_id("edge-01", "cam-01", "z2", T0, 0)
+    # episodes that share node, camera, zone and start differ by their episode key
+    keyed = stable_alert_id("edge-01", "cam-01", "z1", T0, 0, "f00d")
+    assert keyed == stable_alert_id("edge-01", "cam-01", "z1", T0, 0, "f00d")
+    assert len({a, keyed, stable_alert_id("edge-01", "cam-01", "z1", T0, 0, "beef")}) == 3
 
 
 @pytest.mark.parametrize(

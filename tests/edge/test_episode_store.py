@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from streetorder.contracts import Alert, CameraConfig, EpisodeEnd, ZoneConfig, ZoneRules
+from streetorder.contracts import (
+    Alert,
+    CameraConfig,
+    EpisodeEnd,
+    ZoneConfig,
+    ZoneRules,
+    stable_alert_id,
+)
 from streetorder.edge.dwell import DwellState, Phase
 from streetorder.edge.episode_state import (
     Outcome,
@@ -123,6 +130,29 @@ def test_a_corrupt_store_is_moved_aside_with_a_clear_log_line(
     store.close()
 
 
+def test_a_store_from_before_episode_keys_keeps_its_episodes(tmp_path: Path) -> None:
+    path = tmp_path / "episodes.db"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE episodes (camera_id TEXT NOT NULL, zone_id TEXT NOT NULL, phase TEXT NOT "
+        "NULL, started_at REAL NOT NULL, last_occupied_at REAL NOT NULL, last_t REAL NOT NULL, "
+        "last_alert_at REAL, alerts INTEGER NOT NULL, seen INTEGER NOT NULL, occupied INTEGER "
+        "NOT NULL, first_alert_id TEXT, PRIMARY KEY (camera_id, zone_id))"
+    )
+    db.execute(
+        "INSERT INTO episodes VALUES ('cam-01', 'z1', 'alerted', 100, 130, 130, 110, 1, 30, 30, "
+        "'a-1')"
+    )
+    db.commit()
+    db.close()
+    store = EpisodeStore(path)
+    assert store.load("cam-01") == {"z1": alerted()}  # the empty key: its ids as before
+    keyed = ZoneRecord(**{**alerted().__dict__, "episode_key": "k-1"})
+    store.save("cam-01", "z2", keyed)
+    assert store.load("cam-01")["z2"].episode_key == "k-1"
+    store.close()
+
+
 def test_a_row_that_does_not_parse_is_dropped_not_fatal(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -200,12 +230,19 @@ def test_a_restart_within_clear_time_continues_the_episode(tmp_path: Path) -> No
     first = before[0]
     assert counting.writes < 15 / 2  # not every frame
     # killed after second 14; back 4 s later (within clear 6 + grace 2): the same episode
+    key = store.load("cam-01")["z1"].episode_key
+    assert first.alert_id == stable_alert_id(
+        "node-1", "cam-01", "z1", first.episode_started_at, 0, key
+    )
     after = run(pipeline(tmp_path, store.camera("cam-01")), range(18, 26))
     assert all(isinstance(m, Alert) for m in after)
     assert [(m.reminder, m.episode_started_at) for m in after] == [
         (1, first.episode_started_at)  # reminder on schedule: 8 s after the alert
     ]
     assert after[0].threshold_crossed_at - first.threshold_crossed_at == timedelta(seconds=8)
+    assert after[0].alert_id == stable_alert_id(  # the reminder keeps the episode's key
+        "node-1", "cam-01", "z1", first.episode_started_at, 1, key
+    )
     # and the episode's end names the first alert
     ended = run(pipeline(tmp_path, store.camera("cam-01")), range(30, 45), objects=())
     ends = [m for m in ended if isinstance(m, EpisodeEnd)]
@@ -239,10 +276,11 @@ def test_an_alert_lost_with_its_clip_is_raised_again_with_the_same_id(tmp_path: 
     store = EpisodeStore(tmp_path / "episodes.db")
     p = pipeline(tmp_path, store.camera("cam-01"), clip_after=3)
     assert run(p, range(0, 13)) == []  # threshold crossed; the alert waits for its clip
+    lost = p.zones[0].first_alert_id
+    assert store.load("cam-01")["z1"].episode_key == p.zones[0].episode_key != ""
     again = run(pipeline(tmp_path, store.camera("cam-01")), range(15, 20))
-    reference = run(pipeline(tmp_path, None, clip_after=3), range(0, 16))
     assert [m.kind for m in again] == ["alert"] and again[0].reminder == 0
-    assert again[0].alert_id == reference[0].alert_id  # same episode start, same id
+    assert again[0].alert_id == lost  # same episode (stored key and start), same id
     store.close()
 
 

@@ -27,7 +27,7 @@ GOODS = ("goods", (200, 400, 320, 520))
 PERSON = ("person", (200, 380, 260, 520))
 
 
-def pipeline(tmp_path: Path, **rules) -> CameraPipeline:
+def pipeline(tmp_path: Path, episode_key: str = "footage-1", **rules) -> CameraPipeline:
     zone = ZoneConfig(
         id="z1",
         shop_id="shop-1",
@@ -43,6 +43,7 @@ def pipeline(tmp_path: Path, **rules) -> CameraPipeline:
         "Asia/Shanghai",
         clip_before=3,
         clip_after=2,
+        episode_keys=lambda: episode_key,
     )
 
 
@@ -82,11 +83,17 @@ def test_one_alert_with_evidence_then_episode_end(tmp_path: Path) -> None:
         assert 5 <= sum(1 for _ in c.decode(video=0)) <= 7  # 3 s before, 2 s after, at 1 fps
 
 
-def test_alert_ids_are_stable_across_runs(tmp_path: Path) -> None:
+def test_alert_ids_are_stable_for_the_same_footage_and_distinct_for_other_footage(
+    tmp_path: Path,
+) -> None:
     timeline = [[GOODS]] * 30
     a = run(pipeline(tmp_path / "a"), timeline)
     b = run(pipeline(tmp_path / "b"), timeline)
     assert [m.alert_id for m in a] == [m.alert_id for m in b] and len(a) == 1
+    # the same node, camera, zone and start time, other footage: another episode, another id
+    other = run(pipeline(tmp_path / "c", episode_key="footage-2"), timeline)
+    assert other[0].episode_started_at == a[0].episode_started_at
+    assert other[0].alert_id != a[0].alert_id
 
 
 def test_people_do_not_count_unless_configured(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -64,15 +65,15 @@ GOODS = ("goods", (100, 200, 160, 260))
 
 
 def synthetic_scenario(
-    folder: Path, seconds: int = 70, present=(10, 50)
+    folder: Path, seconds: int = 70, present=(10, 50), goods=GOODS
 ) -> tuple[Path, Path, Path]:
-    """A 2 fps video with goods in the zone during ``present``, plus its config and truth."""
+    """A 2 fps video with ``goods`` in the zone during ``present``, plus its config and truth."""
     folder.mkdir(parents=True, exist_ok=True)
     video = folder / "goods_left.mp4"
     with Mp4Writer(video, fps=2, gop=4, crf=18) as w:
         for i in range(seconds * 2):
             t = i / 2
-            objects = [GOODS] if present and present[0] <= t < present[1] else []
+            objects = [goods] if present and present[0] <= t < present[1] else []
             w.write(scene(objects, (640, 360)), t)
     config = {
         "node_id": "node-1",
@@ -121,7 +122,7 @@ def synthetic_scenario(
         "frames": [
             {
                 "t": i / 2,
-                "objects": [{"object_id": 1, "class_name": "goods", "box_xyxy": list(GOODS[1])}]
+                "objects": [{"object_id": 1, "class_name": "goods", "box_xyxy": list(goods[1])}]
                 if present and present[0] <= i / 2 < present[1]
                 else [],
             }
@@ -231,3 +232,30 @@ def test_cli_truth_boxes_check_the_pipeline_apart_from_the_model(tmp_path: Path)
     alert = json.loads((out / "alerts.jsonl").read_text().splitlines()[0])
     assert alert["model"]["name"] == "truth-boxes"
     assert main(["replay", str(video), "--truth-boxes", "0.2", "--out", str(out)]) == 2
+
+
+def test_replays_of_different_videos_into_one_folder_never_share_an_id(tmp_path: Path) -> None:
+    # three recordings: same node, camera, zone and start time, goods in other places
+    places = [(100, 200, 160, 260), (60, 220, 120, 280), (140, 190, 200, 250)]
+    runs = [synthetic_scenario(tmp_path / f"sc{i}", 40, goods=("goods", box))
+            for i, box in enumerate(places)]  # fmt: skip
+    out = tmp_path / "out"
+    args = ["replay", *(str(v) for v, _, _ in runs), "--out", str(out), "--no-video"]
+    truths = [a for _, _, t in runs for a in ("--truth", str(t))]
+    assert main([*args, *truths, "--truth-boxes", "0"]) == 0
+    alerts = [m for m in map(json.loads, (out / "alerts.jsonl").read_text().splitlines())
+              if m["kind"] == "alert"]  # fmt: skip
+    assert len({a["episode_started_at"] for a in alerts}) == 1
+    assert len({a["alert_id"] for a in alerts}) == len(alerts) == 3
+    for alert in alerts:  # every file is the one its alert recorded
+        for ref in alert["evidence"]:
+            data = (out / "evidence" / ref["filename"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == ref["sha256"]
+    # the first recording again: the same episode, the same id, its files untouched
+    before = {p.name: p.read_bytes() for p in (out / "evidence").iterdir()}
+    assert (
+        main([*args[:2], "--out", str(out), "--no-video", *truths[:2], "--truth-boxes", "0"]) == 0
+    )
+    again = json.loads((out / "alerts.jsonl").read_text().splitlines()[0])
+    assert again["alert_id"] == alerts[0]["alert_id"]
+    assert {p.name: p.read_bytes() for p in (out / "evidence").iterdir()} == before
