@@ -1,7 +1,7 @@
 """The officer app's periodic job: apply confirmed cases to colours, schedule inspections.
 
-Call :func:`run_scheduler` from the platform's periodic jobs (or cron via
-``python -m streetorder.mobile_api.cli schedule``); it is idempotent.
+Called by the server's periodic jobs (or cron via
+``streetorder mobile schedule``); it is idempotent.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The officer app's settings: colour rules, schedule, checklist, photos and tokens.
 
-Every field has a default. The platform settings may later carry a ``mobile:`` section of this
-type; until then :func:`streetorder.mobile_api.api.router.mobile_router` takes it as an argument.
+Every field has a default. They are read from the ``mobile:`` section of the server's settings
+file (:mod:`streetorder.server.settings`).
 """
 
 from __future__ import annotations

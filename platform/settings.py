@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import Field, field_validator, model_validator
 
 from streetorder.config.common import BrokerConfig, TimeZoneName
-from streetorder.config.loader import validate_mapping
+from streetorder.config.loader import read_yaml, validate_mapping
 from streetorder.contracts.camera import Strict
 from streetorder.errors import ConfigError
 
@@ -192,20 +191,14 @@ def settings_from_mapping(
 
 
 def load_settings(path: str | Path | None = None) -> PlatformSettings:
-    """Read the platform YAML (``None``: defaults plus environment overrides)."""
+    """Read the platform YAML (``None``: defaults plus environment overrides).
+
+    This reads the platform's keys only; the whole file, with the officer app's ``mobile:``
+    section, is read by :func:`streetorder.server.settings.load_settings`.
+    """
     if path is None:
         return settings_from_mapping({}, "(defaults)")
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{at}") from None
+    data = read_yaml(path)
     if data is not None and not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     return settings_from_mapping(data, str(path))

@@ -28,9 +28,9 @@ from pathlib import Path
 import psycopg
 
 from streetorder.platform.db import Database
-from streetorder.platform.db.migrate import upgrade
 from streetorder.platform.services.seed import seed_demo
 from streetorder.platform.settings import settings_from_mapping
+from streetorder.server.migrate import upgrade
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PASSWORD = "bench-password-1"
@@ -145,7 +145,7 @@ def main() -> int:
     args = ap.parse_args()
     from fastapi.testclient import TestClient
 
-    from streetorder.platform.api import create_app
+    from streetorder.server import create_app
 
     with bench_database(args.cases, args.merchants, args.requests, args.keep_db) as bench:
         client = TestClient(create_app(bench.settings, db=bench.db))

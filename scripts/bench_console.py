@@ -43,7 +43,7 @@ def main() -> int:
     args = ap.parse_args()
     from fastapi.testclient import TestClient
 
-    from streetorder.platform.api import create_app
+    from streetorder.server import create_app
 
     base = _case_api_bench()
     with base.bench_database(args.cases, args.merchants, args.requests, keep=False) as bench:

@@ -43,11 +43,11 @@ from sqlalchemy import func, select, text
 from streetorder.config.common import BrokerConfig
 from streetorder.contracts import Alert, DetectedObject, ModelInfo, encode, stable_alert_id, topics
 from streetorder.platform.db import Case, Database
-from streetorder.platform.db.migrate import upgrade
 from streetorder.platform.ingest.consumer import IngestConsumer
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.services.seed import seed_demo
 from streetorder.platform.settings import IngestSettings, settings_from_mapping
+from streetorder.server.migrate import upgrade
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 

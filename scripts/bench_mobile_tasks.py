@@ -22,14 +22,14 @@ from fastapi.testclient import TestClient
 
 from streetorder.contracts import Alert
 from streetorder.mobile_api.jobs import run_scheduler
-from streetorder.platform.api import create_app
 from streetorder.platform.db import Case, Database, Merchant
-from streetorder.platform.db.migrate import upgrade
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.schemas.registry import SquadCreate, StreetCreate, UserCreate
 from streetorder.platform.services import cases, ingest, registry
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import PlatformSettings
+from streetorder.server import create_app
+from streetorder.server.migrate import upgrade
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PASSWORD = "bench-password-1"

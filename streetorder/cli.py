@@ -20,8 +20,7 @@ from streetorder.errors import StreetorderError
 COMMAND_MODULES = (
     "streetorder.demo.cli",
     "streetorder.edge.cli",
-    "streetorder.platform.cli",
-    "streetorder.mobile_api.cli",
+    "streetorder.server.cli",  # the platform and officer-app commands
     "streetorder.models.cli",
     "streetorder.bench_cli",
 )

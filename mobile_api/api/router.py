@@ -1,7 +1,7 @@
 """The officer app's router and how it is mounted into the platform app.
 
-The platform's ``create_app(settings)`` calls :func:`mount` once (one line); tests and tools
-may also mount it into a bare FastAPI app.
+The server's ``create_app`` (:mod:`streetorder.server.app`) calls :func:`attach` once; tests and
+tools may also mount it into a bare FastAPI app.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def mount(
 
 def attach(app: FastAPI, *, mobile: MobileSettings | None = None) -> MobileContext:
     """Mount into an app built by the platform's ``create_app``, sharing its database, evidence
-    store and clock (the platform's one-line hook)."""
+    store and clock."""
     state = app.state.platform
     return mount(
         app, state.settings, state.db, mobile=mobile, store=state.store,

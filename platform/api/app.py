@@ -1,4 +1,8 @@
-"""The composition root of the API: ``create_app(settings)`` wires everything, no globals."""
+"""The platform's JSON API: ``create_app(settings)`` builds it, no globals.
+
+The whole server (this API, the web console and the officer app) is put together by
+:func:`streetorder.server.create_app`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import RedirectResponse
 
 from streetorder import __version__
-from streetorder.mobile_api.api.router import attach as attach_officer_app
 from streetorder.platform.api import errors
 from streetorder.platform.api.routes import alerts, auth, cases, messaging, nodes, registry, system
 from streetorder.platform.api.state import PlatformState, system_clock
@@ -19,7 +21,6 @@ from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import PlatformSettings
 from streetorder.platform.sms.providers import SmsProvider, make_provider
 from streetorder.platform.storage import EvidenceStore, FileSystemStore
-from streetorder.platform.web import mount_console
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -41,10 +42,7 @@ def create_app(
     publisher: Publisher | None = None,
     clock: Callable[[], datetime] = system_clock,
 ) -> FastAPI:
-    """Build the API for ``settings``; pass parts to share or replace them (tests, replicas).
-
-    The web console (``/console``) and the officer app (``/api/mobile/v1``) mount on the same app.
-    """
+    """Build the API for ``settings``; pass parts to share or replace them (tests, replicas)."""
     app = FastAPI(
         title="streetorder platform", version=__version__, description=DESCRIPTION,
         openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
@@ -68,9 +66,4 @@ def create_app(
     ):  # fmt: skip
         api.include_router(router)
     app.include_router(api)
-    mount_console(app)  # the web console (platform/web) under /console
-    app.add_api_route(
-        "/", lambda: RedirectResponse("/console"), include_in_schema=False, methods=["GET"]
-    )
-    attach_officer_app(app)  # the officer app (mobile_api) under /api/mobile/v1
     return app

@@ -66,8 +66,8 @@ def validate_mapping(model: type[M], data: Any, source: str) -> M:
         raise ConfigError(f"{source}: {key}: {reason}{more}") from None
 
 
-def load_yaml(model: type[M], path: str | Path) -> M:
-    """Read a YAML file and validate it as ``model``."""
+def read_yaml(path: str | Path) -> Any:
+    """The parsed content of a YAML file; unreadable or malformed files raise one clear error."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -76,9 +76,13 @@ def load_yaml(model: type[M], path: str | Path) -> M:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigError(f"{path}: not valid YAML{at}") from None
-    return validate_mapping(model, data, str(path))
+
+
+def load_yaml(model: type[M], path: str | Path) -> M:
+    """Read a YAML file and validate it as ``model``."""
+    return validate_mapping(model, read_yaml(path), str(path))

@@ -32,9 +32,9 @@ def start_platform(
     """Migrate, build the runtime and serve it with uvicorn on 127.0.0.1 in a thread."""
     import uvicorn
 
-    from streetorder.platform.db.migrate import upgrade
-    from streetorder.platform.runtime import PlatformRuntime
     from streetorder.platform.settings import settings_from_mapping
+    from streetorder.server.migrate import upgrade
+    from streetorder.server.runtime import ServerRuntime
 
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
@@ -53,7 +53,7 @@ def start_platform(
         source="demo settings",
     )
     upgrade(settings.database_url)
-    runtime = PlatformRuntime(settings)
+    runtime = ServerRuntime(settings)
     app = runtime.start()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="demo-platform", daemon=True)

@@ -16,9 +16,11 @@ def test_example_node_config_validates() -> None:
 
 
 def test_example_platform_config_validates() -> None:
-    from streetorder.platform.settings import load_settings
+    from streetorder.server.settings import load_settings
 
-    settings = load_settings(EXAMPLES / "platform.yaml")
+    loaded = load_settings(EXAMPLES / "platform.yaml")
+    settings = loaded.platform
+    assert loaded.mobile.schedule.yellow_days == 7
     assert settings.public_url == "https://streetorder.city.example"
     assert settings.sms.provider == "http"
     assert settings.database_url.startswith("postgresql+psycopg://")

@@ -16,7 +16,7 @@ def test_schedule_command_creates_tasks_once(database_url: str, tmp_path: Path) 
     world = build_world(database_url, tmp_path)
     world.client.close()
     env = {"STREETORDER_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "streetorder.mobile_api.cli", "schedule"]
+    cmd = [sys.executable, "-m", "streetorder", "mobile", "schedule"]
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert first.returncode == 0, first.stderr
     assert "created: 4" in first.stdout  # every shop of both streets, never inspected

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from streetorder.mobile_api.db import IdempotencyRecord
 from streetorder.mobile_api.services import idempotency
 from streetorder.platform.db import Database, Street
-from streetorder.platform.db.migrate import upgrade
 from streetorder.platform.domain.errors import Conflict, InvalidInput
+from streetorder.server.migrate import upgrade
 
 
 @pytest.fixture

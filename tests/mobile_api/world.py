@@ -15,10 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from streetorder.contracts import Alert
-from streetorder.mobile_api.api.router import attach
 from streetorder.mobile_api.domain.clock import ManualClock
 from streetorder.mobile_api.settings import MobileSettings
-from streetorder.platform.api import create_app
 from streetorder.platform.db import Case, Database, WorkOrder
 from streetorder.platform.domain.roles import SYSTEM, Actor, Role
 from streetorder.platform.schemas.registry import (
@@ -31,6 +29,7 @@ from streetorder.platform.services import cases, evidence, ingest, registry
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import PlatformSettings
 from streetorder.platform.storage import FileSystemStore
+from streetorder.server import ServerSettings, create_app
 from tests.mobile_api import photo_factory as pf
 
 PASSWORD = "correct-horse-1"
@@ -134,7 +133,7 @@ class World:
 
 
 def build_world(database_url: str, tmp_path, *, mobile: MobileSettings | None = None) -> World:
-    from streetorder.platform.db.migrate import upgrade
+    from streetorder.server.migrate import upgrade
 
     upgrade(database_url)
     settings = PlatformSettings(
@@ -147,8 +146,8 @@ def build_world(database_url: str, tmp_path, *, mobile: MobileSettings | None = 
     db = Database(database_url)
     clock = ManualClock(datetime.fromisoformat("2026-11-23T01:00:00+00:00"))
     store = FileSystemStore(settings.evidence.dir)
-    app = create_app(settings, db=db, store=store, clock=clock)
-    attach(app, mobile=mobile)  # create_app mounts it; this sets the test's settings
+    server = ServerSettings(platform=settings, mobile=mobile or MobileSettings())
+    app = create_app(server, db=db, store=store, clock=clock)
     world = World(
         db=db, settings=settings, rules=Rules.from_settings(settings), store=store, clock=clock,
         client=TestClient(app), app=app,

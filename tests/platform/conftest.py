@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from streetorder.contracts import Alert, DetectedObject, EvidenceRef, ModelInfo, stable_alert_id
-from streetorder.platform.api import create_app
 from streetorder.platform.db import Database
-from streetorder.platform.db.migrate import upgrade
 from streetorder.platform.services import ingest
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.services.seed import seed_demo
 from streetorder.platform.settings import PlatformSettings, settings_from_mapping
+from streetorder.server import create_app
+from streetorder.server.migrate import upgrade
 
 SECRET = "platform-test-secret-0123456789abcdef"
 PASSWORD = "streetorder-demo"

@@ -244,9 +244,9 @@ def test_node_status_heartbeat_and_periodic_jobs(platform_factory, mqtt_broker) 
     """Availability and heartbeats update the node; the periodic jobs escalate and send SMS."""
     from streetorder.contracts import Availability, Heartbeat, ModelInfo
     from streetorder.platform.domain.roles import Actor, Role
-    from streetorder.platform.runtime import PeriodicJobs
     from streetorder.platform.services import cases
     from streetorder.platform.sms.providers import OutboxProvider
+    from streetorder.server.jobs import PeriodicJobs
 
     node = f"pt-{uuid.uuid4().hex[:8]}"
     p = platform_factory(node_code=node)

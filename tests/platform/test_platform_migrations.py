@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from streetorder.platform.db import Base, Database
-from streetorder.platform.db.migrate import current, downgrade, upgrade
+from streetorder.server.migrate import current, downgrade, upgrade
 
 
 def test_migrations_match_models_and_downgrade(database_url: str) -> None:

@@ -12,8 +12,8 @@ from streetorder.config.common import BrokerConfig
 from streetorder.contracts import encode, topics
 from streetorder.platform.db import Case
 from streetorder.platform.ingest.consumer import replica_client_id
-from streetorder.platform.runtime import PlatformRuntime
 from streetorder.platform.settings import IngestSettings
+from streetorder.server.runtime import ServerRuntime
 
 from .test_platform_ingest import publish, publisher, wait_for
 
@@ -25,14 +25,14 @@ def case_count(p, alert_id: str) -> int:
         return s.scalar(select(func.count()).select_from(Case).where(Case.alert_id == alert_id))
 
 
-def runtime_for(p, broker, *, persistent: bool) -> PlatformRuntime:
+def runtime_for(p, broker, *, persistent: bool) -> ServerRuntime:
     settings = p.settings.model_copy(
         update={
             "broker": BrokerConfig(host=broker.host, port=broker.port, keepalive_seconds=5),
             "ingest": IngestSettings(share_group="replicas", persistent_session=persistent),
         }
     )
-    runtime = PlatformRuntime(settings, jobs=False)
+    runtime = ServerRuntime(settings, jobs=False)
     runtime.start()
     assert runtime.consumer.wait_connected(10)
     time.sleep(0.3)  # subscriptions granted

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from streetorder.platform.api import create_app
 from streetorder.platform.api.state import PlatformState
 from streetorder.platform.db import Database
-from streetorder.platform.db.migrate import upgrade
 from streetorder.platform.settings import PlatformSettings, settings_from_mapping
-from streetorder.platform.web import mount_console
+from streetorder.server import create_app
+from streetorder.server.migrate import upgrade
 from tests.web.seeding import Registry, seed_registry
 
 SECRET = "web-console-test-secret-0123456789"
@@ -63,10 +62,7 @@ def make_settings(url: str, tmp: Path, **extra) -> PlatformSettings:
 
 
 def console_app(settings: PlatformSettings, db: Database, clock: Clock) -> FastAPI:
-    app = create_app(settings, db=db, clock=clock)
-    if not hasattr(app.state, "console"):  # create_app mounts it once the hook is in
-        mount_console(app)
-    return app
+    return create_app(settings, db=db, clock=clock)
 
 
 def build_console(url: str, tmp: Path, now: datetime | None = None) -> Console:

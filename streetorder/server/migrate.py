@@ -1,4 +1,9 @@
-"""Run the Alembic migrations in ``platform/migrations`` against a URL (no alembic.ini needed)."""
+"""Run the Alembic migrations of both parts against a URL (no alembic.ini needed).
+
+The environment (``streetorder/server/migrations/env.py``) knows the platform's and the officer
+app's tables. The revision files stay in ``platform/migrations/versions`` under their original
+ids, so databases migrated before the move upgrade as they did.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,17 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+import streetorder.platform.db as platform_db
+
+SCRIPT_DIR = Path(__file__).resolve().parent / "migrations"
+VERSIONS_DIR = Path(platform_db.__file__).resolve().parent.parent / "migrations" / "versions"
 
 
 def alembic_config(url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(SCRIPT_DIR))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", str(VERSIONS_DIR))
     config.attributes["url"] = url
     return config
 

@@ -1,6 +1,6 @@
-"""Alembic environment: the database URL comes from the platform settings.
+"""Alembic environment of the whole server: the platform's and the officer app's tables.
 
-Run through ``streetorder platform migrate`` (or :func:`streetorder.platform.db.migrate.upgrade`);
+Run through ``streetorder platform migrate`` (or :func:`streetorder.server.migrate.upgrade`);
 the URL is passed in ``config.attributes["url"]``, else read from the settings file named by
 ``STREETORDER_PLATFORM_CONFIG`` (defaults plus environment overrides when unset).
 """
@@ -14,7 +14,7 @@ from alembic import context
 import streetorder.mobile_api.db  # noqa: F401 (officer-app tables on the same Base)
 from streetorder.platform.db import Base
 from streetorder.platform.db.session import make_engine
-from streetorder.platform.settings import load_settings
+from streetorder.server.settings import load_settings
 
 config = context.config
 
@@ -23,7 +23,8 @@ def database_url() -> str:
     url = config.attributes.get("url")
     if url:
         return url
-    return load_settings(os.environ.get("STREETORDER_PLATFORM_CONFIG") or None).database_url
+    path = os.environ.get("STREETORDER_PLATFORM_CONFIG") or None
+    return load_settings(path).platform.database_url
 
 
 def run_migrations() -> None:

@@ -1,4 +1,4 @@
-"""The platform's root URL leads people to the console."""
+"""The server's root URL leads people to the console."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from streetorder.platform.api import create_app
 from streetorder.platform.settings import settings_from_mapping
+from streetorder.server import create_app
 
 
 def test_root_redirects_to_the_console(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """``streetorder platform serve | migrate | create-user | import-merchants | import-zones |
-seed-demo``."""
+seed-demo`` and ``streetorder mobile schedule``: the server's commands, on the one settings file.
+"""
 
 from __future__ import annotations
 
@@ -62,15 +63,28 @@ def register(subparsers) -> None:
     )
     seed.add_argument("--node-token", help="edge-node API key to set (as in the edge config)")
 
+    mobile = subparsers.add_parser("mobile", help="the officer app (task scheduler)")
+    mobile_sub = mobile.add_subparsers(dest="mobile_command", metavar="SUBCOMMAND", required=True)
+    schedule = mobile_sub.add_parser(
+        "schedule", help="apply confirmed cases to colours, create tasks"
+    )
+    schedule.add_argument("--config", type=Path, default=None, help=CONFIG_HELP)
+    schedule.set_defaults(func=_schedule)
 
-def _settings(args: argparse.Namespace):
-    from streetorder.platform.settings import load_settings
+
+def _server_settings(args: argparse.Namespace):
+    from streetorder.server.settings import load_settings
 
     return load_settings(args.config)
 
 
+def _settings(args: argparse.Namespace):
+    """The platform's part of the settings file (the whole file is validated)."""
+    return _server_settings(args).platform
+
+
 def _migrate(args: argparse.Namespace) -> int:
-    from streetorder.platform.db.migrate import current, upgrade
+    from streetorder.server.migrate import current, upgrade
 
     settings = _settings(args)
     upgrade(settings.database_url)
@@ -81,14 +95,14 @@ def _migrate(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from streetorder.platform.runtime import PlatformRuntime
+    from streetorder.server.runtime import ServerRuntime
 
-    settings = _settings(args)
+    settings = _server_settings(args)
     if args.migrate:
-        from streetorder.platform.db.migrate import upgrade
+        from streetorder.server.migrate import upgrade
 
-        upgrade(settings.database_url)
-    runtime = PlatformRuntime(settings, ingest=not args.no_ingest)
+        upgrade(settings.platform.database_url)
+    runtime = ServerRuntime(settings, ingest=not args.no_ingest)
     app = runtime.start()
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -169,16 +183,16 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from streetorder.platform.db.migrate import upgrade
     from streetorder.platform.services.seed import seed_demo
+    from streetorder.server.migrate import upgrade
 
     settings = _settings(args)
     upgrade(settings.database_url)
     kwargs = {}
     if args.edge_config:
-        from streetorder.edge.config import load_edge_config
+        from streetorder.config.node_file import load_node_registration
 
-        edge = load_edge_config(args.edge_config)
+        edge = load_node_registration(args.edge_config)
         kwargs = {"node_code": edge.node_id, "cameras": edge.cameras}
         args.node_token = args.node_token or edge.platform.token
     db = _session(settings)
@@ -194,4 +208,22 @@ def _seed(args: argparse.Namespace) -> int:
     print(f"merchants: {', '.join(report.merchants)}; zones: {', '.join(report.zones)}")
     if report.node_api_key:
         print(f"edge node {report.node_code} API key: {report.node_api_key}")
+    return 0
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from streetorder.mobile_api.jobs import run_scheduler
+
+    settings = _server_settings(args)
+    db = _session(settings.platform)
+    try:
+        report = run_scheduler(db, now=datetime.now(UTC), mobile=settings.mobile)
+    finally:
+        db.dispose()
+    print(
+        f"inspection tasks created: {report.created}, brought forward: {report.moved}, "
+        f"colour changes from confirmed cases: {report.colour_changes}"
+    )
     return 0
