@@ -46,12 +46,14 @@ def _run(args: argparse.Namespace) -> int:
 
     tune_malloc()
     config = load_edge_config(args.config)
-    EdgeNode(config, base_dir=args.config.resolve().parent, stop=stop).run()
+    EdgeNode(
+        config, base_dir=args.config.resolve().parent, stop=stop, config_path=args.config
+    ).run()
     return 0
 
 
-def summary(config) -> list[str]:
-    """Human-readable lines describing a node config."""
+def summary(config, detector=None) -> list[str]:
+    """Human-readable lines describing a node config (and its loaded model's classes)."""
     broker = config.broker
     lines = [
         f"node {config.node_id} (time zone {config.timezone})",
@@ -61,6 +63,7 @@ def summary(config) -> list[str]:
         f"{' user ' + broker.username if broker.username else ''}",
         f"platform: {config.platform.url or 'none (evidence kept locally)'}",
         f"model: {config.model.path or 'bundled'} ({config.model.threads} thread(s))",
+        *([f"model classes: {detector.mapping.describe()}"] if detector is not None else []),
         f"storage: {config.storage.dir} (outbox bound {config.storage.queue_max_mb} MB)",
         f"heartbeat every {config.heartbeat_seconds:g} s",
         f"{len(config.cameras)} camera(s):",
@@ -83,9 +86,12 @@ def summary(config) -> list[str]:
 
 def _check_config(args: argparse.Namespace) -> int:
     from streetorder.edge.config import load_edge_config
+    from streetorder.edge.detect import OnnxDetector, check_zone_classes
 
     config = load_edge_config(args.config)
+    detector = OnnxDetector.from_settings(config.model, args.config.resolve().parent)
+    check_zone_classes(config.cameras, detector, args.config)
     print(f"{args.config}: valid")
-    for line in summary(config):
+    for line in summary(config, detector):
         print(line)
     return 0

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from streetorder.config.common import BrokerConfig, TimeZoneName
 from streetorder.config.loader import load_yaml
 from streetorder.contracts.camera import CameraConfig, Identifier, Strict, check_unique_camera_ids
+from streetorder.vocabulary import CLASS_NAMES
+
+
+def _project_class_or_ignore(value: str) -> str:
+    if value != "ignore" and value not in CLASS_NAMES:
+        raise ValueError(
+            f"unknown target class {value!r}; use one of {', '.join(CLASS_NAMES)} or ignore"
+        )
+    return value
+
+
+#: A ``model.class_map`` value: a class of ``streetorder/vocabulary.py`` or ``ignore``.
+ClassTarget = Annotated[str, AfterValidator(_project_class_or_ignore)]
 
 
 class PlatformLink(Strict):
@@ -26,6 +40,11 @@ class ModelSettings(Strict):
         0.1, ge=0, le=1, description="Detections kept for tracking (low ones only extend tracks)."
     )
     iou_threshold: float = Field(0.5, gt=0, le=1)
+    class_map: dict[str, ClassTarget] = Field(
+        default_factory=dict,
+        description="Model class → project class or ignore (e.g. 'dining table': table). "
+        "Unlisted model classes keep their name if it is a project class, else are ignored.",
+    )
 
 
 class StorageSettings(Strict):

@@ -31,8 +31,9 @@ from streetorder.contracts import (
     topics,
 )
 from streetorder.edge.config import EdgeNodeConfig
+from streetorder.edge.detect.class_map import zone_class_problem
 from streetorder.edge.runtime.anchors import FileAnchors
-from streetorder.edge.runtime.config_push import ActiveConfigStore, decide
+from streetorder.edge.runtime.config_push import ActiveConfigStore, check_push_classes, decide
 from streetorder.edge.runtime.episode_store import EpisodeStore
 from streetorder.edge.runtime.storage import lock_storage, prune_evidence
 from streetorder.edge.runtime.worker import (
@@ -45,6 +46,7 @@ from streetorder.edge.runtime.worker import (
 from streetorder.edge.transport.mqtt import Drainer, MqttLink
 from streetorder.edge.transport.queue import Outbox, OutboxFullError
 from streetorder.edge.transport.uploader import EvidenceUploader
+from streetorder.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,9 @@ class Runtime:
     """How cameras become frames and frames become alerts; replaceable for tests and benches.
 
     ``make_pipeline(camera)`` is called once per camera worker; ``evidence_path(alert, ref)``
-    says where the pipeline wrote an evidence file; ``class_names`` lets a config push be
-    refused when a zone asks for a class the model does not know.
+    says where the pipeline wrote an evidence file; ``class_names`` (the model's classes after
+    ``model.class_map``; ``model_classes``: before) let the node refuse to start, or refuse a
+    config push, when a zone asks for a class the model does not report.
     """
 
     open_source: SourceFactory
@@ -63,6 +66,7 @@ class Runtime:
     model: ModelInfo
     evidence_path: Callable[[Alert, str], Path]
     class_names: tuple[str, ...] = ()
+    model_classes: tuple[str, ...] = ()
     close: Callable[[], None] = field(default=lambda: None)
 
 
@@ -78,8 +82,10 @@ class EdgeNode:
         runtime: RuntimeFactory | None = None,
         stop: threading.Event | None = None,
         backoff_cap: float = 30.0,
+        config_path: Path | None = None,
     ) -> None:
         self.config = config
+        self.config_path = config_path
         self.node_id = config.node_id
         self.base_dir = base_dir or Path.cwd()
         self.storage = config.storage.dir
@@ -106,6 +112,7 @@ class EdgeNode:
             ("storage", self._open_storage),
             ("active config", self._load_active_config),
             ("detector", self._load_runtime),
+            ("model classes", self._check_model_classes),
             ("mqtt", self._start_mqtt),
             ("uploader", self._start_uploader),
             ("cameras", self._start_cameras),
@@ -215,6 +222,18 @@ class EdgeNode:
         self.runtime = factory(self.config, self.base_dir)
         return self.runtime.close
 
+    def _check_model_classes(self) -> None:
+        """Refuse to start when a zone asks for a class the model does not report."""
+        assert self.runtime is not None
+        if not self.runtime.class_names:
+            return  # a runtime that does not say (tests, benches)
+        source = self._store.path if self.revision else self.config_path or "the node config"
+        problem = zone_class_problem(
+            self.cameras, self.runtime.class_names, self.runtime.model_classes
+        )
+        if problem:
+            raise ConfigError(f"{source}: {problem}")
+
     def _start_mqtt(self) -> Callable[[], None] | None:
         if self.config.broker is None:
             log.warning("no broker configured: alerts stay in %s", self.storage / "outbox.db")
@@ -269,6 +288,7 @@ class EdgeNode:
             backoff_cap=self.backoff_cap,
             realtime_files=self.config.realtime_files,
             file_anchor=self._anchors,
+            health=self.config.camera_health,
         )
         self.workers[camera.id] = worker
         worker.start()
@@ -373,17 +393,8 @@ class EdgeNode:
         self._send_ack(decision.ack)
 
     def _check_push(self, push: ConfigPush) -> None:
-        known = self.runtime.class_names if self.runtime else ()
-        if not known:
-            return
-        for camera in push.cameras:
-            for zone in camera.zones:
-                missing = [c for c in zone.rules.classes if c not in known]
-                if missing:
-                    raise ValueError(
-                        f"cameras.{camera.id}.zones.{zone.id}: class {missing[0]!r} is not "
-                        f"detected by the model"
-                    )
+        if self.runtime is not None and self.runtime.class_names:
+            check_push_classes(push, self.runtime.class_names, self.runtime.model_classes)
 
     def _send_ack(self, ack: ConfigAck) -> None:
         assert self.outbox is not None

@@ -6,19 +6,24 @@ import ast
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from streetorder.contracts import ModelInfo
+from streetorder.edge.detect.class_map import map_classes
 from streetorder.edge.detect.letterbox import PAD_VALUE, Letterbox, plan_letterbox
 from streetorder.edge.detect.postprocess import decode_end2end, decode_raw
 from streetorder.edge.detections import Detections
 from streetorder.errors import StreetorderError
+
+if TYPE_CHECKING:
+    from streetorder.edge.config import ModelSettings
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,8 @@ class OnnxDetector:
         iou_threshold: NMS IoU above which the weaker box is dropped.
         imgsz: (height, width) input for models with dynamic shapes; default from metadata.
         rect: for dynamic models, shrink the input to the frame's aspect (fewer pixels).
+        class_map: model class → project class or ``ignore`` (``edge/detect/class_map.py``);
+            ``names`` and the class ids of detections are the project's, after mapping.
     """
 
     def __init__(
@@ -103,6 +110,7 @@ class OnnxDetector:
         imgsz: tuple[int, int] | None = None,
         rect: bool = False,
         max_det: int = 300,
+        class_map: Mapping[str, str] | None = None,
     ) -> None:
         import onnxruntime as ort
 
@@ -141,8 +149,27 @@ class OnnxDetector:
         self.iou_threshold = iou_threshold
         self.max_det = max_det
         self._plans: dict[tuple[int, int], Letterbox] = {}
-        self.names: tuple[str, ...] = self.metadata.names
+        self.mapping = map_classes(self.metadata.names, class_map or {}, str(self.path))
+        #: the model's own classes; ``names``: after ``class_map``, what detections report
+        self.model_names: tuple[str, ...] = self.metadata.names
+        self.names: tuple[str, ...] = self.mapping.names
         self.info = model_info(self.path)
+
+    @classmethod
+    def from_settings(
+        cls, settings: ModelSettings, base_dir: Path, path: Path | None = None
+    ) -> OnnxDetector:
+        """The detector a node config's ``model`` section describes (a relative path is taken
+        from ``base_dir``, the config file's folder); ``path`` overrides the model file."""
+        if path is None and settings.path is not None:
+            path = settings.path if settings.path.is_absolute() else base_dir / settings.path
+        return cls(
+            path,
+            threads=settings.threads,
+            score_threshold=settings.score_threshold,
+            iou_threshold=settings.iou_threshold,
+            class_map=settings.class_map,
+        )
 
     def class_names(self) -> tuple[str, ...]:
         return self.names
@@ -188,20 +215,22 @@ class OnnxDetector:
 
     def postprocess(self, output: npt.NDArray[np.float32], plan: Letterbox) -> Detections:
         one = output[0]
+        lookup = self.mapping.lookup
         if self.metadata.end2end or (one.ndim == 2 and one.shape[1] == 6 and not self.names):
-            xyxy, scores, class_id = decode_end2end(one, self.score_threshold)
+            xyxy, scores, class_id = decode_end2end(one, self.score_threshold, lookup)
             xyxy, scores, class_id = (
                 xyxy[: self.max_det],
                 scores[: self.max_det],
                 class_id[: self.max_det],
             )
         else:
-            if self.names and one.shape[0] != 4 + len(self.names):
+            classes = len(self.model_names)
+            if classes and one.shape[0] != 4 + classes:
                 raise StreetorderError(
-                    f"{self.path}: output has {one.shape[0]} rows, expected 4 + {len(self.names)}"
+                    f"{self.path}: output has {one.shape[0]} rows, expected 4 + {classes}"
                 )
             xyxy, scores, class_id = decode_raw(
-                one, self.score_threshold, self.iou_threshold, self.max_det
+                one, self.score_threshold, self.iou_threshold, self.max_det, class_lookup=lookup
             )
         return Detections(plan.to_source(xyxy), scores, class_id)
 

@@ -18,16 +18,22 @@ def decode_raw(
     iou_threshold: float,
     max_det: int = 300,
     max_candidates: int = 30000,
+    class_lookup: IntArray | None = None,
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Decode one image's raw head output (4 + nc, N): cx, cy, w, h, then class scores.
 
-    Returns xyxy (n, 4) in input pixels, scores (n,), class ids (n,), best score first.
+    ``class_lookup`` (nc,) renumbers the model's classes before NMS (-1 drops a class), so
+    classes mapped to one project class suppress each other. Returns xyxy (n, 4) in input
+    pixels, scores (n,), class ids (n,), best score first.
     """
     if output.ndim != 2 or output.shape[0] < 5:
         raise ValueError(f"raw detect output must be (4 + classes, anchors), got {output.shape}")
     class_scores = output[4:]
     class_id = class_scores.argmax(axis=0)
     scores = class_scores[class_id, np.arange(class_scores.shape[1])]
+    if class_lookup is not None:
+        class_id = class_lookup[class_id]
+        scores = np.where(class_id >= 0, scores, -np.inf)
     keep = np.flatnonzero(scores > score_threshold)
     if keep.size == 0:
         return _empty()
@@ -45,20 +51,24 @@ def decode_raw(
 
 
 def decode_end2end(
-    output: npt.NDArray[np.float32], score_threshold: float
+    output: npt.NDArray[np.float32], score_threshold: float, class_lookup: IntArray | None = None
 ) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Decode one image's NMS-in-graph output (max_det, 6): x1, y1, x2, y2, score, class."""
+    """Decode one image's NMS-in-graph output (max_det, 6): x1, y1, x2, y2, score, class.
+
+    ``class_lookup`` renumbers the classes; -1 (or a class id beyond it) drops the box.
+    """
     if output.ndim != 2 or output.shape[1] != 6:
         raise ValueError(f"end-to-end detect output must be (max_det, 6), got {output.shape}")
     keep = output[:, 4] > score_threshold
     rows = output[keep]
     order = np.argsort(-rows[:, 4], kind="stable")
     rows = rows[order]
-    return (
-        rows[:, :4].astype(np.float32),
-        rows[:, 4].astype(np.float32),
-        rows[:, 5].astype(np.int64),
-    )
+    class_id = rows[:, 5].astype(np.int64)
+    if class_lookup is not None:
+        known = (class_id >= 0) & (class_id < len(class_lookup))
+        class_id = np.where(known, class_lookup[np.where(known, class_id, 0)], -1)
+        rows, class_id = rows[class_id >= 0], class_id[class_id >= 0]
+    return rows[:, :4].astype(np.float32), rows[:, 4].astype(np.float32), class_id
 
 
 def nms(

@@ -60,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from streetorder.edge.detect.class_map import check_zone_classes
     from streetorder.edge.replay.runner import replay_video, write_alerts, write_metrics
     from streetorder.edge.replay.truth import load_truth
 
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 detector = _truth_boxes(truths[i], args.truth_boxes, i, args.spurious)
             else:
                 detector = _detector(args.model, config, config_path.parent, detectors)
+            check_zone_classes(config.cameras, detector, config_path)
             if args.publish and publisher is None:
                 from streetorder.edge.replay.publish import OutboxPublisher
 
@@ -173,15 +175,8 @@ def _load_config(path: Path):
 def _detector(model: Path | None, config, base: Path, cache: dict):
     from streetorder.edge.detect import OnnxDetector
 
-    path = model or config.model.path
-    if path is not None and not path.is_absolute() and model is None:
-        path = base / path
-    key = (path, config.model.threads, config.model.score_threshold, config.model.iou_threshold)
+    settings = config.model
+    key = (model, settings.path and base / settings.path, settings.model_dump_json())
     if key not in cache:
-        cache[key] = OnnxDetector(
-            path,
-            threads=config.model.threads,
-            score_threshold=config.model.score_threshold,
-            iou_threshold=config.model.iou_threshold,
-        )
+        cache[key] = OnnxDetector.from_settings(settings, base, model)
     return cache[key]

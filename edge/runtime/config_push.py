@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from streetorder.contracts import CameraConfig, ConfigAck, ConfigPush, decode
+from streetorder.edge.detect.class_map import zone_class_problem
 from streetorder.errors import ContractError
 
 Action = Literal["apply", "refuse", "ignore"]
@@ -85,6 +86,16 @@ def decide(
         at=now,
     )
     return Decision("apply", push=message, ack=ack)
+
+
+def check_push_classes(
+    push: ConfigPush, names: tuple[str, ...], model_classes: tuple[str, ...] = ()
+) -> None:
+    """A ``Check``: refuse a push whose zones ask for a class the model does not report
+    (``names``: after ``model.class_map``; ``model_classes``: before)."""
+    problem = zone_class_problem(push.cameras, names, model_classes or names)
+    if problem:
+        raise ValueError(f"config revision {push.revision}: {problem}")
 
 
 def _revision_of(payload: bytes) -> int:

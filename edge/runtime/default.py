@@ -48,17 +48,7 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
         from streetorder.edge.pipeline import CameraPipeline
     except ImportError as exc:
         raise StreetorderError(f"the edge analysis pipeline is not available: {exc}") from None
-    model_path = config.model.path
-    if model_path is not None and not model_path.is_absolute():
-        model_path = base_dir / model_path
-    detector = SharedDetector(
-        OnnxDetector(
-            model_path,
-            threads=config.model.threads,
-            score_threshold=config.model.score_threshold,
-            iou_threshold=config.model.iou_threshold,
-        )
-    )
+    detector = SharedDetector(OnnxDetector.from_settings(config.model, base_dir))
     out = evidence_dir(config, base_dir)
     storage = config.storage
 
@@ -97,4 +87,5 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
         model=detector.info,
         evidence_path=lambda alert, filename: out / filename,
         class_names=tuple(detector.names),
+        model_classes=tuple(detector.model_names),
     )
