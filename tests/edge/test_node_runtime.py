@@ -143,7 +143,9 @@ def test_invalid_older_or_foreign_pushes_are_refused_with_the_reason_and_the_old
     node = "node-c"
     sub = Subscriber(broker.host, broker.port, f"streetorder/v1/{node}/#")
     no_umbrellas = ("goods", "rack", "table", "stall", "person", "two_wheeler")
-    config = node_config(tmp_path, broker, node, [camera("c1", "good")])
+    c1 = camera("c1", "good")
+    c1["zones"][0]["rules"] = {"classes": ["goods"]}  # the node starts only if the model has them
+    config = node_config(tmp_path, broker, node, [c1])
     run = Running(config, class_names=no_umbrellas)
     try:
         assert sub.wait_for(lambda: "c1" in run.node.workers, 5)
@@ -177,7 +179,10 @@ def test_invalid_older_or_foreign_pushes_are_refused_with_the_reason_and_the_old
         assert [a.revision for a in refused] == [6, 7, 4, 8, 0]
         assert all(a.active_revision == 5 for a in refused)
         assert "outside 0..1" in refused[0].reason and "polygon" in refused[0].reason
-        assert "'umbrella' is not detected" in refused[1].reason
+        assert refused[1].reason.startswith(
+            "config revision 7: cameras[0].zones[0].rules.classes: 'umbrella' is not a class of "
+            "the model (camera c9, zone z1; the model's classes: goods, rack, table, stall, person"
+        )
         assert "older" in refused[2].reason
         assert "other-node" in refused[3].reason
         assert "not JSON" in refused[4].reason
