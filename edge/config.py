@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, field_validator
 from streetorder.config.common import BrokerConfig, TimeZoneName
 from streetorder.config.loader import load_yaml
 from streetorder.contracts.camera import CameraConfig, Identifier, Strict, check_unique_camera_ids
+from streetorder.edge.sources.health import CameraHealth
 from streetorder.vocabulary import CLASS_NAMES
 
 
@@ -71,6 +72,9 @@ class EdgeNodeConfig(Strict):
     heartbeat_seconds: float = Field(30.0, ge=1, le=3600)
     realtime_files: bool = Field(
         True, description="Play video-file sources at their real pace, like a live camera."
+    )
+    camera_health: CameraHealth = Field(
+        CameraHealth(), description="When a camera counts as stalled, frozen or offline."
     )
     cameras: tuple[CameraConfig, ...] = Field(min_length=1)
 

@@ -74,10 +74,14 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
     pool = DecoderPool(size=max(1, (os.cpu_count() or 2) // 2))  # one lane per two cores
 
     def source_for(camera: CameraConfig):
-        source = open_source(camera, base_dir)
+        source = open_source(camera, base_dir, read_timeout=config.camera_health.read_timeout)
         if camera.keyframes_only:  # decoders shared across cameras: memory flat in N
             return KeyframeSource(
-                source.source, interval=source.interval, name=source.name, pool=pool
+                source.source,
+                interval=source.interval,
+                name=source.name,
+                pool=pool,
+                read_timeout=source.read_timeout,
             )
         return source
 

@@ -97,6 +97,7 @@ class KeyframeSource(AvSource):
         first: float | None = None
         next_due = 0.0
         demuxed = 0
+        size: tuple[int, int] | None = None
         try:
             for packet in container.demux(stream):
                 if packet.size == 0:
@@ -119,6 +120,7 @@ class KeyframeSource(AvSource):
                 picture = self.pool.decode_one(codec, packets)
                 if picture is None:
                     continue
+                size = self.check_size(size, (picture.width, picture.height))
                 next_due = max(next_due + self.interval, rel + self.interval * 0.5)
                 image = picture.to_ndarray(format="bgr24")
                 # hold nothing decoded while waiting for the next key frame (seconds, per camera)

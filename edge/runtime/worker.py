@@ -1,9 +1,12 @@
 """One thread per camera: source → pipeline → emit, reconnecting with backoff when it drops.
 
 A worker never raises into the node: a camera that cannot be opened, stalls or breaks is
-retried with exponential backoff (``reconnecting``, then ``offline`` once it has been down for a
-while) while the other cameras go on. A file source that reaches its end is ``offline`` with
-the reason and is not reopened.
+retried with exponential backoff (``reconnecting``, then ``offline`` once it has been down for
+``offline_seconds``) while the other cameras go on. A file source that reaches its end is
+``offline`` with the reason and is not reopened. A frame that repeats the last fresh picture is
+held back; it is analysed once the picture changes, or dropped if the picture stays the same
+for ``frozen_seconds`` (``frozen``): a frozen camera never advances a dwell time. States and
+thresholds: ``edge/sources/health.py``.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import numpy as np
 
 from streetorder.contracts import Alert, CameraConfig, CameraStats, EpisodeEnd
+from streetorder.edge.sources import freeze
+from streetorder.edge.sources.health import CameraHealth
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +39,6 @@ class Pipeline(Protocol):
 SourceFactory = Callable[[CameraConfig], Iterable[Any]]
 PipelineFactory = Callable[[CameraConfig], Pipeline]
 Emit = Callable[[CameraConfig, list[PipelineMessage]], None]
-
-OFFLINE_AFTER_SECONDS = 30.0
 
 
 def backoff_delay(attempt: int, base: float = 1.0, cap: float = 30.0) -> float:
@@ -66,6 +70,23 @@ def detections_of(pipeline: Pipeline) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class CameraStatus:
+    """A camera's state, since when (wall time) and why (None while all is well)."""
+
+    state: str
+    since: datetime
+    reason: str | None = None
+
+
+@dataclass
+class _Held:
+    """Frames repeating the last fresh picture: the newest image and every frame's times."""
+
+    image: np.ndarray
+    times: list[tuple[float, float]] = field(default_factory=list)  # (node clock, stream s)
+
+
 class CameraWorker:
     def __init__(
         self,
@@ -78,6 +99,7 @@ class CameraWorker:
         backoff_base: float = 1.0,
         realtime_files: bool = True,
         file_anchor: Callable[[CameraConfig], float] | None = None,
+        health: CameraHealth | None = None,
     ) -> None:
         self.camera = camera
         self.open_source = open_source
@@ -88,10 +110,11 @@ class CameraWorker:
         self.finite = _is_file(camera.source)
         self.realtime_files = realtime_files
         self.file_anchor = file_anchor
+        self.health = health or CameraHealth()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.state = "reconnecting" if camera.enabled else "disabled"  # until the first frame
-        self.error: str | None = None
+        first = "connecting" if camera.enabled else "disabled"  # until the first frame
+        self._status = CameraStatus(first, datetime.now(UTC))
         self.detections = 0
         self.lag_seconds = 0.0
         self.last_frame_at: datetime | None = None
@@ -99,6 +122,10 @@ class CameraWorker:
         self.reconnects = 0
         self._analysed: deque[float] = deque(maxlen=4096)  # monotonic times of analysed frames
         self._down_since: float | None = time.monotonic()
+        self._down_at = self._status.since
+        self._received: tuple[float, datetime] | None = None  # last frame: monotonic, wall
+        self._freeze = freeze.FreezeState()
+        self._held: _Held | None = None
         self._last_pipeline_error = 0.0
         self._last_at = float("-inf")  # node-clock time of the last frame given to the pipeline
 
@@ -126,6 +153,41 @@ class CameraWorker:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    # -- state -----------------------------------------------------------------------------
+
+    def status(self) -> CameraStatus:
+        """The current state; ``stalled`` when a connected camera has sent nothing for a while."""
+        status, received = self._status, self._received
+        if status.state in ("online", "frozen") and received is not None:
+            quiet = time.monotonic() - received[0]
+            if quiet > self.health.stall_after(self.camera.analysis_interval_seconds):
+                return CameraStatus("stalled", received[1], f"no frame for {quiet:.0f} s")
+        return status
+
+    @property
+    def state(self) -> str:
+        return self.status().state
+
+    @property
+    def error(self) -> str | None:
+        return self.status().reason
+
+    def _set(self, state: str, reason: str | None = None, since: datetime | None = None) -> None:
+        if state != self._status.state or reason != self._status.reason:
+            keep = state == self._status.state and since is None
+            since = self._status.since if keep else since or datetime.now(UTC)
+            self._status = CameraStatus(state, since, reason)
+
+    def _set_down(self, state: str, error: str) -> None:
+        """``reconnecting``/``offline`` since the moment the camera went down."""
+        self._held = None  # repeats not yet proven fresh are not analysed after an outage
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since, self._down_at = now, datetime.now(UTC)
+        if state == "reconnecting" and now - self._down_since > self.health.offline_seconds:
+            state = "offline"  # still retrying, but it has been gone a while
+        self._status = CameraStatus(state, self._down_at, error)
+
     # -- the loop --------------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -141,7 +203,7 @@ class CameraWorker:
                 for frames, (image, at, t) in enumerate(self._frames()):
                     if frames == 0:
                         attempt = 0
-                    self._analyse(pipeline, image, at, t)
+                    self._receive(pipeline, image, at, t)
                     del image  # not held while the source waits for the next frame
                     if self._stop.is_set():
                         return
@@ -200,6 +262,47 @@ class CameraWorker:
             if callable(close):
                 close()
 
+    def _receive(self, pipeline: Pipeline, image: np.ndarray, at: float, t: float) -> None:
+        """Judge a frame's picture: analyse it, hold it back, or drop it as frozen."""
+        self._received = (time.monotonic(), datetime.now(UTC))
+        self._down_since = None
+        verdict = self._judge(image, at)
+        if verdict is freeze.Verdict.REPEAT:
+            if self._held is None:
+                self._held = _Held(image)
+            self._held.image = image
+            self._held.times.append((at, t))
+            if self._status.state != "frozen":
+                self._set("online")
+            return
+        if verdict is freeze.Verdict.FROZEN:
+            self._held = None
+            if self._status.state != "frozen":
+                since = datetime.fromtimestamp(self._freeze.since or at, UTC)
+                self._set("frozen", "the picture has not changed; frames not analysed", since)
+                log.warning("camera %s: picture frozen since %s", self.camera.id, since)
+            return
+        if self._status.state == "frozen":
+            log.info("camera %s: the picture moves again", self.camera.id)
+        held, self._held = self._held, None
+        if held is not None:  # the same picture, but not long enough to be frozen
+            for held_at, held_t in held.times:
+                self._analyse(pipeline, held.image, held_at, held_t)
+        self._analyse(pipeline, image, at, t)
+
+    def _judge(self, image: np.ndarray, at: float) -> freeze.Verdict:
+        rule = self.health
+        if rule.frozen_seconds is None:
+            return freeze.Verdict.FRESH
+        self._freeze, verdict = freeze.step(
+            self._freeze,
+            freeze.signature(image),
+            at,
+            frozen_seconds=rule.frozen_seconds,
+            max_difference=rule.frozen_max_difference,
+        )
+        return verdict
+
     def _analyse(self, pipeline: Pipeline, image: np.ndarray, at: float, t: float) -> None:
         self._last_at = at
         try:
@@ -216,7 +319,7 @@ class CameraWorker:
         self.last_frame_at = datetime.fromtimestamp(done, UTC)
         self.frames_total += 1
         self._analysed.append(time.monotonic())
-        self.state, self.error, self._down_since = "online", None, None
+        self._set("online")
         if messages:
             self.emit(self.camera, list(messages))
 
@@ -228,15 +331,6 @@ class CameraWorker:
             if messages:
                 self.emit(self.camera, list(messages))
 
-    def _set_down(self, state: str, error: str) -> None:
-        now = time.monotonic()
-        if self._down_since is None:
-            self._down_since = now
-        down_for = now - self._down_since
-        if state == "reconnecting" and down_for > OFFLINE_AFTER_SECONDS:
-            state = "offline"  # still retrying, but it has been gone a while
-        self.state, self.error = state, error
-
     # -- stats -----------------------------------------------------------------------------
 
     def analysed_times(self) -> list[float]:
@@ -245,18 +339,21 @@ class CameraWorker:
 
     def stats(self, window: float = 30.0) -> CameraStats:
         now = time.monotonic()
+        status = self.status()
         recent = [t for t in list(self._analysed) if now - t <= window]
         fps = 0.0
-        if self.state == "online" and len(recent) >= 2:
+        if status.state == "online" and len(recent) >= 2:
             fps = (len(recent) - 1) / max(1e-6, now - recent[0])
         return CameraStats(
             camera_id=self.camera.id,
-            state=self.state,  # type: ignore[arg-type]
+            state=status.state,  # type: ignore[arg-type]
+            since=status.since,
             analysed_fps=round(fps, 3),
             lag_seconds=round(self.lag_seconds, 3),
             detections=self.detections,
             last_frame_at=self.last_frame_at,
-            error=self.error,
+            error=status.reason,
+            reconnects=self.reconnects,
         )
 
 

@@ -19,12 +19,14 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-def open_source(camera: CameraConfig, base_dir: Path | None = None) -> AvSource:
+def open_source(
+    camera: CameraConfig, base_dir: Path | None = None, read_timeout: float = 20.0
+) -> AvSource:
     """A source for ``camera`` sampled at its ``analysis_interval_seconds``.
 
     Relative file paths are taken relative to ``base_dir`` (the config file's folder) if given.
     The source is opened lazily on the first ``frames()`` call; errors are StreetorderErrors
-    naming the camera and the source.
+    naming the camera and the source. A read blocked ``read_timeout`` seconds is an error.
     """
     src = camera.source
     if source_kind(src) == "file":
@@ -36,6 +38,7 @@ def open_source(camera: CameraConfig, base_dir: Path | None = None) -> AvSource:
         interval=camera.analysis_interval_seconds,
         keyframes_only=camera.keyframes_only,
         name=camera.id,
+        read_timeout=read_timeout,
     )
 
 

@@ -14,9 +14,11 @@ from streetorder.errors import StreetorderError
 log = logging.getLogger(__name__)
 Frame = npt.NDArray[np.uint8]
 
-#: FFmpeg options per scheme: TCP for RTSP (no smeared frames on loss) and bounded waits.
-_NETWORK_OPTIONS = {"timeout": "10000000"}  # microseconds
-_RTSP_OPTIONS = {"rtsp_transport": "tcp", "timeout": "10000000"}
+#: FFmpeg options for RTSP: TCP (no smeared frames on loss) and one second of probing, so a
+#: reconnect shows its first frame in under a second instead of three (the SDP already says
+#: what the stream is).
+_RTSP_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "1000000"}
+OPEN_TIMEOUT = 15.0
 
 
 class AvSource:
@@ -26,7 +28,9 @@ class AvSource:
     only (``skip_frame = NONKEY``), the cheapest way to sample H.264 every second or two.
     ``decoder_threads``: 1 (default) decodes on the calling thread, the least CPU per camera
     when many share two cores (measured ~30 % less than FFmpeg's threading); 0 = automatic,
-    for replaying one file as fast as possible.
+    for replaying one file as fast as possible. ``read_timeout``: a network read blocked this
+    long raises (a stalled camera), so the worker reconnects. A stream whose resolution changes
+    raises too: the reconnect starts clean with the new size (a file just goes on).
     """
 
     def __init__(
@@ -36,14 +40,18 @@ class AvSource:
         keyframes_only: bool = False,
         name: str | None = None,
         decoder_threads: int = 1,
+        read_timeout: float = 20.0,
     ) -> None:
         if interval < 0:
             raise ValueError("interval must be ≥ 0")
+        if read_timeout <= 0:
+            raise ValueError("read_timeout must be > 0")
         self.source = source
         self.interval = interval
         self.keyframes_only = keyframes_only
         self.name = name or source
         self.decoder_threads = decoder_threads
+        self.read_timeout = read_timeout
         self._container = None
         self.fps: float | None = None
         self.frame_size: tuple[int, int] | None = None
@@ -54,10 +62,15 @@ class AvSource:
         kind = source_kind(self.source)
         if kind == "file" and not Path(self.source).exists():
             raise StreetorderError(f"camera {self.name}: video file {self.source} not found")
-        options = {"rtsp": _RTSP_OPTIONS, "http": _NETWORK_OPTIONS}.get(kind, {})
+        socket_timeout = str(int(self.read_timeout * 1_000_000))  # microseconds
+        options = {
+            "rtsp": {**_RTSP_OPTIONS, "timeout": socket_timeout},
+            "http": {"timeout": socket_timeout},
+        }.get(kind, {})
         fmt = "v4l2" if kind == "device" else None
+        timeout = (max(OPEN_TIMEOUT, self.read_timeout), self.read_timeout)
         try:
-            self._container = av.open(self.source, format=fmt, options=options, timeout=15.0)
+            self._container = av.open(self.source, format=fmt, options=options, timeout=timeout)
             if not self._container.streams.video:
                 raise StreetorderError(f"camera {self.name}: {self.source} has no video stream")
         except av.FFmpegError as exc:
@@ -88,8 +101,10 @@ class AvSource:
         first: float | None = None
         next_due = 0.0
         index = 0
+        size: tuple[int, int] | None = None
         try:
             for frame in self._container.decode(stream):
+                size = self.check_size(size, (frame.width, frame.height))
                 t = _frame_seconds(frame, index, self.fps)
                 index += 1
                 if first is None:
@@ -106,6 +121,15 @@ class AvSource:
             ) from None
         if index == 0:
             raise StreetorderError(f"camera {self.name}: {self.source} has no decodable frames")
+
+    def check_size(self, first: tuple[int, int] | None, size: tuple[int, int]) -> tuple[int, int]:
+        """The stream's size; raise if a stream (not a file) changed it since ``first``."""
+        if first is None or first == size or source_kind(self.source) == "file":
+            return size
+        raise StreetorderError(
+            f"camera {self.name}: resolution changed from {first[0]}x{first[1]} to "
+            f"{size[0]}x{size[1]}; reconnecting"
+        )
 
     def close(self) -> None:
         if self._container is not None:

@@ -81,13 +81,21 @@ class EpisodeEnd(Strict):
 
 
 class CameraStats(Strict):
+    """One camera's health in a heartbeat. ``since``, ``reconnects`` and the states
+    ``connecting``, ``stalled`` and ``frozen`` were added later with defaults: older heartbeats
+    still decode (meanings in docs/EDGE_NODE.md, "Camera states")."""
+
     camera_id: Identifier
-    state: Literal["online", "offline", "reconnecting", "disabled"]
+    state: Literal[
+        "connecting", "online", "stalled", "frozen", "reconnecting", "offline", "disabled"
+    ]
+    since: AwareDatetime | None = Field(None, description="When the camera entered this state.")
     analysed_fps: float = Field(ge=0)
     lag_seconds: float = Field(ge=0)
     detections: int = Field(ge=0, description="Detections in the last frame analysed.")
     last_frame_at: AwareDatetime | None = None
-    error: str | None = None
+    error: str | None = Field(None, description="Why the camera is not online.")
+    reconnects: int = Field(0, ge=0, description="Reconnections since the node started.")
 
 
 class Heartbeat(Strict):

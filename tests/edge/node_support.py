@@ -37,7 +37,7 @@ class ScriptedSource:
         for i in range(10**9):
             if kind == "flaky" and i == 5:
                 raise StreetorderError(f"camera {self.camera.id}: stream dropped")
-            yield t, np.zeros((36, 64, 3), np.uint8)
+            yield t, np.full((36, 64, 3), i % 256, np.uint8)  # a live picture changes
             t += self.camera.analysis_interval_seconds
             time.sleep(self.camera.analysis_interval_seconds)
 

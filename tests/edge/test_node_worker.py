@@ -6,15 +6,19 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from streetorder.contracts import CameraConfig
-from streetorder.edge.runtime import worker as worker_module
 from streetorder.edge.runtime.anchors import FileAnchors
 from streetorder.edge.runtime.worker import CameraWorker, backoff_delay, unpack
+from streetorder.edge.sources.health import CameraHealth
 from streetorder.errors import StreetorderError
 
 IMAGE = np.zeros((4, 4, 3), np.uint8)
+
+
+def image(i: int) -> np.ndarray:
+    """Frame ``i`` of a live camera: a picture that differs from the one before."""
+    return np.full((4, 4, 3), i % 256, np.uint8)
 
 
 class Recorder:
@@ -64,7 +68,7 @@ def test_a_file_that_ends_is_offline_with_the_reason_and_not_reopened() -> None:
 
     def source(camera):
         opened.append(1)
-        return [(i * 0.5, IMAGE) for i in range(6)]
+        return [(i * 0.5, image(i)) for i in range(6)]
 
     w, _ = start(source, cam("/videos/shop.mp4"), realtime_files=False)
     assert wait_until(lambda: not w.alive)
@@ -75,7 +79,7 @@ def test_a_file_that_ends_is_offline_with_the_reason_and_not_reopened() -> None:
 
 
 def test_a_file_plays_in_real_time_unless_told_otherwise() -> None:
-    frames = [(i * 0.1, IMAGE) for i in range(6)]
+    frames = [(i * 0.1, image(i)) for i in range(6)]
     began = time.monotonic()
     w, _ = start(lambda c: frames, cam("/v.mp4"), realtime_files=True)
     assert wait_until(lambda: not w.alive)
@@ -86,17 +90,15 @@ def test_a_file_plays_in_real_time_unless_told_otherwise() -> None:
     assert time.monotonic() - began < 0.3
 
 
-def test_a_broken_camera_reconnects_with_backoff_and_turns_offline_after_a_while(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(worker_module, "OFFLINE_AFTER_SECONDS", 0.3)
+def test_a_broken_camera_reconnects_with_backoff_and_turns_offline_after_a_while() -> None:
     attempts: list[float] = []
 
     def source(camera):
         attempts.append(time.monotonic())
         raise StreetorderError("camera c1: connection refused\nmore detail")
 
-    w, _ = start(source, cam("rtsp://cam/1"), backoff_cap=0.2)
+    health = CameraHealth(offline_seconds=0.3)
+    w, _ = start(source, cam("rtsp://cam/1"), backoff_cap=0.2, health=health)
     try:
         assert wait_until(lambda: w.state == "reconnecting", 2)
         assert w.stats().error == "camera c1: connection refused"
@@ -115,7 +117,7 @@ def test_a_dropped_stream_comes_back_with_the_same_pipeline_and_a_steady_clock()
 
         def frames():
             for i in range(3):
-                yield i * 0.01, IMAGE
+                yield i * 0.01, image(i)
                 time.sleep(0.01)
             if len(rounds) < 3:
                 raise StreetorderError("stream dropped")
@@ -144,7 +146,7 @@ def test_a_reopened_file_never_feeds_the_pipeline_the_past(tmp_path: Path) -> No
             for i in range(8):
                 if len(rounds) == 1 and i == 4:
                     raise StreetorderError("decode error")
-                yield i * 1.0, IMAGE
+                yield i * 1.0, image(i)
 
         return frames()
 
@@ -170,7 +172,7 @@ def test_stats_report_the_analysed_rate() -> None:
     def source(camera):
         def frames():
             for i in range(10**6):
-                yield i * 0.02, IMAGE
+                yield i * 0.02, image(i)
                 time.sleep(0.02)
 
         return frames()
