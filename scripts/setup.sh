@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh Debian machine with Python 3.11: virtual environment, the
-# project with the extras a profile needs, and (for tests) Mosquitto, PostgreSQL and Chromium
-# from Debian's packages, started when they are not running. Usage: scripts/setup.sh demo|test
+# project with the extras a profile needs, and (for tests) Mosquitto, PostgreSQL, Chromium and
+# GStreamer's RTSP server from Debian's packages, the services started when they are not
+# running. Usage: scripts/setup.sh demo|test
 set -euo pipefail
 profile=${1:-demo}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,6 +54,9 @@ fi
 if [ "$profile" = test ]; then
   port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
   apt_install mosquitto postgresql chromium
+  # a real RTSP camera for the edge tests (tests/support/rtsp_server.py, run by the system Python)
+  apt_install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base \
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   if ! port_open 1883; then
     say "starting mosquitto on 127.0.0.1:1883"
     as_root mkdir -p /run/mosquitto && as_root chown mosquitto: /run/mosquitto 2>/dev/null || true
