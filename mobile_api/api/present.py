@@ -9,15 +9,44 @@ from sqlalchemy.orm import Session
 
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.db import Photo
-from streetorder.mobile_api.domain.urgency import CLOSED, TaskKind, TaskStatus
+from streetorder.mobile_api.domain.urgency import CLOSED, TaskKind
 from streetorder.mobile_api.services.tasks import TaskRow
-from streetorder.platform.db import AlertRecord, EvidenceFile, Merchant
+from streetorder.platform.db import AlertRecord, Case, EvidenceFile, Merchant, WorkOrder
+from streetorder.platform.domain.roles import Role
+from streetorder.platform.domain.work_orders import LIFECYCLE as ORDER_LIFECYCLE
+from streetorder.platform.domain.work_orders import OrderEvent
+from streetorder.platform.domain.workflow import TRANSITIONS, Event, Workflow
 
 PREFIX = "/api/mobile/v1"
-WORK_ORDER_ACTIONS = {
-    TaskStatus.OPEN: ["acknowledge", "order_to_correct", "add_photo", "extension", "refusal"],
-    TaskStatus.IN_PROGRESS: ["order_to_correct", "add_photo", "complete", "extension", "refusal"],
-}
+#: The buttons on a work order: each needs its order event and, if named, its case event to be
+#: allowed now for the viewer's role (the two lifecycles decide; nothing is hard-coded here).
+WORK_ORDER_BUTTONS: tuple[tuple[str, OrderEvent, Event | None], ...] = (
+    ("acknowledge", OrderEvent.ACKNOWLEDGE, None),
+    ("order_to_correct", OrderEvent.RECORD, None),
+    ("add_photo", OrderEvent.RECORD, None),
+    ("complete", OrderEvent.COMPLETE, Event.RECTIFY),
+    ("extension", OrderEvent.RESCHEDULE, Event.EXTEND),
+    ("refusal", OrderEvent.RECORD, None),
+)
+#: A case in one of these states waits for verification: the before/after view is offered.
+AWAITS_VERIFICATION = TRANSITIONS[Event.VERIFY].sources
+
+
+def work_order_actions(
+    order: WorkOrder, case: Case, role: Role, workflow: Workflow, now: datetime
+) -> list[str]:
+    """The buttons of ``order`` for ``role`` now, from the allowed events of both lifecycles."""
+    if case.state in AWAITS_VERIFICATION:
+        return ["before_after"]
+    order_events = set(
+        ORDER_LIFECYCLE.allowed(order.state, role, order, {"case_state": case.state})
+    )
+    case_events = set(workflow.allowed_events(case, role, now=now))
+    return [
+        button
+        for button, order_event, case_event in WORK_ORDER_BUTTONS
+        if order_event in order_events and (case_event is None or case_event in case_events)
+    ]
 
 
 def file_url(file_id: int) -> str:
@@ -68,6 +97,9 @@ def task_out(
     row: TaskRow,
     now: datetime,
     evidence_by_case: dict[int, list[s.FileRef]] | None = None,
+    *,
+    role: Role = Role.OFFICER,
+    workflow: Workflow | None = None,
 ) -> s.TaskOut:
     left = int((row.due_at - now).total_seconds())
     overdue = left < 0 and row.status not in CLOSED
@@ -103,11 +135,7 @@ def task_out(
             discovered_at=case.discovered_at,
             evidence=before,
         )
-        actions = (
-            WORK_ORDER_ACTIONS.get(row.status, []) if case.state == "notified_dispatched" else []
-        )
-        if case.state == "rectified":
-            actions = ["before_after"]
+        actions = work_order_actions(order, case, role, workflow or Workflow(), now)
         return s.TaskOut(
             **common,
             title=order.instructions,

@@ -17,9 +17,8 @@ from streetorder.mobile_api.db import Photo, WorkOrderAction
 from streetorder.mobile_api.photos import ProcessedPhoto
 from streetorder.mobile_api.services.photos import add_rectification_photo, order_photos
 from streetorder.platform.db import Case, WorkOrder
-from streetorder.platform.domain.errors import InvalidTransition
 from streetorder.platform.domain.roles import Actor
-from streetorder.platform.domain.workflow import State
+from streetorder.platform.domain.work_orders import OrderEvent, OrderState
 from streetorder.platform.services import cases, work_orders
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.storage import EvidenceStore
@@ -42,11 +41,9 @@ def get_order(session: Session, *, actor: Actor, work_order_id: int) -> tuple[Wo
     return order, case
 
 
-def _open(order: WorkOrder, case: Case, what: str) -> None:
-    if order.state not in work_orders.OPEN_STATES:
-        raise InvalidTransition(f"cannot {what}: the work order is {order.state}")
-    if case.state != State.NOTIFIED_DISPATCHED:
-        raise InvalidTransition(f"cannot {what}: the case is {case.state}")
+def _check(order: WorkOrder, case: Case, actor: Actor, event: OrderEvent) -> None:
+    """The order's lifecycle refuses (409, with the reason) what it does not allow now."""
+    work_orders.check(order, event, actor, case_state=case.state)
 
 
 def _log(
@@ -77,26 +74,29 @@ def _log(
 
 def acknowledge(session: Session, *, actor: Actor, work_order_id: int, now: datetime) -> WorkOrder:
     order, case = get_order(session, actor=actor, work_order_id=work_order_id)
-    _open(order, case, "acknowledge")
-    work_orders.acknowledge(session, work_order_id=order.id, actor=actor, now=now)
+    work_orders.apply(session, order, OrderEvent.ACKNOWLEDGE, actor, now=now, case_state=case.state)
     _log(session, order, Action.ACKNOWLEDGED, actor, now)
     return order
 
 
-def _ensure_acknowledged(session: Session, order: WorkOrder, actor: Actor, now: datetime) -> None:
-    if order.state == "open":
-        work_orders.acknowledge(session, work_order_id=order.id, actor=actor, now=now)
+def _ensure_acknowledged(
+    session: Session, order: WorkOrder, case: Case, actor: Actor, now: datetime
+) -> None:
+    if order.state == OrderState.OPEN:
+        work_orders.apply(
+            session, order, OrderEvent.ACKNOWLEDGE, actor, now=now, case_state=case.state
+        )
         _log(session, order, Action.ACKNOWLEDGED, actor, now)
 
 
 def _field_note(
-    session: Session, *, actor: Actor, work_order_id: int, action: Action, doing: str,
+    session: Session, *, actor: Actor, work_order_id: int, action: Action,
     note: str, position: tuple[float | None, float | None], now: datetime,
 ) -> WorkOrder:  # fmt: skip
     """Record what the officer found or did on site (acknowledges the order if needed)."""
     order, case = get_order(session, actor=actor, work_order_id=work_order_id)
-    _open(order, case, doing)
-    _ensure_acknowledged(session, order, actor, now)
+    _check(order, case, actor, OrderEvent.RECORD)
+    _ensure_acknowledged(session, order, case, actor, now)
     _log(session, order, action, actor, now, note, position)
     return order
 
@@ -108,7 +108,7 @@ def order_to_correct(
     """责令改正: the officer told the merchant on site to correct."""
     return _field_note(
         session, actor=actor, work_order_id=work_order_id, action=Action.ORDERED_TO_CORRECT,
-        doing="record the order to correct", note=note, position=position, now=now,
+        note=note, position=position, now=now,
     )  # fmt: skip
 
 
@@ -119,7 +119,7 @@ def report_refusal(
     """The merchant refused to correct."""
     return _field_note(
         session, actor=actor, work_order_id=work_order_id, action=Action.REFUSED,
-        doing="report a refusal", note=note, position=position, now=now,
+        note=note, position=position, now=now,
     )  # fmt: skip
 
 
@@ -133,7 +133,7 @@ def add_photo(
     now: datetime,
 ) -> Photo:
     order, case = get_order(session, actor=actor, work_order_id=work_order_id)
-    _open(order, case, "add a photo")
+    _check(order, case, actor, OrderEvent.RECORD)
     row = add_rectification_photo(
         session, store=store, photo=photo, order=order, case=case, actor=actor, now=now
     )
@@ -145,7 +145,7 @@ def ask_extension(
     session: Session, *, actor: Actor, work_order_id: int, reason: str, rules: Rules, now: datetime
 ) -> WorkOrder:
     order, case = get_order(session, actor=actor, work_order_id=work_order_id)
-    _open(order, case, "ask for an extension")
+    _check(order, case, actor, OrderEvent.RESCHEDULE)
     cases.extend(session, case_id=case.id, actor=actor, rules=rules, now=now, reason=reason)
     _log(session, order, Action.EXTENSION_ASKED, actor, now, reason.strip())
     return order
@@ -156,9 +156,9 @@ def complete(
 ) -> WorkOrder:
     """Send the after-correction photos: the case moves to verification (platform RECTIFY)."""
     order, case = get_order(session, actor=actor, work_order_id=work_order_id)
-    _open(order, case, "complete")
+    _check(order, case, actor, OrderEvent.RECORD)
     photo_ids = [p.evidence_file_id for p in order_photos(session, work_order_id=order.id)]
-    _ensure_acknowledged(session, order, actor, now)
+    _ensure_acknowledged(session, order, case, actor, now)
     cases.rectify(
         session,
         case_id=case.id,

@@ -183,7 +183,12 @@ def _dispatch(session: Session, *, case: Case, actor: Actor, rules: Rules, now: 
     row = transition(session, case=case, event=Event.DISPATCH, actor=actor, rules=rules, now=now)
     assert case.deadline_at is not None
     order = work_orders.create(
-        session, case=case, deadline=case.deadline_at, hours=rules.rectify_hours, now=now
+        session,
+        case=case,
+        deadline=case.deadline_at,
+        hours=rules.rectify_hours,
+        now=now,
+        actor=actor,
     )
     template = "notice_exempt" if case.track == Track.EXEMPT else "notice_penalty"
     message = sms.enqueue(
@@ -256,7 +261,7 @@ def rectify(
         session, case=case, event=Event.RECTIFY, actor=actor, rules=rules, now=now, note=note,
         data={"photo_ids": sorted(set(photo_ids))},
     )  # fmt: skip
-    work_orders.complete(session, case_id=case.id, now=now)
+    work_orders.complete(session, case_id=case.id, now=now, actor=actor)
     return case
 
 
@@ -268,7 +273,9 @@ def extend(
         session, case=case, event=Event.EXTEND, actor=actor, rules=rules, now=now, note=reason
     )
     assert case.deadline_at is not None
-    work_orders.set_deadline(session, case_id=case.id, deadline=case.deadline_at, now=now)
+    work_orders.set_deadline(
+        session, case_id=case.id, deadline=case.deadline_at, now=now, actor=actor
+    )
     return case
 
 
@@ -290,7 +297,12 @@ def rework(
     )
     assert case.deadline_at is not None
     order = work_orders.create(
-        session, case=case, deadline=case.deadline_at, hours=rules.rectify_hours, now=now
+        session,
+        case=case,
+        deadline=case.deadline_at,
+        hours=rules.rectify_hours,
+        now=now,
+        actor=actor,
     )
     message = sms.enqueue(
         session, case=case, stage=f"rework-{case.rework_count}", template="rework", rules=rules,

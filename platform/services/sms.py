@@ -1,4 +1,8 @@
-"""SMS records: one message per case and stage, delivered with retries and backoff."""
+"""SMS records: one message per case and stage, delivered with retries and backoff.
+
+Every state change goes through the lifecycle (``domain/sms.py``), with its audit row in
+``lifecycle_events`` in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,16 @@ from sqlalchemy.orm import Session
 from streetorder.platform.db import Case, Database, SmsMessage
 from streetorder.platform.domain.errors import InvalidInput, NotFound
 from streetorder.platform.domain.identifiers import normalise_mobile
+from streetorder.platform.domain.roles import SYSTEM, Actor
+from streetorder.platform.domain.sms import DUE_STATES, LIFECYCLE, SmsEvent, SmsState
 from streetorder.platform.domain.workflow import format_local
+from streetorder.platform.services import lifecycle_audit
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.sms.providers import SmsProvider, SmsSendError
 from streetorder.platform.sms.templates import render
 
 log = logging.getLogger(__name__)
-STATES = ("queued", "retrying", "sending", "sent", "delivered", "failed", "invalid_number")
+STATES = tuple(SmsState)
 SEND_LEASE = timedelta(minutes=2)
 
 
@@ -54,41 +61,58 @@ def enqueue(
     )  # fmt: skip
     try:
         message.mobile = normalise_mobile(message.mobile)
-        message.state, message.next_attempt_at = "queued", now
+        first, message.next_attempt_at = SmsState.QUEUED, now
     except InvalidInput as exc:
-        message.state, message.last_error = "invalid_number", str(exc)
+        first, message.last_error = SmsState.INVALID_NUMBER, str(exc)
+    record = LIFECYCLE.start(message, first, SYSTEM, now=now, note=message.last_error or "")
     try:
         with session.begin_nested():
             session.add(message)
     except IntegrityError:  # another transaction wrote this stage first
         return session.scalars(select(SmsMessage).filter_by(case_id=case.id, stage=stage)).one()
+    _audit(session, message, record)
     return message
+
+
+def _audit(session: Session, message: SmsMessage, record) -> None:
+    lifecycle_audit.write(session, record, subject_id=message.id, case_id=message.case_id)
+
+
+def _apply(
+    session: Session, message: SmsMessage, event: SmsEvent, *, now: datetime,
+    actor: Actor = SYSTEM, note: str = "", facts: dict | None = None,
+) -> None:  # fmt: skip
+    record = LIFECYCLE.apply(message, event, actor, now=now, note=note, facts=facts)
+    _audit(session, message, record)
 
 
 def list_messages(
     session: Session, *, case_id: int | None = None, state: str | None = None,
     offset: int = 0, limit: int = 100,
 ) -> tuple[list[SmsMessage], int]:  # fmt: skip
-    from streetorder.platform.services.registry import _page
+    from streetorder.platform.services.paging import page
 
     stmt = select(SmsMessage).order_by(SmsMessage.id.desc())
     if case_id is not None:
         stmt = stmt.filter_by(case_id=case_id)
     if state:
         stmt = stmt.filter_by(state=state)
-    return _page(session, stmt, offset=offset, limit=limit)
+    return page(session, stmt, offset=offset, limit=limit)
 
 
 def record_delivery(
-    session: Session, *, message_id: int, delivered: bool, now: datetime, error: str = ""
-) -> SmsMessage:
-    """A delivery report from the gateway (or the console, for the outbox)."""
+    session: Session, *, message_id: int, delivered: bool, now: datetime, error: str = "",
+    actor: Actor = SYSTEM,
+) -> SmsMessage:  # fmt: skip
+    """A delivery report from the gateway (or the console, for the outbox).
+
+    Raises InvalidTransition (409) for a message not sent yet.
+    """
     message = session.get(SmsMessage, message_id)
     if message is None:
         raise NotFound(f"SMS {message_id} not found")
-    if message.state not in ("sent", "delivered", "failed"):
-        raise InvalidInput(f"SMS {message_id} is {message.state}, not sent yet")
-    message.state = "delivered" if delivered else "failed"
+    event = SmsEvent.CONFIRM_DELIVERY if delivered else SmsEvent.REPORT_FAILURE
+    _apply(session, message, event, now=now, actor=actor, note=error)
     message.delivered_at = now if delivered else None
     message.last_error = None if delivered else (error or "not delivered")
     return message
@@ -98,7 +122,7 @@ def _claim(db: Database, now: datetime, limit: int) -> list[SmsMessage]:
     with db.session() as session:
         stmt = (
             select(SmsMessage)
-            .where(SmsMessage.state.in_(("queued", "retrying", "sending")))
+            .where(SmsMessage.state.in_([s.value for s in DUE_STATES]))
             .where(or_(SmsMessage.next_attempt_at.is_(None), SmsMessage.next_attempt_at <= now))
             .order_by(SmsMessage.next_attempt_at)
             .limit(limit)
@@ -106,7 +130,8 @@ def _claim(db: Database, now: datetime, limit: int) -> list[SmsMessage]:
         )
         claimed = list(session.scalars(stmt))
         for message in claimed:  # a lease: a crashed sender's messages come back later
-            message.state, message.next_attempt_at = "sending", now + SEND_LEASE
+            _apply(session, message, SmsEvent.CLAIM, now=now)
+            message.next_attempt_at = now + SEND_LEASE
         return claimed
 
 
@@ -130,13 +155,19 @@ def deliver_due(
             assert row is not None
             row.attempts += 1
             row.provider = provider.name
+            attempts = {"attempts": row.attempts, "max_attempts": rules.sms_max_attempts}
             if error is None:
-                row.state, row.sent_at, row.provider_message_id = "sent", now, provider_id
+                _apply(session, row, SmsEvent.ACCEPT, now=now)
+                row.sent_at, row.provider_message_id = now, provider_id
                 row.next_attempt_at, row.last_error = None, None
                 sent += 1
-            elif retryable and row.attempts < rules.sms_max_attempts:
+            elif (
+                retryable
+                and LIFECYCLE.refusal(row.state, SmsEvent.RETRY, SYSTEM.role, row, attempts) is None
+            ):
                 delay = rules.sms_backoff_seconds * rules.sms_backoff_factor ** (row.attempts - 1)
-                row.state, row.last_error = "retrying", error
+                _apply(session, row, SmsEvent.RETRY, now=now, note=error, facts=attempts)
+                row.last_error = error
                 row.next_attempt_at = now + timedelta(seconds=delay)
                 log.warning(
                     "SMS %s attempt %d failed, retry in %.0fs: %s",
@@ -146,7 +177,8 @@ def deliver_due(
                     error,
                 )
             else:
-                row.state, row.last_error, row.next_attempt_at = "failed", error, None
+                _apply(session, row, SmsEvent.FAIL, now=now, note=error)
+                row.last_error, row.next_attempt_at = error, None
                 log.error(
                     "SMS %s failed for good after %d attempts: %s", row.id, row.attempts, error
                 )

@@ -1,4 +1,5 @@
-"""Work orders dispatched to the squad of the case's street."""
+"""Work orders dispatched to the squad of the case's street; every change through the lifecycle
+(``domain/work_orders.py``) with its audit row in ``lifecycle_events``."""
 
 from __future__ import annotations
 
@@ -9,23 +10,51 @@ from sqlalchemy.orm import Session
 
 from streetorder.platform.db import Case, WorkOrder
 from streetorder.platform.domain.errors import InvalidTransition, NotFound
-from streetorder.platform.domain.roles import Actor, Role
+from streetorder.platform.domain.roles import SYSTEM, Actor, Role
+from streetorder.platform.domain.work_orders import LIFECYCLE, OPEN_STATES, OrderEvent, OrderState
+from streetorder.platform.services import lifecycle_audit
 
 INSTRUCTIONS = "请您{hours}小时内责令商户改正违法行为,并上传改正后照片。({shop},{place})"
-OPEN_STATES = ("open", "acknowledged")
+
+
+def apply(
+    session: Session, order: WorkOrder, event: OrderEvent, actor: Actor, *, now: datetime,
+    case_state: str | None = None, note: str = "", data: dict | None = None,
+) -> None:  # fmt: skip
+    """One lifecycle event (refused with the reason), its timestamps and its audit row."""
+    facts = {"case_state": case_state} if case_state is not None else {}
+    record = LIFECYCLE.apply(order, event, actor, now=now, note=note, data=data, facts=facts)
+    order.updated_at = now
+    if event is OrderEvent.ACKNOWLEDGE:
+        order.acknowledged_at = now
+        if actor.role == Role.OFFICER and actor.user_id:
+            order.assignee_id = actor.user_id
+    elif event is OrderEvent.COMPLETE:
+        order.completed_at = now
+    lifecycle_audit.write(session, record, subject_id=order.id, case_id=order.case_id)
+
+
+def check(order: WorkOrder, event: OrderEvent, actor: Actor, *, case_state: str) -> None:
+    """Raise the lifecycle's refusal of ``event`` now, if any (for field records)."""
+    refusal = LIFECYCLE.refusal(order.state, event, actor.role, order, {"case_state": case_state})
+    if refusal is not None:
+        error, reason = refusal
+        raise error(reason)
 
 
 def create(
-    session: Session, *, case: Case, deadline: datetime, hours: float, now: datetime
-) -> WorkOrder:
-    """A new round for the case (1, or the next after a rework); earlier rounds are closed."""
+    session: Session, *, case: Case, deadline: datetime, hours: float, now: datetime,
+    actor: Actor = SYSTEM,
+) -> WorkOrder:  # fmt: skip
+    """A new round for the case (1, or the next after a rework); earlier rounds are cancelled."""
     if case.squad_id is None:
         raise InvalidTransition("no squad covers the case's street; register one first")
     last = session.scalar(select(func.max(WorkOrder.round)).filter_by(case_id=case.id)) or 0
     for previous in session.scalars(
         select(WorkOrder).filter_by(case_id=case.id).where(WorkOrder.state.in_(OPEN_STATES))
     ):
-        previous.state, previous.updated_at = "cancelled", now
+        apply(session, previous, OrderEvent.CANCEL, SYSTEM, now=now,
+              note=f"replaced by round {last + 1}")  # fmt: skip
     merchant = case.merchant
     order = WorkOrder(
         case_id=case.id, round=last + 1, squad_id=case.squad_id, deadline_at=deadline,
@@ -35,8 +64,13 @@ def create(
         ),
         created_at=now, updated_at=now,
     )  # fmt: skip
+    record = LIFECYCLE.start(
+        order, OrderState.OPEN, actor, now=now,
+        data={"round": order.round, "deadline_at": deadline.isoformat()},
+    )  # fmt: skip
     session.add(order)
     session.flush()
+    lifecycle_audit.write(session, record, subject_id=order.id, case_id=case.id)
     return order
 
 
@@ -46,25 +80,31 @@ def current(session: Session, *, case_id: int) -> WorkOrder | None:
     ).first()
 
 
-def set_deadline(session: Session, *, case_id: int, deadline: datetime, now: datetime) -> None:
+def set_deadline(
+    session: Session, *, case_id: int, deadline: datetime, now: datetime, actor: Actor = SYSTEM
+) -> None:
+    """The case's correction deadline moved (an extension): the open order follows."""
     order = current(session, case_id=case_id)
     if order is not None and order.state in OPEN_STATES:
-        order.deadline_at, order.updated_at = deadline, now
+        apply(session, order, OrderEvent.RESCHEDULE, actor, now=now,
+              data={"deadline_at": deadline.isoformat()})  # fmt: skip
+        order.deadline_at = deadline
 
 
-def complete(session: Session, *, case_id: int, now: datetime) -> None:
+def complete(session: Session, *, case_id: int, now: datetime, actor: Actor = SYSTEM) -> None:
+    """The case was rectified by ``actor``: its open order is done (acknowledged by the same
+    actor first if nobody had)."""
     order = current(session, case_id=case_id)
-    if order is not None and order.state in OPEN_STATES:
-        order.state, order.completed_at, order.updated_at = "done", now, now
+    if order is None or order.state not in OPEN_STATES:
+        return
+    if order.state == OrderState.OPEN:
+        apply(session, order, OrderEvent.ACKNOWLEDGE, actor, now=now, note="with the correction")
+    apply(session, order, OrderEvent.COMPLETE, actor, now=now)
 
 
 def acknowledge(session: Session, *, work_order_id: int, actor: Actor, now: datetime) -> WorkOrder:
     order = get(session, work_order_id=work_order_id, actor=actor)
-    if order.state != "open":
-        raise InvalidTransition(f"cannot acknowledge a work order that is {order.state}")
-    order.state, order.acknowledged_at, order.updated_at = "acknowledged", now, now
-    if actor.role == Role.OFFICER and actor.user_id:
-        order.assignee_id = actor.user_id
+    apply(session, order, OrderEvent.ACKNOWLEDGE, actor, now=now, case_state=order.case.state)
     return order
 
 
@@ -82,7 +122,7 @@ def list_orders(
     session: Session, *, actor: Actor, state: str | None = None, squad_id: int | None = None,
     offset: int = 0, limit: int = 100,
 ) -> tuple[list[WorkOrder], int]:  # fmt: skip
-    from streetorder.platform.services.registry import _page
+    from streetorder.platform.services.paging import page
 
     stmt = select(WorkOrder).order_by(WorkOrder.deadline_at)
     if actor.role in (Role.OFFICER, Role.SQUAD_LEADER):
@@ -91,4 +131,4 @@ def list_orders(
         stmt = stmt.filter_by(squad_id=squad_id)
     if state:
         stmt = stmt.filter_by(state=state)
-    return _page(session, stmt, offset=offset, limit=limit)
+    return page(session, stmt, offset=offset, limit=limit)

@@ -42,5 +42,8 @@ def tasks(
     with ctx.db.session() as session:
         rows, count = list_tasks(session, actor=actor, filters=filters, offset=offset, limit=limit)
         evidence = alert_evidence(session, [r.case.id for r in rows if r.case is not None])
-        data = [task_out(session, row, now, evidence) for row in rows]
+        data = [
+            task_out(session, row, now, evidence, role=actor.role, workflow=ctx.rules.workflow)
+            for row in rows
+        ]
     return s.TaskPage(data=data, count=count, offset=offset, limit=limit, server_time=now)

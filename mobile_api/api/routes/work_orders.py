@@ -29,10 +29,10 @@ router = APIRouter(prefix="/work-orders", tags=["work orders"])
 WorkOrderId = Annotated[int, Path(ge=1, le=s.MAX_ID)]
 
 
-def _detail(session, actor, work_order_id: int, now) -> s.WorkOrderDetail:
+def _detail(session, actor, work_order_id: int, now, workflow=None) -> s.WorkOrderDetail:
     row = work_order_row(session, actor=actor, work_order_id=work_order_id)
     return s.WorkOrderDetail(
-        task=task_out(session, row, now),
+        task=task_out(session, row, now, role=actor.role, workflow=workflow),
         timeline=[
             s.ActionOut.model_validate(a) for a in wo.timeline(session, work_order_id=row.ref_id)
         ],
@@ -43,13 +43,13 @@ def _detail(session, actor, work_order_id: int, now) -> s.WorkOrderDetail:
 @router.get("/{work_order_id}", response_model=s.WorkOrderDetail, summary="A work order")
 def get_work_order(work_order_id: WorkOrderId, actor: CurrentActor, ctx: Ctx) -> s.WorkOrderDetail:
     with ctx.db.session() as session:
-        return _detail(session, actor, work_order_id, ctx.now())
+        return _detail(session, actor, work_order_id, ctx.now(), ctx.rules.workflow)
 
 
 def _act(ctx, request, actor, key, body, work_order_id: int, do) -> Response:
     def action(session):
         do(session)
-        return _detail(session, actor, work_order_id, ctx.now())
+        return _detail(session, actor, work_order_id, ctx.now(), ctx.rules.workflow)
 
     return write(ctx, request, scope=user_scope(actor.user_id), key=key, body=body, action=action)
 

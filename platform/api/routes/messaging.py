@@ -57,8 +57,9 @@ def delivery_report(
     message_id: int, body: DeliveryReport, session: SessionDep, actor: AdminUser, now: NowDep
 ) -> SmsPublic:
     message = sms.record_delivery(
-        session, message_id=message_id, delivered=body.delivered, now=now, error=body.error
-    )
+        session, message_id=message_id, delivered=body.delivered, now=now, error=body.error,
+        actor=actor,
+    )  # fmt: skip
     return SmsPublic.model_validate(message)
 
 
