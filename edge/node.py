@@ -35,6 +35,7 @@ from streetorder.edge.detect.class_map import zone_class_problem
 from streetorder.edge.runtime.anchors import FileAnchors
 from streetorder.edge.runtime.config_push import ActiveConfigStore, check_push_classes, decide
 from streetorder.edge.runtime.episode_store import EpisodeStore
+from streetorder.edge.runtime.reference_store import ReferenceFiles
 from streetorder.edge.runtime.storage import lock_storage, prune_evidence
 from streetorder.edge.runtime.worker import (
     CameraWorker,
@@ -294,12 +295,16 @@ class EdgeNode:
         worker.start()
 
     def _make_pipeline(self, camera: CameraConfig) -> Pipeline:
-        """The runtime's pipeline, given the camera's durable episode state if it takes it."""
+        """The runtime's pipeline, given the camera's durable episode state and scene reference
+        if it takes them."""
         assert self.runtime is not None
         pipeline = self.runtime.make_pipeline(camera)
         attach = getattr(pipeline, "attach_store", None)
         if callable(attach) and self.episodes is not None:
             attach(self.episodes.camera(camera.id))
+        attach_reference = getattr(pipeline, "attach_reference_store", None)
+        if callable(attach_reference):
+            attach_reference(ReferenceFiles(self.storage / "reference").camera(camera.id))
         return pipeline
 
     def _retain_episodes(self) -> None:

@@ -42,6 +42,7 @@ from streetorder.edge.evidence import (
     existing_evidence,
     write_evidence,
 )
+from streetorder.edge.scene import ReferenceStore, SceneFilter
 from streetorder.edge.track import ByteTracker, TrackerSettings
 from streetorder.edge.zones import Zone
 
@@ -108,6 +109,7 @@ class CameraPipeline:
             only (replay). Restored on the first frame, written when an episode changes.
         episode_keys: gives a starting episode the key that makes its alert ids its own
             (``edge/episode_id.py``): a random nonce (live cameras) or the footage's digest.
+        base_dir: where relative paths of the camera config (a reference image) start.
     """
 
     def __init__(
@@ -124,6 +126,7 @@ class CameraPipeline:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         store: EpisodeStore | None = None,
         episode_keys: Callable[[], str] = random_episode_key,
+        base_dir: Path | None = None,
     ) -> None:
         storage = storage or StorageSettings()
         clip_before = storage.clip_seconds_before if clip_before is None else clip_before
@@ -147,6 +150,7 @@ class CameraPipeline:
         self.frames_processed = 0
         self._pending: list[_PendingAlert] = []
         self.store = store
+        self.scene = SceneFilter(camera, base_dir)
         self.episode_keys = episode_keys
         self._restored = False
         self._store_failed_at = -math.inf
@@ -154,6 +158,11 @@ class CameraPipeline:
     def attach_store(self, store: EpisodeStore) -> None:
         """Give the pipeline its episode store (before the first frame)."""
         self.store = store
+
+    def attach_reference_store(self, store: ReferenceStore) -> None:
+        """Give the pipeline where its scene reference survives restarts (before the first
+        frame)."""
+        self.scene.store = store
 
     # -- the hot path --------------------------------------------------------------------
     def process(self, frame: Frame, t: datetime | float) -> list[Message]:
@@ -176,9 +185,14 @@ class CameraPipeline:
                 self._persist()
             else:
                 out.extend(self._restore(t))
-        tracked = self.tracker.update(self.detector(frame))
+        detections = self.detector(frame)
+        assert self.frame_size is not None
+        detections = detections[self.scene.outside_ignored(detections, self.frame_size)]
+        tracked = self.tracker.update(detections)
         self.last_detections, self.last_time = tracked, t
         present = _concat(tracked, self.tracker.recently_lost(self.hold_frames))
+        new = self.scene.newness(frame, ts, present, fresh=len(tracked))
+        self.scene.learn(ts, present[new])
         self.frames_processed += 1
         self.ring.add(ts, frame)
         out.extend(self._due_alerts(ts))
@@ -187,6 +201,8 @@ class CameraPipeline:
         for zr in self.zones:
             rules = zr.zone.config.rules
             mask = zr.zone.trigger(present)
+            if rules.only_new_objects:
+                mask &= new
             zr.in_zone = present[mask]
             if rules.schedule not in armed_cache:
                 armed_cache[rules.schedule] = dwell.is_armed(rules.schedule, local)
@@ -199,6 +215,7 @@ class CameraPipeline:
 
     def flush(self) -> list[Message]:
         """Emit alerts still waiting for clip frames (end of a replay, shutdown)."""
+        self.scene.save(self.last_time.timestamp() if self.last_time else None)
         return self._due_alerts(math.inf)
 
     # -- events → messages ---------------------------------------------------------------

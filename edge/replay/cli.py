@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
                     annotated_video=not args.no_video,
                     sink=publisher,
                     on_frame=advance,
+                    base_dir=config_path.parent,
                 )
             write_alerts(alerts_path, result.messages)
             results.append(result)

@@ -55,12 +55,14 @@ def replay_video(
     annotated_video: bool = True,
     sink: Sink | None = None,
     on_frame: Callable[[float], None] | None = None,
+    base_dir: Path | None = None,
 ) -> ReplayResult:
     """Run one video through a fresh :class:`CameraPipeline`; write evidence and annotated video.
 
     Frame times are ``truth.started_at`` (or now) plus the video time, so alarm schedules and
     ids behave as they would have live; the video's content digest is in every alert id, so
-    other videos on the same clock never share an id (nor evidence files).
+    other videos on the same clock never share an id (nor evidence files). Relative paths in
+    the camera config (a reference image) start at ``base_dir`` (default: the video's folder).
     """
     camera = pick_camera(config, video)
     started_at = truth.started_at if truth else datetime.now(UTC).replace(microsecond=0)
@@ -73,6 +75,7 @@ def replay_video(
         clip_before=config.storage.clip_seconds_before,
         clip_after=config.storage.clip_seconds_after,
         episode_keys=FootageKey(video),
+        base_dir=base_dir or video.parent,
     )
     source = AvSource(
         str(video),

@@ -65,6 +65,7 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
             clip_before=storage.clip_seconds_before,
             clip_after=storage.clip_seconds_after,
             episode_keys=FootageKey(footage) if footage else random_episode_key,
+            base_dir=base_dir,
         )
 
     def file_path(camera: CameraConfig) -> Path | None:

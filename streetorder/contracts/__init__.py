@@ -1,6 +1,13 @@
 """Message contracts shared by every process: one schema, versioned, used by both sides."""
 
-from streetorder.contracts.camera import CameraConfig, CameraLocation, ZoneConfig, ZoneRules
+from streetorder.contracts.camera import (
+    CameraConfig,
+    CameraLocation,
+    IgnoreRegion,
+    SceneReferenceSpec,
+    ZoneConfig,
+    ZoneRules,
+)
 from streetorder.contracts.messages import (
     MESSAGE_TYPES,
     SCHEMA_VERSION,
@@ -36,6 +43,8 @@ __all__ = [
     "Heartbeat",
     "Message",
     "ModelInfo",
+    "IgnoreRegion",
+    "SceneReferenceSpec",
     "ZoneConfig",
     "ZoneRules",
     "decode",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -44,6 +45,11 @@ class ZoneRules(Strict):
     )
     schedule: tuple[str, ...] = Field(
         (), description='Alarm windows "HH:MM-HH:MM" in local time; empty: always armed.'
+    )
+    only_new_objects: bool = Field(
+        True,
+        description="Count a detection only where it differs from the camera's scene reference "
+        "(a fixed object the detector mislabels never opens an episode).",
     )
 
     @field_validator("classes")
@@ -93,6 +99,51 @@ class CameraLocation(Strict):
     address: str = ""
 
 
+class SceneReferenceSpec(Strict):
+    """An explicit scene reference: the frontage as it looks when clear (see docs/EDGE_NODE.md).
+
+    Exactly one of ``image`` (a file on the node, relative to its config) or ``at`` (the node
+    takes the first frame it analyses at or after this moment, e.g. after closing time).
+    """
+
+    image: str | None = Field(None, min_length=1, max_length=1024)
+    at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SceneReferenceSpec:
+        if (self.image is None) == (self.at is None):
+            raise ValueError("give exactly one of image or at")
+        if self.at is not None and self.at.tzinfo is None:
+            raise ValueError("at needs a time zone, e.g. 2026-12-06T22:30:00+08:00")
+        return self
+
+    @property
+    def key(self) -> str:
+        """Identifies this request: a new one is applied once, a repeated one never again."""
+        return f"image:{self.image}" if self.image is not None else f"at:{self.at.isoformat()}"
+
+
+class IgnoreRegion(Strict):
+    """A region where detections are dropped: a fixed structure a reviewer rejected (固定设施)."""
+
+    id: Identifier
+    box: tuple[float, float, float, float] = Field(
+        description="x1, y1, x2, y2 in 0..1 of the frame width/height."
+    )
+    reason: str = Field("fixed_structure", max_length=200)
+    alert_id: str | None = Field(None, max_length=64, description="The rejected alert.")
+
+    @field_validator("box")
+    @classmethod
+    def _valid_box(cls, value: tuple[float, float, float, float]):
+        x1, y1, x2, y2 = value
+        if not all(0.0 <= v <= 1.0 for v in value):
+            raise ValueError("box coordinates must lie in 0..1 (they are relative)")
+        if x2 <= x1 or y2 <= y1:
+            raise ValueError("box needs x2 > x1 and y2 > y1")
+        return value
+
+
 class CameraConfig(Strict):
     """One camera stream and the zones watched on it."""
 
@@ -107,6 +158,12 @@ class CameraConfig(Strict):
     location: CameraLocation = CameraLocation()
     zones: tuple[ZoneConfig, ...] = ()
     enabled: bool = True
+    reference: SceneReferenceSpec | None = Field(
+        None, description="Explicit scene reference; None: learned from the stream only."
+    )
+    ignore: tuple[IgnoreRegion, ...] = Field(
+        (), description="Regions whose detections are dropped (reviewers' fixed structures)."
+    )
 
     @model_validator(mode="after")
     def _unique_zone_ids(self) -> CameraConfig:
