@@ -89,7 +89,9 @@ def _check_config(args: argparse.Namespace) -> int:
     from streetorder.edge.detect import OnnxDetector, check_zone_classes
 
     config = load_edge_config(args.config)
-    detector = OnnxDetector.from_settings(config.model, args.config.resolve().parent)
+    detector = OnnxDetector.from_settings(
+        config.model, args.config.resolve().parent, where=args.config
+    )
     check_zone_classes(config.cameras, detector, args.config)
     print(f"{args.config}: valid")
     for line in summary(config, detector):

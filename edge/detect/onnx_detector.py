@@ -20,7 +20,7 @@ from streetorder.edge.detect.class_map import map_classes
 from streetorder.edge.detect.letterbox import PAD_VALUE, Letterbox, plan_letterbox
 from streetorder.edge.detect.postprocess import decode_end2end, decode_raw
 from streetorder.edge.detections import Detections
-from streetorder.errors import StreetorderError
+from streetorder.errors import ConfigError, StreetorderError
 
 if TYPE_CHECKING:
     from streetorder.edge.config import ModelSettings
@@ -157,19 +157,30 @@ class OnnxDetector:
 
     @classmethod
     def from_settings(
-        cls, settings: ModelSettings, base_dir: Path, path: Path | None = None
+        cls,
+        settings: ModelSettings,
+        base_dir: Path,
+        path: Path | None = None,
+        where: str | Path | None = None,
     ) -> OnnxDetector:
         """The detector a node config's ``model`` section describes (a relative path is taken
-        from ``base_dir``, the config file's folder); ``path`` overrides the model file."""
+        from ``base_dir``, the config file's folder); ``path`` overrides the model file.
+        ``where`` (the config file) prefixes errors, with the key."""
         if path is None and settings.path is not None:
             path = settings.path if settings.path.is_absolute() else base_dir / settings.path
-        return cls(
-            path,
-            threads=settings.threads,
-            score_threshold=settings.score_threshold,
-            iou_threshold=settings.iou_threshold,
-            class_map=settings.class_map,
-        )
+        try:
+            return cls(
+                path,
+                threads=settings.threads,
+                score_threshold=settings.score_threshold,
+                iou_threshold=settings.iou_threshold,
+                class_map=settings.class_map,
+            )
+        except StreetorderError as exc:
+            if where is None:
+                raise
+            reason = str(exc) if str(exc).startswith("model.") else f"model.path: {exc}"
+            raise ConfigError(f"{where}: {reason}") from None
 
     def class_names(self) -> tuple[str, ...]:
         return self.names

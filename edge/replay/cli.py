@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             if args.truth_boxes is not None:
                 detector = _truth_boxes(truths[i], args.truth_boxes, i, args.spurious)
             else:
-                detector = _detector(args.model, config, config_path.parent, detectors)
+                detector = _detector(args.model, config, config_path, detectors)
             check_zone_classes(config.cameras, detector, config_path)
             if args.publish and publisher is None:
                 from streetorder.edge.replay.publish import OutboxPublisher
@@ -173,11 +173,11 @@ def _load_config(path: Path):
     return load_edge_config(path)
 
 
-def _detector(model: Path | None, config, base: Path, cache: dict):
+def _detector(model: Path | None, config, config_path: Path, cache: dict):
     from streetorder.edge.detect import OnnxDetector
 
-    settings = config.model
+    settings, base = config.model, config_path.parent
     key = (model, settings.path and base / settings.path, settings.model_dump_json())
     if key not in cache:
-        cache[key] = OnnxDetector.from_settings(settings, base, model)
+        cache[key] = OnnxDetector.from_settings(settings, base, model, where=config_path)
     return cache[key]

@@ -14,7 +14,7 @@ import yaml
 from streetorder.cli import main
 from streetorder.contracts import ConfigPush, encode
 from streetorder.edge.config import load_edge_config
-from streetorder.edge.detect import OnnxDetector, map_classes
+from streetorder.edge.detect import OnnxDetector, check_zone_classes, map_classes
 from streetorder.edge.evidence import Mp4Writer
 from streetorder.edge.node import EdgeNode
 from streetorder.edge.runtime.config_push import check_push_classes, decide
@@ -180,3 +180,28 @@ def test_replay_refuses_then_runs_a_mapped_model(tmp_path: Path, capsys) -> None
     (alert,) = [a for a in alerts if a["kind"] == "alert"]  # the table stands in zone z1
     assert alert["zone_id"] == "z1"
     assert {o["class_name"] for o in alert["objects"]} == {"table"}
+
+
+def test_the_coco_example_config_fits_a_coco_style_model(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "node-coco-detector.yaml"
+    config = load_edge_config(example)
+    names = ["person", "bicycle", "car", "motorcycle", "umbrella", "suitcase", "bench"]
+    names += ["chair", "dining table", "dog"]
+    model = tiny_detector(tmp_path / "coco.onnx", names, [(10, 10, 4, 4, "suitcase", 0.5)])
+    detector = OnnxDetector(model, class_map=config.model.class_map)
+    assert detector.names == ("goods", "table", "umbrella", "person", "two_wheeler")
+    check_zone_classes(config.cameras, detector, example)  # raises if a zone asks for more
+
+
+def test_check_config_names_the_file_for_model_errors(tmp_path: Path, capsys) -> None:
+    model = tiny_detector(tmp_path / "coco.onnx", COCO_LIKE, ANCHORS)
+    cfg = node_config(tmp_path, model, ["table"])
+    body = yaml.safe_load(cfg.read_text())
+    body["model"]["class_map"] = {"dinning table": "table"}  # a typo of the model's class
+    cfg.write_text(yaml.safe_dump(body))
+    assert main(["edge", "check-config", "--config", str(cfg)]) == 2
+    assert f"{cfg}: model.class_map.dinning table: not a class of " in one_error_line(capsys)
+    body["model"] = {"path": "missing.onnx"}
+    cfg.write_text(yaml.safe_dump(body))
+    assert main(["edge", "check-config", "--config", str(cfg)]) == 2
+    assert f"{cfg}: model.path: model file " in one_error_line(capsys)
