@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from streetorder.mobile_api.db import Inspection, InspectionTask, SpecialInspection
+from streetorder.mobile_api.db import Inspection, InspectionTask, Photo, SpecialInspection
 from streetorder.mobile_api.domain.checklist import Answer, ChecklistError, judge
 from streetorder.mobile_api.domain.risk import ColourChange, ColourRules
 from streetorder.mobile_api.domain.urgency import TaskKind, TaskStatus
@@ -25,6 +25,7 @@ from streetorder.mobile_api.settings import ChecklistItem
 from streetorder.platform.db import Merchant
 from streetorder.platform.domain.errors import Conflict, InvalidInput
 from streetorder.platform.domain.roles import Actor
+from streetorder.platform.services.paging import page
 
 OPEN = (TaskStatus.OPEN.value, TaskStatus.IN_PROGRESS.value)
 
@@ -175,3 +176,49 @@ def create_special(
     session.add_all(tasks)
     session.flush()
     return special, tasks
+
+
+# --- reads --------------------------------------------------------------------------------
+
+#: special inspections a squad's list shows (newest due first)
+SPECIALS_LISTED = 200
+
+
+def list_for_merchant(
+    session: Session, *, merchant_id: int, offset: int, limit: int
+) -> tuple[list[Inspection], int, dict[int, list[int]]]:
+    """A shop's inspections newest first, their total, and each one's photo ids."""
+    stmt = (
+        select(Inspection)
+        .filter_by(merchant_id=merchant_id)
+        .order_by(Inspection.inspected_at.desc(), Inspection.id.desc())
+    )
+    rows, count = page(session, stmt, offset=offset, limit=limit)
+    photos: dict[int, list[int]] = {}
+    if rows:
+        ids = select(Photo.id, Photo.inspection_id).where(
+            Photo.inspection_id.in_([r.id for r in rows])
+        )
+        for photo_id, inspection_id in session.execute(ids):
+            photos.setdefault(inspection_id, []).append(photo_id)
+    return rows, count, photos
+
+
+def specials_of_squad(
+    session: Session, *, squad_id: int | None
+) -> list[tuple[SpecialInspection, list[InspectionTask]]]:
+    """The squad's special inspections, newest due first, each with its tasks."""
+    specials = session.scalars(
+        select(SpecialInspection)
+        .filter_by(squad_id=squad_id)
+        .order_by(SpecialInspection.due_at.desc(), SpecialInspection.id.desc())
+        .limit(SPECIALS_LISTED)
+    ).all()
+    tasks: dict[int, list[InspectionTask]] = {}
+    if specials:
+        stmt = select(InspectionTask).where(
+            InspectionTask.special_id.in_([sp.id for sp in specials])
+        )
+        for task in session.scalars(stmt):
+            tasks.setdefault(task.special_id or 0, []).append(task)
+    return [(sp, tasks.get(sp.id, [])) for sp in specials]

@@ -8,14 +8,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streetorder.platform.api.state import PlatformState
-from streetorder.platform.db import EdgeNode, User
+from streetorder.platform.db import User
 from streetorder.platform.domain.errors import Forbidden, Unauthorized
 from streetorder.platform.domain.roles import Actor, Role
-from streetorder.platform.security import API_KEY_PREFIX, hash_api_key
+from streetorder.platform.security import API_KEY_PREFIX
+from streetorder.platform.services import accounts
 from streetorder.platform.services.rules import Rules
 
 bearer = HTTPBearer(
@@ -53,7 +53,7 @@ NowDep = Annotated[datetime, Depends(get_now)]
 
 def authenticate(session: Session, state: PlatformState, token: str, now: datetime) -> User:
     if token.startswith(API_KEY_PREFIX):
-        user = session.scalars(select(User).filter_by(api_key_hash=hash_api_key(token))).first()
+        user = accounts.user_by_api_key(session, api_key=token)
     else:
         claims = state.rules.signer.verify(token, "access", now)
         user = session.get(User, claims.user_id)
@@ -77,9 +77,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 def actor_of(session: Session, user: User) -> Actor:
-    node_code = None
-    if user.node_id is not None:
-        node_code = session.scalar(select(EdgeNode.code).filter_by(id=user.node_id))
+    node_code = accounts.node_code_of(session, user=user)
     return Actor(
         role=Role(user.role), name=user.username, user_id=user.id, squad_id=user.squad_id,
         node_code=node_code,

@@ -70,6 +70,8 @@ class Track(StrEnum):
 
 TERMINAL = frozenset({State.REJECTED, State.CLOSED})
 OPEN_STATES = frozenset(State) - TERMINAL
+#: the terminal states as stored in ``cases.state`` (for queries)
+TERMINAL_VALUES: tuple[str, ...] = tuple(sorted(s.value for s in TERMINAL))
 
 
 class CaseLike(Protocol):
@@ -91,6 +93,35 @@ class CaseLike(Protocol):
     urge_count: int
     extension_count: int
     rework_count: int
+
+
+@dataclass
+class CaseDraft:
+    """A case being opened and not stored yet, with every :class:`CaseLike` field.
+
+    :meth:`Workflow.open` fills it; the caller stores :meth:`fields` as the case's columns (the
+    bulk ingest inserts many at once without the ORM).
+    """
+
+    discovered_at: datetime
+    step_started_at: datetime
+    updated_at: datetime
+    state: str = ""
+    track: str | None = None
+    deadline_at: datetime | None = None
+    rectify_deadline_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    rectified_at: datetime | None = None
+    verified_at: datetime | None = None
+    closed_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    self_corrected_at: datetime | None = None
+    urge_count: int = 0
+    extension_count: int = 0
+    rework_count: int = 0
+
+    def fields(self) -> dict[str, Any]:
+        return dict(vars(self))
 
 
 @dataclass(frozen=True)
@@ -279,6 +310,17 @@ class Workflow:
         case.state = State.DISCOVERED.value
         case.step_started_at = case.updated_at = now
         return AuditRecord(Event.DISCOVER, None, State.DISCOVERED, actor, now, note)
+
+    def open(
+        self, *, discovered_at: datetime, actor: Actor, now: datetime, note: str
+    ) -> tuple[CaseDraft, list[AuditRecord]]:
+        """A new case, discovered and registered for review, and its two audit records."""
+        draft = CaseDraft(discovered_at=discovered_at, step_started_at=now, updated_at=now)
+        records = [
+            self.discover(draft, actor, now=now, note=note),
+            self.apply(draft, Event.REGISTER, actor, now=now),
+        ]
+        return draft, records
 
     def refusal(
         self,

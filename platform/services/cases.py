@@ -19,26 +19,14 @@ from streetorder.platform.domain.penalty import (
     late_surcharge_cents,
 )
 from streetorder.platform.domain.roles import SYSTEM, Actor, Role
-from streetorder.platform.domain.workflow import AuditRecord, Event, State, Track
+from streetorder.platform.domain.workflow import TERMINAL_VALUES, Event, State, Track
 from streetorder.platform.services import sms, work_orders
-from streetorder.platform.services.registry import _page, squad_for_street
+from streetorder.platform.services.case_audit import audit_row
+from streetorder.platform.services.paging import page
+from streetorder.platform.services.registry import squad_for_street
 from streetorder.platform.services.rules import Rules
 
 SCOPED_ROLES = (Role.OFFICER, Role.SQUAD_LEADER)
-
-
-def audit_row(case_id: int, record: AuditRecord) -> CaseEvent:
-    return CaseEvent(
-        case_id=case_id, event=record.event.value,
-        from_state=record.from_state.value if record.from_state else None,
-        to_state=record.to_state.value, actor_id=record.actor.user_id,
-        actor_role=record.actor.role.value, actor_name=record.actor.name, at=record.at,
-        note=record.note, data=_jsonable(record.data),
-    )  # fmt: skip
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()}
 
 
 def transition(
@@ -116,10 +104,9 @@ def list_cases(
         if value is not None:
             stmt = stmt.where(column == value)
     if f.overdue is not None:
-        terminal = (State.REJECTED.value, State.CLOSED.value)
-        overdue = (Case.deadline_at < now) & Case.state.not_in(terminal)
+        overdue = (Case.deadline_at < now) & Case.state.not_in(TERMINAL_VALUES)
         stmt = stmt.where(overdue if f.overdue else ~overdue | Case.deadline_at.is_(None))
-    return _page(session, stmt, offset=offset, limit=limit)
+    return page(session, stmt, offset=offset, limit=limit)
 
 
 def timeline(session: Session, *, case_id: int) -> list[CaseEvent]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -31,8 +31,9 @@ from streetorder.platform.db import (
     rollups,
 )
 from streetorder.platform.domain.roles import SYSTEM
-from streetorder.platform.domain.workflow import AuditRecord, Event
-from streetorder.platform.services.cases import _jsonable, transition
+from streetorder.platform.domain.workflow import AuditRecord, CaseDraft, Event
+from streetorder.platform.services.case_audit import audit_values
+from streetorder.platform.services.cases import transition
 from streetorder.platform.services.rules import Rules
 
 
@@ -110,25 +111,15 @@ def _episode_case(session: Session, alert: Alert) -> Case | None:
 
 
 @dataclass
-class _NewCase:
-    """A case being opened in this batch (the workflow needs only these fields)."""
+class _Opened:
+    """A case opened in this batch: the workflow's draft, its registry columns, its audit."""
 
-    row: dict[str, Any]
+    draft: CaseDraft
+    columns: dict[str, Any]
     records: list[AuditRecord]
-    state: str = ""
-    track: str | None = None
-    discovered_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    step_started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    deadline_at: datetime | None = None
-    rectify_deadline_at: datetime | None = None
-    confirmed_at: datetime | None = None
-    rectified_at: datetime | None = None
-    verified_at: datetime | None = None
-    closed_at: datetime | None = None
-    urge_count: int = 0
-    extension_count: int = 0
-    rework_count: int = 0
+
+    def row(self) -> dict[str, Any]:
+        return {**self.columns, **self.draft.fields()}
 
 
 def ingest_alerts(
@@ -156,10 +147,10 @@ def ingest_alerts(
         else:
             outcome.duplicates.append(alert.alert_id)
     cache = placements if placements is not None else {}
-    new_cases: dict[str, _NewCase] = {}  # by alert id
-    batch_episodes: dict[tuple[str, str, str, datetime], _NewCase] = {}
+    new_cases: dict[str, _Opened] = {}  # by alert id
+    batch_episodes: dict[tuple[str, str, str, datetime], _Opened] = {}
     attached: list[tuple[int, Case, AuditRecord]] = []  # reminders of cases already stored
-    attached_new: list[tuple[int, _NewCase]] = []  # reminders of cases opened in this batch
+    attached_new: list[tuple[int, _Opened]] = []  # reminders of cases opened in this batch
     for alert_id, alert_pk in sorted(new_ids.items(), key=lambda item: unique[item[0]].reminder):
         alert = unique[alert_id]
         episode = (alert.node_id, alert.camera_id, alert.zone_id, alert.episode_started_at)
@@ -167,9 +158,9 @@ def ingest_alerts(
             note = f"reminder {alert.reminder}: alert {alert.alert_id}"
             opened = batch_episodes.get(episode)
             if opened is not None:
-                opened.row["alert_count"] += 1
+                opened.columns["alert_count"] += 1
                 opened.records.append(
-                    rules.workflow.apply(opened, Event.REMINDER, SYSTEM, now=now, note=note)
+                    rules.workflow.apply(opened.draft, Event.REMINDER, SYSTEM, now=now, note=note)
                 )
                 attached_new.append((alert_pk, opened))
                 outcome.attached.append(alert_id)
@@ -188,64 +179,41 @@ def ingest_alerts(
                 shop_id=alert.shop_id,
             )  # fmt: skip
         where = cache[key]
-        case = _NewCase(row={}, records=[], discovered_at=alert.threshold_crossed_at)
-        case.records.append(rules.workflow.discover(
-            case, SYSTEM, now=now,
+        draft, records = rules.workflow.open(
+            discovered_at=alert.threshold_crossed_at, actor=SYSTEM, now=now,
             note=f"alert {alert_id} from {alert.node_id}/{alert.camera_id}/{alert.zone_id}",
-        ))  # fmt: skip
-        case.records.append(rules.workflow.apply(case, Event.REGISTER, SYSTEM, now=now))
-        case.row = {
+        )  # fmt: skip
+        columns = {
             "alert_id": alert_id, "source": "camera", "merchant_id": where.merchant_id,
             "zone_id": where.zone_id, "street_id": where.street_id, "squad_id": where.squad_id,
             "node_code": alert.node_id, "camera_code": alert.camera_id,
             "zone_code": alert.zone_id, "shop_id": alert.shop_id, "place": where.place,
-            "discovered_at": alert.threshold_crossed_at, "created_at": now,
-            "urge_count": 0, "extension_count": 0, "rework_count": 0, "alert_count": 1,
+            "created_at": now, "alert_count": 1,
         }  # fmt: skip
-        batch_episodes[episode] = new_cases[alert_id] = case
+        batch_episodes[episode] = new_cases[alert_id] = _Opened(draft, columns, records)
         outcome.created.append(alert_id)
-    for case in new_cases.values():  # state and deadlines as the workflow left them
-        case.row.update(
-            state=case.state,
-            track=case.track,
-            step_started_at=case.step_started_at,
-            updated_at=case.updated_at,
-            deadline_at=case.deadline_at,
-        )
+    rows = [case.row() for case in new_cases.values()]  # as the workflow left them
     case_ids = {
         alert_id: case_id
         for case_id, alert_id in bulk.insert_rows(
-            session, Case.__table__, [c.row for c in new_cases.values()],
-            returning=("id", "alert_id"),
+            session, Case.__table__, rows, returning=("id", "alert_id")
         )
-    }  # fmt: skip
-    rollups.add_inserted(session, [c.row for c in new_cases.values()])
+    }
+    rollups.add_inserted(session, rows)
     events: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
     for alert_id, case in new_cases.items():
         case_id = case_ids[alert_id]
-        case.row["id"] = case_id
         links.append({"id": new_ids[alert_id], "case_id": case_id})
-        events += [_event_row(case_id, r) for r in case.records]
+        events += [audit_values(case_id, r) for r in case.records]
     for alert_pk, case in attached_new:
-        links.append({"id": alert_pk, "case_id": case.row["id"]})
+        links.append({"id": alert_pk, "case_id": case_ids[case.columns["alert_id"]]})
     for alert_pk, existing, record in attached:
         links.append({"id": alert_pk, "case_id": existing.id})
-        events.append(_event_row(existing.id, record))
+        events.append(audit_values(existing.id, record))
     bulk.insert_rows(session, CaseEvent.__table__, events)
     bulk.update_rows(session, AlertRecord.__table__, links)
     return outcome
-
-
-def _event_row(case_id: int, record: AuditRecord) -> dict[str, Any]:
-    """The ``case_events`` row of an audit record (as ``cases.audit_row``, without the ORM)."""
-    return {
-        "case_id": case_id, "event": record.event.value,
-        "from_state": record.from_state.value if record.from_state else None,
-        "to_state": record.to_state.value, "actor_id": record.actor.user_id,
-        "actor_role": record.actor.role.value, "actor_name": record.actor.name, "at": record.at,
-        "note": record.note, "data": _jsonable(record.data),
-    }  # fmt: skip
 
 
 def ingest_episode_end(

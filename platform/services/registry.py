@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streetorder.contracts.camera import ZoneConfig
@@ -31,6 +31,7 @@ from streetorder.platform.schemas.registry import (
     ZoneUpdate,
 )
 from streetorder.platform.security import hash_api_key, hash_password, new_api_key
+from streetorder.platform.services.paging import page
 
 M = TypeVar("M")
 
@@ -41,11 +42,6 @@ def _one(session: Session, model: type[M], what: str, **where: Any) -> M:
         key = ", ".join(f"{k}={v!r}" for k, v in where.items())
         raise NotFound(f"{what} not found ({key})")
     return row
-
-
-def _page(session: Session, stmt: Any, *, offset: int, limit: int) -> tuple[list[Any], int]:
-    count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    return list(session.scalars(stmt.offset(offset).limit(limit))), int(count or 0)
 
 
 # --- streets and squads -------------------------------------------------------------------
@@ -226,7 +222,7 @@ def list_merchants(
         stmt = stmt.where(Merchant.street_id == get_street(session, code=street_code).id)
     if risk_colour:
         stmt = stmt.where(Merchant.risk_colour == risk_colour)
-    return _page(session, stmt, offset=offset, limit=limit)
+    return page(session, stmt, offset=offset, limit=limit)
 
 
 # --- edge nodes, cameras, zones -----------------------------------------------------------

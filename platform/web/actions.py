@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from streetorder.platform.db import Case, SmsMessage, WorkOrder
+from streetorder.platform.db import Case
 from streetorder.platform.domain.errors import InvalidInput
 from streetorder.platform.domain.roles import Actor
 from streetorder.platform.domain.workflow import Event, Workflow, format_local
+from streetorder.platform.services import case_reads
 from streetorder.platform.services import cases as case_service
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.web.context import ConsoleContext
@@ -31,12 +30,9 @@ def _outcome(ctx: ConsoleContext, case_id: int, verdict: str) -> dict[str, Any]:
     with ctx.db.session() as session:
         case = session.get(Case, case_id)
         assert case is not None
-        sms = session.scalars(
-            select(SmsMessage).where(SmsMessage.case_id == case_id).order_by(SmsMessage.id)
-        ).all()
-        order = session.scalars(
-            select(WorkOrder).where(WorkOrder.case_id == case_id).order_by(WorkOrder.round.desc())
-        ).first()
+        sms = case_reads.sms_of(session, case_id=case_id)
+        orders = case_reads.orders_of(session, case_id=case_id)
+        order = orders[-1] if orders else None
         summary = f"{case.number} {verdict}"
         if order is not None:
             summary += f": SMS {sms[-1].state if sms else 'not sent'}, work order due " + (

@@ -6,11 +6,11 @@ from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 
 from streetorder.platform.db import User
 from streetorder.platform.domain.roles import HUMAN_ROLES, Actor, Role
 from streetorder.platform.security import verify_password
+from streetorder.platform.services import accounts
 from streetorder.platform.web.context import ConsoleContext, get_context
 from streetorder.platform.web.session import (
     COOKIE_NAME,
@@ -75,7 +75,7 @@ class Viewer:
 def authenticate(ctx: ConsoleContext, username: str, password: str) -> User | None:
     """The active human user with this name and password, else ``None`` (same cost either way)."""
     with ctx.db.session() as session:
-        user = session.scalars(select(User).filter_by(username=username.strip())).first()
+        user = accounts.user_by_username(session, username=username.strip())
         ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
         if user is None or not ok or not user.active or Role(user.role) not in HUMAN_ROLES:
             return None

@@ -9,20 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from streetorder.platform.db import (
     AlertRecord,
-    Camera,
     Case,
-    CaseEvent,
-    EdgeNode,
-    EvidenceFile,
     Merchant,
     Penalty,
-    SmsMessage,
-    WorkOrder,
     Zone,
 )
 from streetorder.platform.domain.roles import Actor, Role
@@ -36,6 +29,7 @@ from streetorder.platform.domain.workflow import (
     handling_time,
     is_overdue,
 )
+from streetorder.platform.services import case_reads
 from streetorder.platform.services import cases as case_service
 from streetorder.platform.services.cases import CaseFilter
 
@@ -122,12 +116,7 @@ def evidence_view(session: Session, prefix: str, alert: AlertRecord | None) -> d
     }
     if alert is None:
         return out
-    stored = {
-        f.filename
-        for f in session.scalars(
-            select(EvidenceFile).where(EvidenceFile.alert_id == alert.alert_id)
-        )
-    }
+    stored = case_reads.stored_filenames(session, alert_id=alert.alert_id)
     key = {"annotated_frame": "annotated", "clean_frame": "clean", "clip": "clip", "crop": "crop"}
     for ref in alert.evidence:
         url = evidence_url(prefix, alert.alert_id, ref["filename"])
@@ -163,14 +152,7 @@ def merchant_view(merchant: Merchant | None) -> dict[str, Any] | None:
 def merchant_history(
     session: Session, prefix: str, tz: ZoneInfo, case: Case, limit: int = 10
 ) -> list[dict[str, Any]]:
-    if case.merchant_id is None:
-        return []
-    rows = session.scalars(
-        select(Case)
-        .where(Case.merchant_id == case.merchant_id, Case.id != case.id)
-        .order_by(Case.discovered_at.desc())
-        .limit(limit)
-    )
+    rows = case_reads.merchant_cases(session, case=case, limit=limit)
     return [
         {
             "number": c.number,
@@ -184,24 +166,10 @@ def merchant_history(
     ]
 
 
-def _first_alert(session: Session, case: Case) -> AlertRecord | None:
-    if case.alert_id:
-        alert = session.scalars(select(AlertRecord).filter_by(alert_id=case.alert_id)).first()
-        if alert is not None:
-            return alert
-    return session.scalars(
-        select(AlertRecord).filter_by(case_id=case.id).order_by(AlertRecord.id)
-    ).first()
-
-
 def _camera_label(session: Session, case: Case) -> str:
     if not case.camera_code:
         return ""
-    cam = session.scalars(
-        select(Camera)
-        .join(EdgeNode, EdgeNode.id == Camera.node_id)
-        .where(Camera.code == case.camera_code, EdgeNode.code == case.node_code)
-    ).first()
+    cam = case_reads.camera_of(session, case=case)
     where = f" · {cam.address}" if cam is not None and cam.address else ""
     return f"{case.node_code}/{case.camera_code}{where}"
 
@@ -236,7 +204,7 @@ def queue_items(
 
 
 def _common(session: Session, prefix: str, tz: ZoneInfo, now: datetime, case: Case) -> dict:
-    alert = _first_alert(session, case)
+    alert = case_reads.first_alert(session, case=case)
     return {
         "case_id": case.id,
         "number": case.number,
@@ -272,9 +240,7 @@ def panel_view(session: Session, prefix: str, tz: ZoneInfo, now: datetime, case:
 
 
 def _events(session: Session, case: Case, tz: ZoneInfo) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
-    )
+    rows = case_service.timeline(session, case_id=case.id)
     return [
         {
             "event": e.event,
@@ -303,21 +269,10 @@ def case_view(
     """Everything the case page shows."""
     view = _common(session, prefix, tz, now, case)
     view.pop("alert")
-    sms = session.scalars(
-        select(SmsMessage).where(SmsMessage.case_id == case.id).order_by(SmsMessage.id)
-    )
-    orders = session.scalars(
-        select(WorkOrder)
-        .where(WorkOrder.case_id == case.id)
-        .options(selectinload(WorkOrder.squad))
-        .order_by(WorkOrder.round)
-    )
-    penalty = session.scalars(select(Penalty).filter_by(case_id=case.id)).first()
-    photos = session.scalars(
-        select(EvidenceFile)
-        .where(EvidenceFile.case_id == case.id, EvidenceFile.alert_id.is_(None))
-        .order_by(EvidenceFile.id)
-    )
+    sms = case_reads.sms_of(session, case_id=case.id)
+    orders = case_reads.orders_of(session, case_id=case.id)
+    penalty = case_service.get_penalty(session, case_id=case.id)
+    photos = case_reads.officer_photos(session, case_id=case.id)
     allowed = set(workflow.allowed_events(case, role, now=now))
     overdue = is_overdue(case, now)
     view.update(

@@ -10,13 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
 from streetorder.contracts import encode, topics
-from streetorder.platform.db import Camera, Case
+from streetorder.platform.db import Camera
 from streetorder.platform.domain.errors import Conflict, NotFound
 from streetorder.platform.schemas.registry import ZoneCreate, ZoneUpdate
-from streetorder.platform.services import edge_config, registry
+from streetorder.platform.services import case_reads, edge_config, registry
 from streetorder.platform.web.context import ConsoleContext
 
 log = logging.getLogger(__name__)
@@ -40,7 +38,7 @@ def save_and_push(
         for code, zone in existing.items():
             if code in codes:
                 continue
-            if session.scalar(select(Case.id).filter_by(zone_id=zone.id).limit(1)):
+            if case_reads.zone_has_cases(session, zone_id=zone.id):
                 raise Conflict(f"zone {code} has cases and cannot be removed; redraw it instead")
             registry.delete_zone(session, **where, zone_code=code)
         for z in zones:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import func, select
 
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
 from streetorder.mobile_api.api.present import merchant_brief
 from streetorder.mobile_api.api.writes import user_scope, write
-from streetorder.mobile_api.db import Inspection, Photo, RiskState
+from streetorder.mobile_api.db import Inspection, RiskState
 from streetorder.mobile_api.domain.risk import Colour
 from streetorder.mobile_api.domain.schedule import next_due
 from streetorder.mobile_api.services import inspections, risk
@@ -74,20 +73,9 @@ def list_inspections(
 ) -> s.InspectionPage:
     with ctx.db.session() as session:
         merchant_in_squad(session, actor, merchant_id)
-        stmt = select(Inspection).filter_by(merchant_id=merchant_id)
-        count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = session.scalars(
-            stmt.order_by(Inspection.inspected_at.desc(), Inspection.id.desc())
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        photos: dict[int, list[int]] = {}
-        for photo_id, inspection_id in session.execute(
-            select(Photo.id, Photo.inspection_id).where(
-                Photo.inspection_id.in_([r.id for r in rows] or [-1])
-            )
-        ):
-            photos.setdefault(inspection_id, []).append(photo_id)
+        rows, count, photos = inspections.list_for_merchant(
+            session, merchant_id=merchant_id, offset=offset, limit=limit
+        )
         return s.InspectionPage(data=[_out(r, photos.get(r.id, [])) for r in rows], count=count)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
-from sqlalchemy import select
 
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
@@ -13,9 +12,9 @@ from streetorder.mobile_api.api.present import photo_out
 from streetorder.mobile_api.api.writes import user_scope, write
 from streetorder.mobile_api.photos import process_photo, read_limited
 from streetorder.mobile_api.services.photos import add_inspection_photo, get_photo
-from streetorder.platform.db import AlertRecord, Case
+from streetorder.platform.db import Case
 from streetorder.platform.domain.errors import NotFound
-from streetorder.platform.services import evidence
+from streetorder.platform.services import case_reads, evidence
 
 router = APIRouter(tags=["photos"])
 ObjectId = Annotated[int, Path(ge=1, le=s.MAX_ID)]
@@ -74,9 +73,7 @@ def evidence_file(file_id: ObjectId, actor: CurrentActor, ctx: Ctx) -> Response:
             record = None
         case_id = record.case_id if record else None
         if record is not None and case_id is None and record.alert_id:
-            case_id = session.scalar(
-                select(AlertRecord.case_id).filter_by(alert_id=record.alert_id)
-            )
+            case_id = case_reads.case_id_of_alert(session, alert_id=record.alert_id)
         case = session.get(Case, case_id) if case_id else None
         if record is None or case is None or case.squad_id != actor.squad_id:
             raise NotFound(f"file {file_id} not found")

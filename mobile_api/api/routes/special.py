@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
@@ -47,17 +46,5 @@ def create(
 @router.get("", response_model=list[s.SpecialOut], summary="My squad's special inspections")
 def list_special(actor: CurrentActor, ctx: Ctx) -> list[s.SpecialOut]:
     with ctx.db.session() as session:
-        specials = session.scalars(
-            select(SpecialInspection)
-            .filter_by(squad_id=actor.squad_id)
-            .order_by(SpecialInspection.due_at.desc(), SpecialInspection.id.desc())
-            .limit(200)
-        ).all()
-        tasks: dict[int, list[InspectionTask]] = {}
-        for task in session.scalars(
-            select(InspectionTask).where(
-                InspectionTask.special_id.in_([sp.id for sp in specials] or [-1])
-            )
-        ):
-            tasks.setdefault(task.special_id or 0, []).append(task)
-        return [_out(sp, tasks.get(sp.id, [])) for sp in specials]
+        listed = inspections.specials_of_squad(session, squad_id=actor.squad_id)
+        return [_out(special, tasks) for special, tasks in listed]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
-from sqlalchemy import select
 
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
@@ -22,8 +21,8 @@ from streetorder.mobile_api.services import work_orders as wo
 from streetorder.mobile_api.services.photos import order_photos
 from streetorder.mobile_api.services.scope import require_leader
 from streetorder.mobile_api.services.tasks import work_order_row
-from streetorder.platform.db import AlertRecord, User
-from streetorder.platform.services import evidence
+from streetorder.platform.db import User
+from streetorder.platform.services import case_reads, evidence
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 WorkOrderId = Annotated[int, Path(ge=1, le=s.MAX_ID)]
@@ -175,9 +174,7 @@ def verify(
 
 def _before_after(session, actor, work_order_id: int) -> s.BeforeAfter:
     order, case = wo.get_order(session, actor=actor, work_order_id=work_order_id)
-    alerts = {
-        a.alert_id: a for a in session.scalars(select(AlertRecord).filter_by(case_id=case.id))
-    }
+    alerts = {a.alert_id: a for a in case_reads.alerts_of(session, case_id=case.id)}
     before = []
     for f in evidence.case_files(session, case=case):
         if f.alert_id is None:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
 
 from streetorder.platform.api.deps import (
     AnyUser,
@@ -16,12 +15,12 @@ from streetorder.platform.api.deps import (
     authenticate,
 )
 from streetorder.platform.api.state import PlatformState
-from streetorder.platform.db import AlertRecord
 from streetorder.platform.domain.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from streetorder.platform.domain.roles import Role
 from streetorder.platform.schemas.cases import AlertPublic, EvidenceFilePublic
 from streetorder.platform.schemas.common import Page
-from streetorder.platform.services import evidence
+from streetorder.platform.services import case_reads, evidence
+from streetorder.platform.services.paging import page
 
 router = APIRouter(prefix="/alerts", tags=["alerts and evidence"])
 FILENAME = r"^[A-Za-z0-9_.-]+$"
@@ -32,18 +31,14 @@ def list_alerts(
     session: SessionDep, actor: AnyUser, case_id: int | None = None,
     offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AlertPublic]:  # fmt: skip
-    from streetorder.platform.services.registry import _page
-
-    stmt = select(AlertRecord).order_by(AlertRecord.id.desc())
-    if case_id is not None:
-        stmt = stmt.filter_by(case_id=case_id)
-    rows, count = _page(session, stmt, offset=offset, limit=limit)
+    stmt = case_reads.alerts_query(case_id=case_id)
+    rows, count = page(session, stmt, offset=offset, limit=limit)
     return Page(data=[AlertPublic.model_validate(a) for a in rows], count=count)
 
 
 @router.get("/{alert_id}", response_model=AlertPublic)
 def get_alert(alert_id: str, session: SessionDep, actor: AnyUser) -> AlertPublic:
-    alert = session.scalars(select(AlertRecord).filter_by(alert_id=alert_id)).first()
+    alert = case_reads.get_alert(session, alert_id=alert_id)
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
     return AlertPublic.model_validate(alert)
@@ -123,9 +118,7 @@ def download(file_id: int, session: SessionDep, actor: AnyUser, state: StateDep)
     if actor.role in (Role.OFFICER, Role.SQUAD_LEADER):
         from streetorder.platform.services.cases import get_case
 
-        case_id = record.case_id or session.scalar(
-            select(AlertRecord.case_id).filter_by(alert_id=record.alert_id)
-        )
+        case_id = record.case_id or case_reads.case_id_of_alert(session, alert_id=record.alert_id)
         if case_id is None:
             raise NotFound(f"evidence file {file_id} not found")
         get_case(session, case_id=case_id, actor=actor)  # 404 outside the squad

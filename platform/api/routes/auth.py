@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from streetorder.platform.api.deps import CurrentUser, NowDep, SessionDep, StateDep
 from streetorder.platform.db import User
@@ -17,6 +16,7 @@ from streetorder.platform.domain.roles import Role
 from streetorder.platform.schemas.common import In
 from streetorder.platform.schemas.registry import UserPublic
 from streetorder.platform.security import verify_password
+from streetorder.platform.services import accounts
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 _DUMMY_HASH = "$2b$12$hqQh10gvtlaCeCS0FhNJb./bMuWqJY/8NuzrOi5XYtojtiIYi.t82"  # nobody's password
@@ -54,7 +54,7 @@ def _tokens(state, user: User, now) -> TokenOut:
 
 
 def _login(session, state, now, username: str, password: str) -> TokenOut:
-    user = session.scalars(select(User).filter_by(username=username)).first()
+    user = accounts.user_by_username(session, username=username)
     # Check a password even for unknown users, so timing does not tell which usernames exist.
     valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not user.active or user.role == Role.EDGE_NODE or not valid:

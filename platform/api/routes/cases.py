@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Query, UploadFile
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from streetorder.platform.api.background import deliver_sms
@@ -18,7 +17,7 @@ from streetorder.platform.api.deps import (
     StaffUser,
     StateDep,
 )
-from streetorder.platform.db import AlertRecord, Case, SmsMessage, WorkOrder
+from streetorder.platform.db import Case
 from streetorder.platform.domain.roles import Actor
 from streetorder.platform.domain.workflow import State
 from streetorder.platform.schemas.cases import (
@@ -36,8 +35,8 @@ from streetorder.platform.schemas.cases import (
     detail_of,
 )
 from streetorder.platform.schemas.common import Page
+from streetorder.platform.services import case_reads, evidence
 from streetorder.platform.services import cases as svc
-from streetorder.platform.services import evidence
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -52,9 +51,9 @@ def _detail(session: Session, case: Case, actor: Actor, rules, now) -> CaseDetai
         case, rules=rules, now=now, role=actor.role,
         events=svc.timeline(session, case_id=case.id),
         evidence=evidence.case_files(session, case=case),
-        alerts=list(session.scalars(select(AlertRecord).filter_by(case_id=case.id).order_by(AlertRecord.id))),
-        sms=list(session.scalars(select(SmsMessage).filter_by(case_id=case.id).order_by(SmsMessage.id))),
-        orders=list(session.scalars(select(WorkOrder).filter_by(case_id=case.id).order_by(WorkOrder.round))),
+        alerts=case_reads.alerts_of(session, case_id=case.id),
+        sms=case_reads.sms_of(session, case_id=case.id),
+        orders=case_reads.orders_of(session, case_id=case.id),
         penalty=penalty, amount_due_now=due,
     )  # fmt: skip
 
@@ -99,28 +98,7 @@ def review_queue(
 
 @router.get("/stats", response_model=CaseStats, summary="Counts for the command-centre screen")
 def stats(session: SessionDep, actor: StaffUser, now: NowDep) -> CaseStats:
-    def grouped(column) -> dict[str, int]:
-        rows = session.execute(select(column, func.count()).group_by(column))
-        return {str(k): int(v) for k, v in rows if k is not None}
-
-    terminal = (State.REJECTED.value, State.CLOSED.value)
-    open_cases = Case.state.not_in(terminal)
-    overdue = session.scalar(select(func.count()).where(open_cases, Case.deadline_at < now))
-    urged = session.scalar(select(func.count()).where(Case.urge_count > 0))
-    n_open = session.scalar(select(func.count()).where(open_cases))
-    recent_closed = (
-        select(Case.discovered_at, Case.closed_at)
-        .where(Case.state == State.CLOSED.value)
-        .order_by(Case.closed_at.desc())
-        .limit(10000)
-    )
-    closed = list(session.execute(recent_closed))
-    average = sum((c - d).total_seconds() for d, c in closed) / len(closed) if closed else None
-    return CaseStats(
-        by_state=grouped(Case.state), by_track=grouped(Case.track), by_source=grouped(Case.source),
-        overdue=int(overdue or 0), urged=int(urged or 0), open=int(n_open or 0),
-        average_handling_seconds_closed=average,
-    )  # fmt: skip
+    return CaseStats(**case_reads.stats(session, now=now))
 
 
 @router.post(

@@ -7,14 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from streetorder.platform.api.deps import AdminUser, SessionDep, StaffUser, StateDep
-from streetorder.platform.db import Case, EvidenceFile, RejectedMessage
+from streetorder.platform.db import Case, EvidenceFile
 from streetorder.platform.domain.errors import Forbidden, NotFound
 from streetorder.platform.domain.workflow import format_local
 from streetorder.platform.schemas.common import Out, Page
-from streetorder.platform.services import evidence
+from streetorder.platform.services import evidence, rejections
+from streetorder.platform.services.paging import page
 
 health_router = APIRouter(tags=["system"])
 ingest_router = APIRouter(prefix="/ingest", tags=["system"])
@@ -40,18 +41,14 @@ def rejected(
     session: SessionDep, actor: AdminUser, offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[RejectedPublic]:  # fmt: skip
-    from streetorder.platform.services.registry import _page
-
-    stmt = select(RejectedMessage).order_by(RejectedMessage.id.desc())
-    rows, count = _page(session, stmt, offset=offset, limit=limit)
+    rows, count = page(session, rejections.rejected_query(), offset=offset, limit=limit)
     return Page(data=[RejectedPublic.model_validate(r) for r in rows], count=count)
 
 
 @ingest_router.get("/stats", summary="Consumer counters of this replica, and rejections stored")
 def ingest_stats(session: SessionDep, actor: StaffUser, state: StateDep) -> dict[str, Any]:
-    stored = session.scalar(select(func.count()).select_from(RejectedMessage))
     consumer = state.ingest_stats() if state.ingest_stats else None
-    return {"consumer": consumer, "rejected_stored": int(stored or 0)}
+    return {"consumer": consumer, "rejected_stored": rejections.count_rejected(session)}
 
 
 class PublicFile(BaseModel):

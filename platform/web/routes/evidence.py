@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from streetorder.platform.db import AlertRecord, EvidenceFile
+from streetorder.platform.db import EvidenceFile
 from streetorder.platform.domain.errors import NotFound
+from streetorder.platform.services import case_reads
 from streetorder.platform.services import cases as case_service
 from streetorder.platform.web.auth import EVERYONE, Viewer, require
 from streetorder.platform.web.context import ConsoleContext, get_context
@@ -78,10 +78,8 @@ def case_file(request: Request, ctx: Ctx, viewer: Anyone, file_id: int):
 @router.get("/evidence/{alert_id}/{filename}")
 def evidence_file(request: Request, ctx: Ctx, viewer: Anyone, alert_id: str, filename: str):
     with ctx.db.session() as session:
-        record = session.scalars(
-            select(EvidenceFile).filter_by(alert_id=alert_id, filename=filename)
-        ).first()
-        case_id = session.scalar(select(AlertRecord.case_id).filter_by(alert_id=alert_id))
+        record = case_reads.alert_file(session, alert_id=alert_id, filename=filename)
+        case_id = case_reads.case_id_of_alert(session, alert_id=alert_id)
         if record is not None and case_id is not None:
             try:  # the same scope as the case: officers see their squad's evidence only
                 case_service.get_case(session, case_id=case_id, actor=viewer.actor)

@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
-from streetorder.platform.db import Case, Squad
 from streetorder.platform.domain.roles import Role
+from streetorder.platform.services import case_reads, registry
 from streetorder.platform.services import sms as sms_service
 from streetorder.platform.services import work_orders as order_service
 from streetorder.platform.web.auth import EVERYONE, Viewer, require
@@ -24,17 +23,12 @@ Anyone = Annotated[Viewer, Depends(require(*EVERYONE))]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-def _numbers(session, case_ids: set[int]) -> dict[int, str]:
-    rows = session.scalars(select(Case).where(Case.id.in_(case_ids or {-1})))
-    return {c.id: c.number for c in rows}
-
-
 @router.get("/sms", response_class=HTMLResponse)
 def sms_outbox(request: Request, ctx: Ctx, viewer: Staff, state: str = "", limit: Limit = 200):
     state = state if state in sms_service.STATES else ""
     with ctx.db.session() as session:
         messages, total = sms_service.list_messages(session, state=state or None, limit=limit)
-        numbers = _numbers(session, {m.case_id for m in messages})
+        numbers = case_reads.numbers(session, case_ids={m.case_id for m in messages})
         rows = [
             {
                 "case_url": f"{ctx.prefix}/cases/{m.case_id}",
@@ -63,8 +57,8 @@ def work_orders(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", lim
         orders, total = order_service.list_orders(
             session, actor=viewer.actor, state=state or None, limit=limit
         )
-        numbers = _numbers(session, {o.case_id for o in orders})
-        squads = {s.id: s.name for s in session.scalars(select(Squad))}
+        numbers = case_reads.numbers(session, case_ids={o.case_id for o in orders})
+        squads = {s.id: s.name for s in registry.list_squads(session)}
         rows = [
             {
                 "case_url": f"{ctx.prefix}/cases/{o.case_id}",

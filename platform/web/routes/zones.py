@@ -9,20 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from streetorder.contracts.camera import ZoneRules
-from streetorder.platform.db import (
-    AlertRecord,
-    Camera,
-    ConfigPushRecord,
-    EdgeNode,
-    EvidenceFile,
-    Merchant,
-    Zone,
-)
+from streetorder.platform.db import Camera, EdgeNode
 from streetorder.platform.domain.errors import DomainError
+from streetorder.platform.services import camera_reads
 from streetorder.platform.web import zone_sync
 from streetorder.platform.web.auth import ADMIN, Viewer, require, require_csrf
 from streetorder.platform.web.context import ConsoleContext, get_context
@@ -53,26 +44,8 @@ def _script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _latest_frame(session, camera: Camera) -> EvidenceFile | None:
-    """The newest stored clean frame of any alert from this camera."""
-    return session.scalars(
-        select(EvidenceFile)
-        .join(AlertRecord, AlertRecord.alert_id == EvidenceFile.alert_id)
-        .where(
-            AlertRecord.node_code == camera.node.code,
-            AlertRecord.camera_code == camera.code,
-            EvidenceFile.kind == "clean_frame",
-        )
-        .order_by(AlertRecord.threshold_crossed_at.desc(), EvidenceFile.id.desc())
-    ).first()
-
-
 def _push_status(session, node: EdgeNode) -> dict[str, Any]:
-    record = session.scalars(
-        select(ConfigPushRecord)
-        .filter_by(node_id=node.id)
-        .order_by(ConfigPushRecord.revision.desc())
-    ).first()
+    record = camera_reads.latest_push(session, node_id=node.id)
     status: dict[str, Any] = {
         "node": node.code,
         "config_revision": node.config_revision,
@@ -111,9 +84,7 @@ def push_text(status: dict[str, Any]) -> str:
 @router.get("/zones", response_class=HTMLResponse)
 def camera_list(request: Request, ctx: Ctx, viewer: Admin):
     with ctx.db.session() as session:
-        zone_counts = dict(
-            session.execute(select(Zone.camera_id, func.count()).group_by(Zone.camera_id)).all()
-        )
+        zone_counts = camera_reads.zone_counts(session)
         cameras = [
             {
                 "id": cam.id,
@@ -124,11 +95,7 @@ def camera_list(request: Request, ctx: Ctx, viewer: Admin):
                 "revision": cam.node.config_revision,
                 "acked": cam.node.acked_revision,
             }
-            for cam in session.scalars(
-                select(Camera)
-                .options(selectinload(Camera.node))
-                .order_by(Camera.node_id, Camera.code)
-            )
+            for cam in camera_reads.cameras(session)
         ]
     return render(ctx, request, "zones.html", viewer, nav="zones", cameras=cameras)
 
@@ -151,11 +118,9 @@ def zone_editor(request: Request, ctx: Ctx, viewer: Admin, camera_id: int):
         ]
         merchants = [
             {"shop_id": m.shop_id, "name": m.name, "address": m.address}
-            for m in session.scalars(
-                select(Merchant).order_by(Merchant.shop_id).limit(MERCHANT_CHOICES)
-            )
+            for m in camera_reads.merchant_choices(session, limit=MERCHANT_CHOICES)
         ]
-        frame = _latest_frame(session, camera)
+        frame = camera_reads.latest_clean_frame(session, camera=camera)
         status = _push_status(session, camera.node)
         cam = {
             "id": camera.id,
