@@ -49,7 +49,7 @@ class CameraHealth(Strict):
         description="The picture unchanged this long: frozen, frames not analysed; None: off.",
     )
     frozen_max_difference: float = Field(
-        0.05,
+        0.5,
         ge=0,
         le=255,
         description="Mean absolute difference (0-255 levels, green channel) under which two "

@@ -7,9 +7,9 @@ with a hung image pipeline does while its encoder goes on encoding the last pict
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
-from streetorder.edge.evidence.video import Mp4Writer
 from streetorder.edge.sources import AvSource
 
 
@@ -44,12 +44,25 @@ def trim(source: Path, target: Path, start: float) -> float:
 def freeze(
     source: Path, target: Path, start: float, end: float, frozen_from: float, frozen_until: float
 ) -> None:
-    """Re-encode ``source`` from ``start`` to ``end`` seconds; between ``frozen_from`` and
-    ``frozen_until`` (seconds of ``source``) every frame is the picture shown at ``frozen_from``."""
-    still = None
-    src = AvSource(str(source), interval=0.0)
-    with src, Mp4Writer(target, fps=src_fps(source), gop=10, crf=28) as writer:
-        for t, frame in src.frames():
+    """Re-encode ``source`` from ``start`` to ``end`` seconds as the scenario generator encodes
+    (H.264, CRF 28, a key frame every 2 s); between ``frozen_from`` and ``frozen_until``
+    (seconds of ``source``) every frame is the picture shown at ``frozen_from``."""
+    import av
+
+    reader = AvSource(str(source), interval=0.0)
+    with reader, av.open(str(target), "w", format="mp4") as out:
+        reader.open()
+        fps = Fraction(reader.fps or 5.0).limit_denominator(1000)
+        stream = out.add_stream("libx264", rate=fps)
+        stream.pix_fmt = "yuv420p"
+        stream.options = {
+            "preset": "veryfast",
+            "crf": "28",
+            "g": str(round(2 * fps)),
+            "threads": "1",
+        }
+        still = None
+        for t, frame in reader.frames():
             if t < start - 1e-6:
                 continue
             if t >= end:
@@ -57,11 +70,9 @@ def freeze(
             if frozen_from - 1e-6 <= t < frozen_until - 1e-6:
                 still = frame if still is None else still
                 frame = still
-            writer.write(frame, t - start)
-
-
-def src_fps(path: Path) -> float:
-    source = AvSource(str(path))
-    with source:
-        source.open()
-        return source.fps or 5.0
+            if not stream.codec_context.is_open:
+                stream.width, stream.height = frame.shape[1], frame.shape[0]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
