@@ -354,7 +354,7 @@ class EdgeNode:
             except OutboxFullError:
                 log.exception("camera %s: message %s lost: the outbox is full", camera.id, msg_id)
                 continue
-            if isinstance(message, Alert) and self.uploader is not None and message.evidence:
+            if self.uploader is not None and message.evidence:  # an episode end's after-frame too
                 assert self.runtime is not None
                 files = [
                     (r, self.runtime.evidence_path(message, r.filename)) for r in message.evidence

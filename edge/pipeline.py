@@ -40,6 +40,7 @@ from streetorder.edge.evidence import (
     draw_detections,
     draw_zones,
     existing_evidence,
+    write_after_frame,
     write_evidence,
 )
 from streetorder.edge.scene import ReferenceStore, SceneFilter
@@ -236,7 +237,7 @@ class CameraPipeline:
             return self._due_alerts(event.t)
         if kind is dwell.EventKind.ENDED and zr.first_alert_id is not None:
             out: list[Message] = [*self._flush_zone(cfg.id)]
-            out.append(self._episode_end(zr, zr.first_alert_id, t))
+            out.append(self._episode_end(zr, zr.first_alert_id, t, frame))
             zr.first_alert_id = None
             zr.emitted = 0
             return out
@@ -315,8 +316,19 @@ class CameraPipeline:
             return False
         return True
 
-    def _episode_end(self, zr: _ZoneRuntime, alert_id: str, t: datetime) -> EpisodeEnd:
+    def _episode_end(
+        self, zr: _ZoneRuntime, alert_id: str, t: datetime, frame: Frame | None = None
+    ) -> EpisodeEnd:
+        """With ``frame`` (the zone seen clear), the after-frame goes along as evidence."""
         cfg = zr.zone.config
+        after = ()
+        if frame is not None:
+            try:
+                after = (write_after_frame(self.evidence_dir, alert_id, frame),)
+            except Exception:  # noqa: BLE001 - the episode end matters more than its picture
+                log.exception(
+                    "camera %s: cannot write the after-frame of %s", self.camera.id, alert_id
+                )
         return EpisodeEnd(
             alert_id=alert_id,
             node_id=self.node_id,
@@ -326,6 +338,7 @@ class CameraPipeline:
             ended_at=t,
             clear_seconds=cfg.rules.clear_seconds,
             created_at=self.clock(),
+            evidence=after,
         )
 
     def _alert_builder(

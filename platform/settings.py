@@ -113,6 +113,31 @@ class PenaltySettings(Strict):
         return self
 
 
+class StreetDispatch(Strict):
+    """How a confirmed case of a street reaches the squad."""
+
+    dispatch: Literal["immediate", "notify_first"] = Field(
+        "immediate",
+        description=(
+            "immediate: SMS and work order on confirmation. notify_first: the SMS only; if the "
+            "camera sees the frontage clear within the grace period the case is self-corrected, "
+            "otherwise the work order goes out when the grace period ends."
+        ),
+    )
+    grace_minutes: float = Field(
+        60.0, gt=0, le=7 * 24 * 60, description="notify_first: time the merchant has alone."
+    )
+
+
+class DispatchSettings(Strict):
+    """The dispatch policy: a default and per-street exceptions (by street code)."""
+
+    default: StreetDispatch = StreetDispatch()
+    streets: dict[str, StreetDispatch] = Field(
+        default_factory=dict, description="Street code → its policy (others use the default)."
+    )
+
+
 class EvidenceSettings(Strict):
     dir: Path = Field(Path("var/evidence"), description="Filesystem evidence store.")
     max_upload_mb: float = Field(50.0, gt=0, le=2048)
@@ -142,6 +167,7 @@ class PlatformSettings(Strict):
     penalty: PenaltySettings = PenaltySettings()
     evidence: EvidenceSettings = EvidenceSettings()
     auth: AuthSettings = AuthSettings()
+    dispatch: DispatchSettings = DispatchSettings()
 
     @field_validator("database_url")
     @classmethod

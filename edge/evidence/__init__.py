@@ -7,6 +7,7 @@ from streetorder.edge.evidence.writer import (
     EvidenceExistsError,
     crop_box,
     existing_evidence,
+    write_after_frame,
     write_evidence,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "draw_detections",
     "draw_zones",
     "existing_evidence",
+    "write_after_frame",
     "write_evidence",
 ]

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streetorder.contracts import EvidenceRef
+from streetorder.contracts.messages import AFTER_FRAME_SUFFIX
 from streetorder.edge.evidence.video import Mp4Writer
 from streetorder.errors import StreetorderError
 
@@ -85,6 +86,12 @@ def write_evidence(
             _publish(tmp, path)
         refs.append(_ref(path, "clip", "video/mp4"))
     return tuple(refs)
+
+
+def write_after_frame(directory: Path, alert_id: str, frame: Frame) -> EvidenceRef:
+    """The frontage as the camera sees it when the episode ends (``<alert_id>_after.jpg``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return _jpeg(directory, f"{alert_id}{AFTER_FRAME_SUFFIX}", frame, "after_frame")
 
 
 def existing_evidence(directory: Path, alert_id: str) -> tuple[EvidenceRef, ...]:

@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 class OutboxPublisher:
     """Messages go to ``<storage>/outbox.db`` (as ``edge run`` does) and out over MQTT.
 
-    With ``platform.url`` configured, each alert's evidence files (found in ``evidence_dir``)
-    are queued for upload too, so recorded footage can drive the whole system.
+    With ``platform.url`` configured, the evidence files of each alert and episode end (found in
+    ``evidence_dir``) are queued for upload too, so recorded footage can drive the whole system.
     """
 
     def __init__(
@@ -56,7 +56,7 @@ class OutboxPublisher:
         else:
             msg_id, topic = f"end-{message.alert_id}", topics.episodes(self.node_id)
         self.outbox.put(msg_id, topic, encode(message))
-        if isinstance(message, Alert) and self.uploader is not None and self.evidence_dir:
+        if self.uploader is not None and self.evidence_dir:  # an episode end's after-frame too
             files = [(ref, self.evidence_dir / ref.filename) for ref in message.evidence]
             self.uploader.add(message.alert_id, files)
 

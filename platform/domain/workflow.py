@@ -6,6 +6,8 @@
                                          └confirm→ confirmed ─dispatch→ notified_dispatched
     notified_dispatched ─rectify(photo)→ rectified ─verify→ verified ─close→ closed   (exempt)
                         ↺ extend, urge, escalate        └rework→ notified_dispatched
+    confirmed ─notify→ notified ─self_correct(camera)→ rectified          (notify_first streets)
+                       notified ─dispatch (grace period over)→ notified_dispatched
     verified ─decide_fine→ fine_decided ─notify_payment→ payment_due ─record_payment→ paid
              ─close→ closed                                                          (penalty)
 
@@ -34,6 +36,7 @@ class State(StrEnum):
     PENDING_REVIEW = "pending_review"
     REJECTED = "rejected"
     CONFIRMED = "confirmed"
+    NOTIFIED = "notified"  # SMS sent, no officer yet: the merchant may correct (notify_first)
     NOTIFIED_DISPATCHED = "notified_dispatched"
     RECTIFIED = "rectified"
     VERIFIED = "verified"
@@ -49,6 +52,8 @@ class Event(StrEnum):
     CONFIRM = "confirm"
     REJECT = "reject"
     DISPATCH = "dispatch"
+    NOTIFY = "notify"  # SMS only; a grace period for the merchant to correct
+    SELF_CORRECT = "self_correct"  # the camera saw the frontage clear within the grace period
     RECTIFY = "rectify"
     EXTEND = "extend"
     URGE = "urge"
@@ -144,6 +149,7 @@ class Context:
     limits: Limits
     note: str
     data: dict[str, Any]
+    role: Role | None = None  # who asks
 
 
 Guard = Callable[[CaseLike, Context], str | None]
@@ -184,6 +190,34 @@ def _has_deadline(case: CaseLike, _ctx: Context) -> str | None:
 def _photo_given(_case: CaseLike, ctx: Context) -> str | None:
     if not ctx.data.get("photo_ids"):
         return "an after-correction photo is required"
+    return None
+
+
+def _grace_given(_case: CaseLike, ctx: Context) -> str | None:
+    if not isinstance(ctx.data.get("grace_ends_at"), datetime):
+        return "the end of the grace period is required"
+    return None
+
+
+def _grace_over(case: CaseLike, ctx: Context) -> str | None:
+    """The platform dispatches a notified case only once its grace period is over (a person
+    may dispatch earlier)."""
+    if (
+        case.state == State.NOTIFIED
+        and ctx.role == Role.SYSTEM
+        and case.rectify_deadline_at is not None
+        and ctx.now < case.rectify_deadline_at
+    ):
+        return f"the grace period runs until {case.rectify_deadline_at.isoformat()}"
+    return None
+
+
+def _cleared_in_grace(case: CaseLike, _ctx: Context) -> str | None:
+    ended = getattr(case, "episode_ended_at", None)
+    if ended is None:
+        return "the camera has not seen the frontage clear"
+    if case.rectify_deadline_at is not None and ended > case.rectify_deadline_at:
+        return "the camera saw the frontage clear only after the grace period"
     return None
 
 
@@ -234,15 +268,22 @@ TRANSITIONS: dict[Event, Transition] = {
            description="confirm the violation (decides exempt or penalty track)"),
         _t(Event.REJECT, [S.PENDING_REVIEW], S.REJECTED, COMMAND, needs_note=True,
            description="reject as a false positive; a reason is required"),
-        _t(Event.DISPATCH, [S.CONFIRMED], S.NOTIFIED_DISPATCHED, [*COMMAND, R.SYSTEM],
-           description="SMS to the merchant and a work order to the squad"),
+        _t(Event.DISPATCH, [S.CONFIRMED, S.NOTIFIED], S.NOTIFIED_DISPATCHED, [*COMMAND, R.SYSTEM],
+           guards=(_grace_over,),
+           description="SMS to the merchant (if not sent yet) and a work order to the squad"),
+        _t(Event.NOTIFY, [S.CONFIRMED], S.NOTIFIED, [*COMMAND, R.SYSTEM], guards=(_grace_given,),
+           description="notify_first: SMS only; the camera watches for the correction"),
+        _t(Event.SELF_CORRECT, [S.NOTIFIED], S.RECTIFIED, [R.SYSTEM],
+           guards=(_cleared_in_grace,),
+           description="the camera saw the frontage clear within the grace period"),
         _t(Event.RECTIFY, [S.NOTIFIED_DISPATCHED], S.RECTIFIED,
            [R.OFFICER, R.SQUAD_LEADER, R.ADMIN], guards=(_photo_given,),
            description="the officer ordered the correction and uploads the photo"),
         _t(Event.EXTEND, [S.NOTIFIED_DISPATCHED], None, [R.OFFICER, R.SQUAD_LEADER, R.ADMIN],
            needs_note=True, guards=(_can_extend,),
            description="extend the correction deadline; a reason is required"),
-        _t(Event.URGE, [S.PENDING_REVIEW, S.NOTIFIED_DISPATCHED, S.RECTIFIED, S.PAYMENT_DUE],
+        _t(Event.URGE,
+           [S.PENDING_REVIEW, S.NOTIFIED, S.NOTIFIED_DISPATCHED, S.RECTIFIED, S.PAYMENT_DUE],
            None, SUPERVISORS, guards=(_has_deadline,), description="urge the current step"),
         _t(Event.ESCALATE, [S.NOTIFIED_DISPATCHED, S.RECTIFIED], None, [R.SYSTEM, R.ADMIN],
            guards=(_overdue_exempt,),
@@ -342,7 +383,7 @@ class Workflow:
             return Forbidden, f"role {role.value} cannot {event.value} (allowed: {allowed})"
         if transition.needs_note and not note.strip():
             return InvalidInput, f"{event.value} needs a reason"
-        ctx = Context(now, self.limits, note, data or {})
+        ctx = Context(now, self.limits, note, data or {}, role)
         for guard in transition.guards:
             reason = guard(case, ctx)
             if reason:
@@ -407,6 +448,12 @@ class Workflow:
                 case.deadline_at = case.rectify_deadline_at = now + lim.rectify
                 case.dispatched_at = case.dispatched_at or now
                 data["deadline_at"] = case.deadline_at.isoformat()
+            case Event.NOTIFY:
+                case.deadline_at = case.rectify_deadline_at = data["grace_ends_at"]
+                data["grace_ends_at"] = case.deadline_at.isoformat()
+            case Event.SELF_CORRECT:
+                case.rectified_at = case.self_corrected_at = now
+                case.deadline_at = now + lim.verify
             case Event.EXTEND:
                 assert case.deadline_at is not None and case.rectify_deadline_at is not None
                 case.deadline_at += lim.extension
@@ -420,8 +467,10 @@ class Workflow:
             case Event.RECTIFY:
                 case.rectified_at = now
                 case.deadline_at = now + lim.verify
-            case Event.REWORK:
+            case Event.REWORK:  # an officer goes now, whoever saw the correction before
                 case.rework_count += 1
+                case.dispatched_at = case.dispatched_at or now
+                case.self_corrected_at = None
                 case.deadline_at = now + lim.rectify
                 data["deadline_at"] = case.deadline_at.isoformat()
             case Event.VERIFY:

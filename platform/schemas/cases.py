@@ -61,6 +61,10 @@ class CasePublic(BaseModel):
     verified_at: datetime | None
     closed_at: datetime | None
     episode_ended_at: datetime | None = Field(description="The camera saw the frontage clear.")
+    dispatched_at: datetime | None = Field(None, description="A work order first went out.")
+    self_corrected_at: datetime | None = Field(
+        None, description="Rectified on the camera's word before any dispatch (notify_first)."
+    )
     urge_count: int
     extension_count: int
     rework_count: int
@@ -83,6 +87,7 @@ class CasePublic(BaseModel):
             reject_reason=case.reject_reason, confirmed_at=case.confirmed_at,
             rectified_at=case.rectified_at, verified_at=case.verified_at,
             closed_at=case.closed_at, episode_ended_at=case.episode_ended_at,
+            dispatched_at=case.dispatched_at, self_corrected_at=case.self_corrected_at,
             urge_count=case.urge_count, extension_count=case.extension_count,
             rework_count=case.rework_count, alert_count=case.alert_count,
             allowed_events=[e.value for e in rules.workflow.allowed_events(case, role, now=now)],

@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from streetorder.platform.db import Case, CaseEvent, EvidenceFile, Penalty
+from streetorder.platform.db import (
+    AlertRecord,
+    Case,
+    CaseEvent,
+    EvidenceFile,
+    Penalty,
+    SmsMessage,
+    Street,
+)
 from streetorder.platform.domain.errors import InvalidInput, InvalidTransition, NotFound
 from streetorder.platform.domain.exemption import decide_track, escalation_note
 from streetorder.platform.domain.penalty import (
@@ -161,7 +169,11 @@ def confirm(
         decision.track.value, decision.explanation, actor.user_id,
     )  # fmt: skip
     confirm_row.data = {**confirm_row.data, "track": case.track, "exemption": decision.explanation}
-    _dispatch(session, case=case, actor=actor, rules=rules, now=now)
+    policy = rules.dispatch_policy(_street_code(session, case))
+    if policy.notify_first:
+        notify_first(session, case=case, actor=actor, rules=rules, now=now, grace=policy.grace)
+    else:
+        _dispatch(session, case=case, actor=actor, rules=rules, now=now)
     return case
 
 
@@ -177,13 +189,95 @@ def _dispatch(session: Session, *, case: Case, actor: Actor, rules: Rules, now: 
         now=now,
         actor=actor,
     )
+    message = _notice(session, case=case, rules=rules, now=now)
+    row.data = {**row.data, "work_order_id": order.id, "sms_id": message.id, "sms": message.state}
+
+
+def _notice(session: Session, *, case: Case, rules: Rules, now: datetime) -> SmsMessage:
+    """The merchant's notice (once per case: a dispatch after ``notify`` finds it sent)."""
     template = "notice_exempt" if case.track == Track.EXEMPT else "notice_penalty"
     message = sms.enqueue(
         session, case=case, stage="notice", template=template, rules=rules, now=now,
-        deadline=case.deadline_at,
+        deadline=case.rectify_deadline_at,
     )  # fmt: skip
     session.flush()
-    row.data = {**row.data, "work_order_id": order.id, "sms_id": message.id, "sms": message.state}
+    return message
+
+
+def _street_code(session: Session, case: Case) -> str | None:
+    street = session.get(Street, case.street_id) if case.street_id is not None else None
+    return street.code if street is not None else None
+
+
+# --- notify first (camera-verified self-correction) ---------------------------------------
+
+
+def notify_first(
+    session: Session, *, case: Case, actor: Actor, rules: Rules, now: datetime,
+    grace: timedelta,
+) -> None:  # fmt: skip
+    """The SMS only; the squad goes when the grace period ends without the camera seeing the
+    frontage clear (:func:`dispatch_after_grace`). Already clear: self-corrected at once."""
+    row = transition(
+        session, case=case, event=Event.NOTIFY, actor=actor, rules=rules, now=now,
+        data={"grace_ends_at": now + grace},
+    )  # fmt: skip
+    message = _notice(session, case=case, rules=rules, now=now)
+    row.data = {**row.data, "sms_id": message.id, "sms": message.state}
+    if case.episode_ended_at is not None:
+        self_correct(session, case=case, rules=rules, now=now)
+
+
+def self_correct(session: Session, *, case: Case, rules: Rules, now: datetime) -> CaseEvent:
+    """The camera saw the frontage clear within the grace period: rectified, with the camera's
+    after-frame (when the edge sent one) as the rectification evidence; no officer goes."""
+    after = camera_after_frame(session, case=case)
+    return transition(
+        session, case=case, event=Event.SELF_CORRECT, actor=SYSTEM, rules=rules, now=now,
+        note="the camera saw the frontage clear: corrected without an officer",
+        data={"after_frame": after},
+    )  # fmt: skip
+
+
+def camera_after_frame(session: Session, *, case: Case) -> dict[str, str] | None:
+    """The after-frame the camera sent with the episode end (alert id and file name)."""
+    for alert_id, refs in session.execute(
+        select(AlertRecord.alert_id, AlertRecord.evidence).filter_by(case_id=case.id)
+    ):
+        for ref in refs:
+            if ref.get("kind") == "after_frame":
+                return {"alert_id": alert_id, "filename": ref["filename"]}
+    return None
+
+
+def camera_after_frames(session: Session, *, case: Case) -> list[tuple[EvidenceFile, AlertRecord]]:
+    """The stored after-frames of the case's alerts (the camera's view of the cleared frontage),
+    for the verify step beside the officer's photos."""
+    stmt = (
+        select(EvidenceFile, AlertRecord)
+        .join(AlertRecord, AlertRecord.alert_id == EvidenceFile.alert_id)
+        .where(AlertRecord.case_id == case.id, EvidenceFile.kind == "after_frame")
+        .order_by(EvidenceFile.id)
+    )
+    return [(f, a) for f, a in session.execute(stmt)]
+
+
+def dispatch_after_grace(
+    session: Session, *, rules: Rules, now: datetime, limit: int = 500
+) -> list[int]:
+    """Sweep: dispatch the work order of every notified case whose grace period has ended."""
+    stmt = (
+        select(Case)
+        .where(Case.state == State.NOTIFIED.value, Case.deadline_at <= now)
+        .order_by(Case.deadline_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    out = []
+    for case in session.scalars(stmt):
+        _dispatch(session, case=case, actor=SYSTEM, rules=rules, now=now)
+        out.append(case.id)
+    return out
 
 
 def reject(

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from streetorder.contracts.messages import AFTER_FRAME_SUFFIX
 from streetorder.platform.db import AlertRecord, Case, EvidenceFile
 from streetorder.platform.domain.errors import (
     BadRequest,
@@ -31,7 +32,8 @@ def upload_alert_evidence(
     """Store one evidence file of an alert. Returns the record and whether it was new.
 
     Raises BadRequest (body ≠ header hash, or file not in the alert), InvalidInput (hash differs
-    from the alert's EvidenceRef: 422), Conflict (alert not yet received: the edge retries; or
+    from the alert's EvidenceRef: 422), Conflict (alert, or the episode end that brings an
+    after-frame, not yet received: the edge retries; or
     the storage key already holds other bytes: stored evidence is write-once), Forbidden
     (another node's alert), PayloadTooLarge.
     """
@@ -46,6 +48,9 @@ def upload_alert_evidence(
     if actor.role == Role.EDGE_NODE and actor.node_code != alert.node_code:
         raise Forbidden("this alert belongs to another edge node")
     ref = next((e for e in alert.evidence if e["filename"] == filename), None)
+    early = alert.episode_ended_at is None and filename.endswith(AFTER_FRAME_SUFFIX)
+    if ref is None and early:  # an after-frame that came before its episode end
+        raise Conflict(f"{filename!r} is not in the alert's evidence list (yet)")
     if ref is None:
         raise BadRequest(f"{filename!r} is not in the alert's evidence list")
     if ref["sha256"] != actual:

@@ -31,9 +31,9 @@ from streetorder.platform.db import (
     rollups,
 )
 from streetorder.platform.domain.roles import SYSTEM
-from streetorder.platform.domain.workflow import AuditRecord, CaseDraft, Event
+from streetorder.platform.domain.workflow import AuditRecord, CaseDraft, Event, State
 from streetorder.platform.services.case_audit import audit_values
-from streetorder.platform.services.cases import transition
+from streetorder.platform.services.cases import self_correct, transition
 from streetorder.platform.services.rules import Rules
 
 
@@ -219,13 +219,22 @@ def ingest_alerts(
 def ingest_episode_end(
     session: Session, *, message: EpisodeEnd, rules: Rules, now: datetime
 ) -> bool:
-    """Attach an episode end to the alert and its case (once). False: the alert is unknown."""
+    """Attach an episode end to the alert and its case (once). False: the alert is unknown.
+
+    Its after-frame joins the alert's evidence list (so the edge may upload it under the alert
+    id); a case waiting under ``notify_first`` is self-corrected when the frontage cleared
+    within its grace period.
+    """
     alert = session.scalars(select(AlertRecord).filter_by(alert_id=message.alert_id)).first()
     if alert is None:
         return False
     if alert.episode_ended_at is not None:
         return True
     alert.episode_ended_at, alert.clear_seconds = message.ended_at, message.clear_seconds
+    known = {ref["filename"] for ref in alert.evidence}
+    after = [e.model_dump(mode="json") for e in message.evidence if e.filename not in known]
+    if after:
+        alert.evidence = [*alert.evidence, *after]
     if alert.case_id is not None:
         case = session.get(Case, alert.case_id, with_for_update=True)
         assert case is not None
@@ -234,8 +243,14 @@ def ingest_episode_end(
             transition(
                 session, case=case, event=Event.EPISODE_END, actor=SYSTEM, rules=rules, now=now,
                 note=f"frontage clear since {message.ended_at.isoformat()}",
-                data={"clear_seconds": message.clear_seconds},
+                data={"clear_seconds": message.clear_seconds,
+                      "after_frame": after[0]["filename"] if after else None},
             )  # fmt: skip
+            if (
+                case.state == State.NOTIFIED
+                and rules.workflow.refusal(case, Event.SELF_CORRECT, SYSTEM.role, now=now) is None
+            ):
+                self_correct(session, case=case, rules=rules, now=now)
     return True
 
 

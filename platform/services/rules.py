@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from streetorder.platform.domain.penalty import PenaltyRules
 from streetorder.platform.domain.workflow import Limits, Workflow
 from streetorder.platform.security import TokenSigner
-from streetorder.platform.settings import PlatformSettings
+from streetorder.platform.settings import PlatformSettings, StreetDispatch
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    """A street's policy: dispatch at once, or notify first and wait ``grace``."""
+
+    notify_first: bool = False
+    grace: timedelta = timedelta(hours=1)
+
+    @classmethod
+    def from_settings(cls, street: StreetDispatch) -> DispatchPolicy:
+        return cls(street.dispatch == "notify_first", timedelta(minutes=street.grace_minutes))
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,12 @@ class Rules:
     sms_backoff_factor: float
     rectify_hours: float
     signer: TokenSigner
+    default_dispatch: DispatchPolicy = DispatchPolicy()
+    street_dispatch: dict[str, DispatchPolicy] = field(default_factory=dict)
+
+    def dispatch_policy(self, street_code: str | None) -> DispatchPolicy:
+        """The policy of a street (by code); the default for others and for no street."""
+        return self.street_dispatch.get(street_code or "", self.default_dispatch)
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings) -> Rules:
@@ -60,4 +78,9 @@ class Rules:
             sms_backoff_factor=settings.sms.backoff_factor,
             rectify_hours=lim.rectify_hours,
             signer=TokenSigner(settings.secret_key),
+            default_dispatch=DispatchPolicy.from_settings(settings.dispatch.default),
+            street_dispatch={
+                code: DispatchPolicy.from_settings(street)
+                for code, street in settings.dispatch.streets.items()
+            },
         )

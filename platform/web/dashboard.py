@@ -104,8 +104,8 @@ def compute_stats(
     if end <= start:
         raise ValueError("the period must end after it starts")
     if use_rollups and _whole_hour(start) and _whole_hour(end):
-        groups, handling, hours = _rollup_groups(session, start, end)
-        per_day = _days(start, end, tz, hours)
+        groups, handling = _rollup_groups(session, start, end)
+        per_day = _days(start, end, tz, _rollup_days(session, start, end, tz))
     else:
         groups, handling, per_day = _scan_groups(session, start, end, tz)
     by_stage: Counter[str] = Counter()
@@ -149,10 +149,8 @@ def _street_names(session: Session) -> dict[int, str]:
     return {street_id: name for street_id, name in session.execute(select(Street.id, Street.name))}
 
 
-def _rollup_groups(
-    session: Session, start: datetime, end: datetime
-) -> tuple[list[Group], int, list[tuple[datetime, int]]]:
-    """Sums of the rollup rows of the period; the handling seconds; new cases per hour."""
+def _rollup_groups(session: Session, start: datetime, end: datetime) -> tuple[list[Group], int]:
+    """Sums of the rollup rows of the period, and the handling seconds of its closed cases."""
     r = CaseRollup
     in_period = (r.hour >= start, r.hour < end)
     rows = session.execute(
@@ -177,10 +175,21 @@ def _rollup_groups(
         )
         if state == State.CLOSED.value:
             handling += seconds
-    hours = session.execute(
-        select(r.hour, func.sum(r.cases)).where(*in_period).group_by(r.hour)
-    ).all()
-    return groups, handling, [(h, int(n)) for h, n in hours]
+    return groups, handling
+
+
+def _rollup_days(
+    session: Session, start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[date | datetime, int]]:
+    """New cases per local day (PostgreSQL groups by day; SQLite returns hours)."""
+    r = CaseRollup
+    in_period = (r.hour >= start, r.hour < end)
+    if session.get_bind().dialect.name == "postgresql":
+        day = func.date(func.timezone(str(tz), r.hour))
+        rows = session.execute(select(day, func.sum(r.cases)).where(*in_period).group_by(day))
+    else:
+        rows = session.execute(select(r.hour, func.sum(r.cases)).where(*in_period).group_by(r.hour))
+    return [(when, int(n)) for when, n in rows]
 
 
 def _scan_groups(
@@ -236,16 +245,17 @@ def _yellow_by_street(
 
 
 def _days(
-    start: datetime, end: datetime, tz: ZoneInfo, counts: list[tuple[datetime, int]]
+    start: datetime, end: datetime, tz: ZoneInfo, counts: list[tuple[date | datetime, int]]
 ) -> dict[date, int]:
-    """Counts per local day of the city (every day of the period, zeros included)."""
+    """Counts per local day of the city (every day of the period, zeros included); a count is
+    at a moment, or already on its local day."""
     per_day: dict[date, int] = {}
     day = start.astimezone(tz).date()
     while datetime.combine(day, datetime.min.time(), tz) < end:
         per_day[day] = 0
         day += timedelta(days=1)
     for moment, n in counts:
-        local = moment.astimezone(tz).date()
+        local = moment.astimezone(tz).date() if isinstance(moment, datetime) else moment
         per_day[local] = per_day.get(local, 0) + n
     return dict(sorted(per_day.items()))
 

@@ -38,6 +38,7 @@ STATE_LABELS = {
     State.PENDING_REVIEW: "pending review",
     State.REJECTED: "rejected",
     State.CONFIRMED: "confirmed",
+    State.NOTIFIED: "notified (camera watching)",
     State.NOTIFIED_DISPATCHED: "notified + dispatched",
     State.RECTIFIED: "rectified",
     State.VERIFIED: "verified",
@@ -52,6 +53,8 @@ EVENT_LABELS = {
     "confirm": "Confirmed",
     "reject": "Rejected",
     "dispatch": "SMS sent + work order dispatched",
+    "notify": "SMS sent (the merchant may correct; the camera watches)",
+    "self_correct": "Self-corrected (seen clear by the camera)",
     "rectify": "Rectified (photo uploaded)",
     "extend": "Deadline extended",
     "urge": "Urged",
@@ -301,6 +304,16 @@ def case_view(
             }
             for p in photos
         ],
+        camera_after=[
+            {
+                "url": evidence_url(prefix, a.alert_id, f.filename),
+                "camera": a.camera_code,
+                "clear_since": local(a.episode_ended_at, tz),
+                "sha256": f.sha256,
+            }
+            for f, a in case_service.camera_after_frames(session, case=case)
+        ],
+        self_corrected=case.self_corrected_at is not None,
         sms=[
             {
                 "stage": s.stage,

@@ -34,10 +34,17 @@ class DetectedObject(Strict):
     track_id: int | None = None
 
 
+#: An after-frame's file name ends so (``<alert_id>_after.jpg``): the platform can tell one that
+#: arrives before its episode end (to retry) from a file that belongs to no message.
+AFTER_FRAME_SUFFIX = "_after.jpg"
+
+
 class EvidenceRef(Strict):
     """A file made at the edge; the platform checks the bytes it receives against ``sha256``."""
 
-    kind: Literal["clean_frame", "annotated_frame", "crop", "clip"]
+    kind: Literal["clean_frame", "annotated_frame", "crop", "clip", "after_frame"] = Field(
+        description="after_frame: the frontage as the camera saw it clear (episode ends only)."
+    )
     filename: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
     content_type: str
     size_bytes: int = Field(ge=0)
@@ -66,7 +73,10 @@ class Alert(Strict):
 
 
 class EpisodeEnd(Strict):
-    """The zone of an alerted episode has been clear long enough: the camera sees it corrected."""
+    """The zone of an alerted episode has been clear long enough: the camera sees it corrected.
+
+    ``evidence`` (the after-frame) was added later with a default: older episode ends decode.
+    """
 
     kind: Literal["episode_end"] = "episode_end"
     v: Literal[1] = SCHEMA_VERSION
@@ -78,6 +88,14 @@ class EpisodeEnd(Strict):
     ended_at: AwareDatetime
     clear_seconds: float = Field(ge=0)
     created_at: AwareDatetime
+    evidence: tuple[EvidenceRef, ...] = Field(
+        (),
+        description=(
+            "The after-frame (kind after_frame), uploaded like alert evidence under the alert "
+            "id: the camera's picture of the cleared frontage."
+        ),
+        max_length=4,
+    )
 
 
 class CameraStats(Strict):

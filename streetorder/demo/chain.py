@@ -114,8 +114,54 @@ def notify(api: Api, state) -> None:
     orders = _check(admin.get("/api/v1/work-orders"), "work orders")["data"]
     state.work_orders = [o for o in orders if o["case_id"] in state.confirmed]
     print(f"      {len(sms)} SMS, {len(state.work_orders)} work order(s)")
-    if state.confirmed and not (sms and state.work_orders):
-        raise StreetorderError("a confirmed case has no SMS or no work order")
+    cases = [_check(admin.get(f"/api/v1/cases/{i}"), "case") for i in state.confirmed]
+    dispatched = {c["id"] for c in cases if c["state"] == "notified_dispatched"}
+    first_hand = {c["id"] for c in cases if c["state"] in ("notified", "rectified")}
+    print(f"      notify_first street: {len(first_hand)} case(s) left to the merchant first")
+    if state.confirmed and not sms:
+        raise StreetorderError("a confirmed case has no SMS")
+    if dispatched - {o["case_id"] for o in state.work_orders}:
+        raise StreetorderError("a dispatched case has no work order")
+
+
+def self_correction(api: Api, state) -> None:
+    """On the notify_first street the merchant took the goods in: the camera saw it, so the
+    case is rectified without an officer; the centre verifies on the camera's before/after
+    frames and closes it."""
+    import time
+
+    reviewer = api.as_user("reviewer")
+    found = None
+    for case_id in state.confirmed:
+        case = _check(reviewer.get(f"/api/v1/cases/{case_id}"), "case")
+        if case["state"] == "rectified" and case["events"][-1]["event"] == "self_correct":
+            found = case
+            break
+    if found is None:
+        raise StreetorderError("no case was self-corrected on the notify_first street")
+    deadline = time.monotonic() + 30
+    while True:  # the edge uploads the after-frame next to the episode end
+        files = _check(reviewer.get(f"/api/v1/cases/{found['id']}/evidence"), "evidence")
+        kinds = {f["kind"] for f in files}
+        if {"clean_frame", "after_frame"} <= kinds or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if "after_frame" not in kinds:
+        raise StreetorderError(f"case {found['number']}: the camera's after-frame never arrived")
+    _check(
+        reviewer.post(f"/api/v1/cases/{found['id']}/verify", json={"note": "摄像头前后对比核查"}),
+        "verify",
+    )
+    _check(reviewer.post(f"/api/v1/cases/{found['id']}/close", json={"note": "结案"}), "close")
+    closed = _check(reviewer.get(f"/api/v1/cases/{found['id']}"), "case")
+    state.self_corrected_case = {
+        "id": found["id"],
+        "number": found["number"],
+        "state": closed["state"],
+        "evidence": sorted(kinds),
+        "timeline": [e["event"] for e in closed["events"]],
+    }
+    print(f"      {found['number']}: self-corrected, verified on camera frames, {closed['state']}")
 
 
 def officer_and_close(api: Api, state, out: Path) -> None:

@@ -12,6 +12,8 @@ from streetorder.config.common import BrokerConfig
 from streetorder.demo.net import free_port
 from streetorder.errors import StreetorderError
 
+SELF_CORRECT_STREET = "lujiazui"
+
 
 @dataclass
 class PlatformHost:
@@ -49,6 +51,8 @@ def start_platform(
             "ingest": {"share_group": "demo", "persistent_session": False},
             "evidence": {"dir": str((out / "platform-evidence").resolve())},
             "auth": {"bcrypt_rounds": 4},
+            # one street lets merchants correct first; the camera confirms (see seed)
+            "dispatch": {"streets": {SELF_CORRECT_STREET: {"dispatch": "notify_first"}}},
         },
         source="demo settings",
     )
@@ -68,7 +72,12 @@ def start_platform(
 
 
 def seed(host: PlatformHost, *, node_code: str, cameras: tuple, node_token: str) -> None:
-    """Street, squad, people, merchants and zones that match the demo's edge cameras."""
+    """Street, squad, people, merchants and zones that match the demo's edge cameras; the shop
+    of the footage where goods are taken in (``put_out_twice``) sits on a ``notify_first``
+    street, so its first episode is corrected by the merchant and seen by the camera."""
+    from sqlalchemy import select
+
+    from streetorder.platform.db import Merchant, Squad, Street
     from streetorder.platform.services.seed import seed_demo
 
     db = host.runtime.db  # type: ignore[attr-defined]
@@ -76,3 +85,13 @@ def seed(host: PlatformHost, *, node_code: str, cameras: tuple, node_token: str)
         seed_demo(
             session, node_code=node_code, cameras=cameras, node_api_key=node_token, bcrypt_rounds=4
         )
+        taken_in = [c for c in cameras if c.id.endswith("put_out_twice")]
+        if not taken_in:
+            return
+        street = Street(code=SELF_CORRECT_STREET, name="陆家嘴街道", district="浦东新区")
+        session.add(street)
+        session.flush()
+        session.add(Squad(code="squad-02", name="陆家嘴街道城管中队", street_id=street.id))
+        shop = taken_in[0].zones[0].shop_id
+        merchant = session.scalars(select(Merchant).filter_by(shop_id=shop)).one()
+        merchant.street_id = street.id

@@ -43,6 +43,7 @@ class DemoState:
     sms: list = field(default_factory=list)
     work_orders: list = field(default_factory=list)
     closed_case: dict | None = None
+    self_corrected_case: dict | None = None
     sheet: Path | None = None
 
 
@@ -72,7 +73,7 @@ def run_demo(options: DemoOptions) -> int:
     out.mkdir(parents=True, exist_ok=True)
     _fresh_run(out, keep_database=options.database_url is not None)
     state = DemoState()
-    steps = Steps(9)
+    steps = Steps(10)
     token = "sok_demo_" + secrets.token_hex(12)
     with ExitStack() as stack:
         state.footage = steps.run(
@@ -114,6 +115,10 @@ def run_demo(options: DemoOptions) -> int:
         steps.run("Command centre: review every alert", lambda: chain.review(api, state))
         steps.run(
             "SMS to the merchant and work order to the squad", lambda: chain.notify(api, state)
+        )
+        steps.run(
+            "Camera-verified self-correction (notify_first street): verify and close",
+            lambda: chain.self_correction(api, state),
         )
         steps.run(
             "Officer app: order to correct, upload the after-correction photo; verify and close",
@@ -176,6 +181,7 @@ def _summary(state: DemoState, out: Path, url: str) -> None:
         ],
         "work_orders": len(state.work_orders),
         "closed_case": state.closed_case,
+        "self_corrected_case": state.self_corrected_case,
         "case_states": dict(states),
         "console": f"{url}/console",
         "api_docs": f"{url}/api/v1/docs",
@@ -194,6 +200,9 @@ def _summary(state: DemoState, out: Path, url: str) -> None:
         print(f"closed case {c['number']}: {c['state']}, handling time {c['handling_time']}")
         for e in c.get("timeline", []):
             print(f"   {e}")
+    if state.self_corrected_case:
+        c = state.self_corrected_case
+        print(f"self-corrected case {c['number']}: {c['state']}, no officer trip ({c['evidence']})")
     print(f"case states:               {dict(states)}")
     print("\nWhere to look:")
     print(f"  annotated evidence:  {out / 'edge' / 'evidence'}  (sheet: {state.sheet})")

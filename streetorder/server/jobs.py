@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class PeriodicJobs:
-    """Every ``interval`` seconds: escalate overdue first offences, send due SMS (with backoff),
-    update risk colours and create the inspection tasks they schedule."""
+    """Every ``interval`` seconds: dispatch notified cases whose grace period ended (notify_first
+    streets), escalate overdue first offences, send due SMS (with backoff), update risk colours
+    and create the inspection tasks they schedule."""
 
     def __init__(
         self, db: Database, rules: Rules, provider: SmsProvider, *,
@@ -35,11 +36,13 @@ class PeriodicJobs:
     def run_once(self) -> dict[str, int]:
         now = self.clock()
         with self.db.session() as session:
+            dispatched = cases.dispatch_after_grace(session, rules=self.rules, now=now)
             escalated = cases.escalate_overdue(session, rules=self.rules, now=now)
         sent = sms.deliver_due(self.db, provider=self.provider, rules=self.rules, now=now)
         # Risk colours from confirmed cases, and the officers' inspection tasks they schedule.
         scheduled = run_scheduler(self.db, now=now, mobile=self.mobile)
         return {
+            "dispatched_after_grace": len(dispatched),
             "escalated": len(escalated),
             "sms_sent": sent,
             "inspections_created": scheduled.created,

@@ -30,6 +30,10 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, mqtt_broker, scenario_dir: Pa
     assert summary["work_orders"] >= 1
     assert summary["closed_case"]["state"] == "closed"
     assert any("close" in step for step in summary["closed_case"]["timeline"])
+    # the notify_first street: the merchant corrected, the camera saw it, no officer went
+    corrected = summary["self_corrected_case"]
+    assert corrected["state"] == "closed" and "after_frame" in corrected["evidence"]
+    assert "self_correct" in corrected["timeline"] and "dispatch" not in corrected["timeline"]
     assert summary["replay_metrics"]["f1"] >= 0.9
     assert list((out / "edge" / "evidence").glob("*_annotated.jpg"))
     assert "console:" in result.stdout and "/console" in result.stdout

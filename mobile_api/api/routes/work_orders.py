@@ -175,23 +175,26 @@ def verify(
 def _before_after(session, actor, work_order_id: int) -> s.BeforeAfter:
     order, case = wo.get_order(session, actor=actor, work_order_id=work_order_id)
     alerts = {a.alert_id: a for a in case_reads.alerts_of(session, case_id=case.id)}
-    before = []
+    before, camera_after = [], []
     for f in evidence.case_files(session, case=case):
         if f.alert_id is None:
             continue
         alert = alerts.get(f.alert_id)
-        before.append(
+        seen_clear = f.kind == "after_frame"  # the camera's picture of the cleared frontage
+        (camera_after if seen_clear else before).append(
             s.BeforeAfterFile(
                 id=f.id,
                 kind=f.kind,
                 content_type=f.content_type,
                 sha256=f.sha256,
                 url=file_url(f.id),
-                time=alert.threshold_crossed_at if alert else None,
+                time=(alert.episode_ended_at if seen_clear else alert.threshold_crossed_at)
+                if alert
+                else None,
                 source=alert.camera_code if alert else "camera",
             )  # fmt: skip
         )
-    after = []
+    after = camera_after
     for p in order_photos(session, work_order_id=order.id):
         officer = session.get(User, p.uploaded_by)
         after.append(
