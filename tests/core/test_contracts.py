@@ -142,3 +142,20 @@ def test_topics_follow_the_documented_scheme() -> None:
 def test_availability_is_a_message_too() -> None:
     msg = Availability(node_id="edge-01", state="offline")
     assert decode(encode(msg)) == msg
+
+
+def test_an_episode_end_without_an_after_frame_still_decodes() -> None:
+    """``EpisodeEnd.evidence`` came later (v1, additive): older edges' messages stay valid."""
+    old = {
+        "kind": "episode_end", "v": 1, "alert_id": "a-1", "node_id": "edge-01",
+        "camera_id": "cam-01", "zone_id": "z1", "shop_id": "shop-001",
+        "ended_at": "2026-11-21T06:05:00+00:00", "clear_seconds": 60.0,
+        "created_at": "2026-11-21T06:05:01+00:00",
+    }  # fmt: skip
+    message = decode(json.dumps(old).encode())
+    assert message.kind == "episode_end" and message.evidence == ()
+    after = {"kind": "after_frame", "filename": "a-1_after.jpg", "content_type": "image/jpeg",
+             "size_bytes": 10, "sha256": "0" * 64}  # fmt: skip
+    assert decode(json.dumps({**old, "evidence": [after]}).encode()).evidence[0].kind == (
+        "after_frame"
+    )

@@ -71,6 +71,11 @@ def test_one_alert_with_evidence_then_episode_end(tmp_path: Path) -> None:
     # then clear for clear_seconds = 10
     assert end.alert_id == alert.alert_id and end.ended_at == T0 + timedelta(seconds=72)
     assert decode(encode(alert)) == alert
+    # the episode end carries the after-frame: the frontage as the camera sees it clear
+    (after,) = end.evidence
+    assert after.kind == "after_frame" and after.filename == f"{alert.alert_id}_after.jpg"
+    data = (tmp_path / "ev" / after.filename).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == after.sha256 and decode(encode(end)) == end
     kinds = sorted(e.kind for e in alert.evidence)
     assert kinds == ["annotated_frame", "clean_frame", "clip", "crop"]
     for ref in alert.evidence:
