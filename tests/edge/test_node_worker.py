@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from streetorder.contracts import CameraConfig
 from streetorder.edge.runtime.anchors import FileAnchors
@@ -197,3 +199,66 @@ def test_backoff_doubles_up_to_the_cap_with_jitter() -> None:
 def test_source_items_in_either_order_are_understood() -> None:
     assert unpack((1.5, IMAGE))[1] == 1.5
     assert unpack((IMAGE, 2.5))[1] == 2.5
+
+
+def test_a_repeated_picture_is_held_back_and_analysed_once_the_picture_moves() -> None:
+    pictures = [0, 1, 1, 1, 1, 2]  # picture 1 sent five times, then a new one
+
+    def source(camera):
+        return [(i * 0.1, image(p)) for i, p in enumerate(pictures)]
+
+    held: list[int] = []
+
+    class Counting(Recorder):
+        def process(self, frame, t):
+            held.append(int(frame[0, 0, 0]))
+            return super().process(frame, t)
+
+    w = CameraWorker(
+        cam("rtsp://cam/1"),
+        source,
+        Counting,
+        lambda c, m: None,
+        health=CameraHealth(frozen_seconds=10.0),
+    )
+    w.start()
+    try:
+        assert wait_until(lambda: len(held) == 6)
+        assert held == pictures  # every frame analysed, in order, none lost
+        times = Recorder.instances[-1].times
+        assert np.allclose(np.diff(times), 0.1)
+    finally:
+        w.stop()
+        w.join(2)
+
+
+def test_a_frozen_picture_is_never_analysed_and_the_camera_says_frozen() -> None:
+    release, finished = threading.Event(), threading.Event()
+
+    def source(camera):
+        def frames():
+            yield 0.0, image(0)
+            for i in range(1, 11):  # picture 1 for a second
+                yield i * 0.1, image(1)
+            release.wait(5)
+            yield 1.1, image(2)
+            finished.wait(5)  # the camera stays connected
+
+        return frames()
+
+    w, _ = start(source, cam("rtsp://cam/1"), health=CameraHealth(frozen_seconds=0.3))
+    try:
+        assert wait_until(lambda: w.state == "frozen")
+        status = w.status()
+        assert status.reason and "not analysed" in status.reason
+        times = Recorder.instances[0].times
+        assert len(times) == 2  # picture 0, and picture 1 when it was new
+        assert status.since.timestamp() == pytest.approx(times[1])
+        assert w.stats().state == "frozen" and w.stats().analysed_fps == 0
+        release.set()
+        assert wait_until(lambda: w.frames_total == 3 and w.state == "online")
+        assert w.error is None
+    finally:
+        finished.set()
+        w.stop()
+        w.join(2)

@@ -10,7 +10,7 @@ import pytest
 
 from streetorder.contracts import CameraConfig
 from streetorder.edge.evidence.video import Mp4Writer
-from streetorder.edge.sources import open_source, source_kind
+from streetorder.edge.sources import freeze, open_source, source_kind
 from streetorder.errors import StreetorderError
 
 
@@ -89,3 +89,39 @@ def test_truncated_video_yields_what_it_can_or_fails_clearly(tmp_path: Path) -> 
 )
 def test_source_kind(source: str, kind: str) -> None:
     assert source_kind(source) == kind
+
+
+def picture(level: int, size: tuple[int, int] = (64, 36)) -> np.ndarray:
+    return np.full((size[1], size[0], 3), level, np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("frames", "verdicts"),
+    [
+        # (level, t): a new level is a new picture; 0.4 levels is within the tolerance
+        ([(10, 0.0), (10, 1.0), (10, 2.9), (10, 3.0), (10, 9.0)], "FRRZZ"),
+        ([(10, 0.0), (10, 2.0), (12, 2.5), (12, 4.0), (12, 5.5)], "FRFRZ"),
+        ([(10, 0.0), (11, 1.0), (12, 2.0), (13, 3.0), (14, 4.0)], "FFFFF"),
+    ],
+)
+def test_a_picture_is_frozen_once_unchanged_for_frozen_seconds(frames, verdicts: str) -> None:
+    state, got = freeze.FreezeState(), ""
+    for level, t in frames:
+        state, verdict = freeze.step(
+            state, freeze.signature(picture(level)), t, frozen_seconds=3.0, max_difference=0.5
+        )
+        got += {"fresh": "F", "repeat": "R", "frozen": "Z"}[verdict.value]
+    assert got == verdicts
+
+
+def test_small_noise_is_the_same_picture_and_a_new_size_is_a_new_one() -> None:
+    rng = np.random.default_rng(0)
+    still = picture(100)
+    noisy = still.copy()
+    noisy[rng.random(still.shape[:2]) < 0.2] += 1  # 0.2 level on average
+    assert freeze.difference(freeze.signature(still), freeze.signature(noisy)) < 0.5
+    assert freeze.difference(freeze.signature(still), freeze.signature(picture(101))) == 1.0
+    other = freeze.signature(picture(100, (128, 72)))
+    assert freeze.difference(freeze.signature(still), other) == float("inf")
+    big = freeze.signature(picture(100, (1920, 1080)))
+    assert big.shape == (270, 480)  # a grid about 480 samples wide, whatever the resolution
