@@ -16,6 +16,7 @@ from streetorder.platform.domain.errors import DomainError
 from streetorder.platform.services import camera_reads
 from streetorder.platform.web import zone_sync
 from streetorder.platform.web.auth import ADMIN, Viewer, require, require_csrf
+from streetorder.platform.web.camera_health import camera_health
 from streetorder.platform.web.context import ConsoleContext, get_context
 from streetorder.platform.web.render import render
 
@@ -94,6 +95,9 @@ def camera_list(request: Request, ctx: Ctx, viewer: Admin):
                 "zones": zone_counts.get(cam.id, 0),
                 "revision": cam.node.config_revision,
                 "acked": cam.node.acked_revision,
+                "health": camera_health(
+                    cam.node.last_heartbeat, cam.node.availability, cam.code, ctx.tz
+                ),
             }
             for cam in camera_reads.cameras(session)
         ]

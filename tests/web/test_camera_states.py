@@ -1,0 +1,71 @@
+"""The console's camera list shows each camera's state as its edge node last reported it; the
+heartbeat goes through the platform's ingest like any message from the broker."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from streetorder.contracts import Availability, CameraStats, Heartbeat, ModelInfo, encode, topics
+from streetorder.platform.domain.workflow import format_local
+from streetorder.platform.ingest.consumer import BatchWriter, Inbound
+from tests.web.conftest import Console
+from tests.web.seeding import CAMERA, NODE
+from tests.web.test_console_http import login
+
+
+def heartbeat(env: Console, stats: CameraStats) -> Inbound:
+    beat = Heartbeat(
+        node_id=NODE,
+        sent_at=env.clock.now,
+        uptime_seconds=60.0,
+        model=ModelInfo(name="bundled", version="1"),
+        queue_length=0,
+        config_revision=0,
+        cameras=(stats,),
+    )
+    return Inbound(topics.stats(NODE), encode(beat))
+
+
+def camera_cell(page: str) -> str:
+    cell = page.split('class="camera-state"', 1)[1].split("</td>", 1)[0]
+    return html.unescape(cell)
+
+
+def test_the_camera_list_shows_state_since_and_reason_from_the_last_heartbeat(
+    sqlite_console: Console,
+) -> None:
+    env = sqlite_console
+    client = TestClient(env.app)
+    login(client, "admin")
+    assert "unknown" in camera_cell(client.get("/console/zones").text)  # no heartbeat yet
+
+    writer = BatchWriter(env.db, env.state.rules, clock=env.clock)
+    since = env.clock.now - timedelta(minutes=7)
+    frozen = CameraStats(
+        camera_id=CAMERA,
+        state="frozen",
+        since=since,
+        analysed_fps=0.0,
+        lag_seconds=0.0,
+        detections=0,
+        error="the picture has not changed; frames not analysed",
+        reconnects=2,
+    )
+    writer.write([heartbeat(env, frozen)])
+    cell = camera_cell(client.get("/console/zones").text)
+    assert "trouble" in cell and ">frozen<" in cell
+    assert f"since {format_local(since, env.settings.tz)}" in cell
+    assert "frames not analysed" in cell and "edge node offline" not in cell
+
+    online = frozen.model_copy(update={"state": "online", "since": env.clock.now, "error": None})
+    writer.write([heartbeat(env, online)])
+    cell = camera_cell(client.get("/console/zones").text)
+    assert ">online<" in cell and "trouble" not in cell and "not analysed" not in cell
+
+    # the node's Last Will: what the console shows is the node's last word
+    gone = Availability(node_id=NODE, state="offline", at=env.clock.now)
+    writer.write([Inbound(topics.status(NODE), encode(gone))])
+    assert "edge node offline" in camera_cell(client.get("/console/zones").text)
