@@ -15,11 +15,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from streetorder.platform.db.base import Base, utcnow
 from streetorder.platform.db.registry import Merchant, Squad, Street, Zone
+from streetorder.platform.domain.workflow import TERMINAL_VALUES
+
+#: An open case, as literal SQL: the predicate of ``ix_cases_open_deadline``, which a query
+#: must repeat as written to use that partial index (bound parameters would not match it).
+OPEN_CASE_SQL = "state NOT IN (" + ", ".join(f"'{v}'" for v in TERMINAL_VALUES) + ")"
 
 
 class AlertRecord(Base):
@@ -61,6 +67,14 @@ class Case(Base):
         Index("ix_cases_merchant_confirmed", "merchant_id", "confirmed_at"),
         Index("ix_cases_squad_state", "squad_id", "state"),
         Index("ix_cases_state_deadline", "state", "deadline_at"),
+        # the yellow lights of a period: open cases past their deadline, read from the index
+        Index(
+            "ix_cases_open_deadline",
+            "deadline_at",
+            postgresql_include=["discovered_at", "street_id"],
+            postgresql_where=text(OPEN_CASE_SQL),
+            sqlite_where=text(OPEN_CASE_SQL),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[str | None] = mapped_column(String(64), unique=True)
