@@ -1,6 +1,7 @@
 """A camera worker on a real RTSP camera (GStreamer's RTSP server): a stalled stream is reported
 ``stalled`` and then reconnected; a resolution change in the middle of the stream makes the
-worker reconnect with backoff and carry on at the new size with the same pipeline."""
+worker reconnect with backoff and carry on at the new size with the same pipeline, with a
+decoder per camera and with the shared key-frame decoders (``keyframes_only``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 from streetorder.contracts import CameraConfig
+from streetorder.edge.runtime.keyframes import DecoderPool, KeyframeSource
 from streetorder.edge.runtime.worker import CameraWorker
 from streetorder.edge.sources import open_source
 from streetorder.edge.sources.health import CameraHealth
@@ -40,11 +42,24 @@ def camera(tmp_path: Path) -> Iterator[RtspCamera]:
     cam.stop()
 
 
+def per_camera_decoder(health: CameraHealth):
+    return lambda cam: open_source(cam, read_timeout=health.read_timeout)
+
+
+def shared_keyframe_decoders(health: CameraHealth):
+    pool = DecoderPool(1)
+    return lambda cam: KeyframeSource(
+        cam.source, interval=0.2, name=cam.id, pool=pool, read_timeout=health.read_timeout
+    )
+
+
 @pytest.fixture
 def run_worker() -> Iterator:
     workers: list[CameraWorker] = []
 
-    def start(url: str, health: CameraHealth) -> tuple[CameraWorker, list[SizeRecorder]]:
+    def start(
+        url: str, health: CameraHealth, sources=per_camera_decoder
+    ) -> tuple[CameraWorker, list[SizeRecorder]]:
         pipelines: list[SizeRecorder] = []
 
         def make_pipeline(camera: CameraConfig) -> SizeRecorder:
@@ -53,7 +68,7 @@ def run_worker() -> Iterator:
 
         worker = CameraWorker(
             CameraConfig(id="cam-01", source=url, analysis_interval_seconds=0.2),
-            lambda cam: open_source(cam, read_timeout=health.read_timeout),
+            sources(health),
             make_pipeline,
             lambda cam, messages: None,
             backoff_base=0.2,
@@ -104,18 +119,19 @@ def test_a_stalled_camera_is_reported_stalled_then_reconnected(
     assert worker.state == "online" and worker.error is None and worker.reconnects >= 1
 
 
+@pytest.mark.parametrize("sources", [per_camera_decoder, shared_keyframe_decoders])
 def test_a_resolution_change_reconnects_with_backoff_and_goes_on_at_the_new_size(
-    camera: RtspCamera, run_worker, caplog: pytest.LogCaptureFixture
+    camera: RtspCamera, run_worker, caplog: pytest.LogCaptureFixture, sources
 ) -> None:
     camera.serve_pattern(SMALL, LARGE)
     caplog.set_level(logging.WARNING, logger="streetorder.edge.runtime.worker")
-    worker, pipelines = run_worker(camera.url, CameraHealth())
-    assert wait_until(lambda: worker.frames_total >= 5, 20), camera.log()
+    worker, pipelines = run_worker(camera.url, CameraHealth(), sources)
+    assert wait_until(lambda: worker.frames_total >= 3, 20), camera.log()
     assert worker.reconnects == 0
 
     camera.next_size()
     (pipeline,) = pipelines
-    assert wait_until(lambda: pipeline.sizes.count(LARGE) >= 5, 30), camera.log()
+    assert wait_until(lambda: pipeline.sizes.count(LARGE) >= 3, 30), camera.log()
     assert len(pipelines) == 1  # the same pipeline (its episodes) goes on
     switched = pipeline.sizes.index(LARGE)
     assert set(pipeline.sizes[:switched]) == {SMALL} and set(pipeline.sizes[switched:]) == {LARGE}
