@@ -177,9 +177,13 @@ def confirm(
     return case
 
 
-def _dispatch(session: Session, *, case: Case, actor: Actor, rules: Rules, now: datetime) -> None:
+def _dispatch(
+    session: Session, *, case: Case, actor: Actor, rules: Rules, now: datetime, note: str = ""
+) -> None:
     """Notify the merchant and dispatch the squad (both happen on confirmation)."""
-    row = transition(session, case=case, event=Event.DISPATCH, actor=actor, rules=rules, now=now)
+    row = transition(
+        session, case=case, event=Event.DISPATCH, actor=actor, rules=rules, now=now, note=note
+    )
     assert case.deadline_at is not None
     order = work_orders.create(
         session,
@@ -260,6 +264,15 @@ def camera_after_frames(session: Session, *, case: Case) -> list[tuple[EvidenceF
         .order_by(EvidenceFile.id)
     )
     return [(f, a) for f, a in session.execute(stmt)]
+
+
+def dispatch_now(
+    session: Session, *, case_id: int, actor: Actor, rules: Rules, now: datetime, note: str = ""
+) -> Case:
+    """The command centre sends the squad without waiting for the grace period to end."""
+    case = _refresh_for_update(session, case_id, actor)
+    _dispatch(session, case=case, actor=actor, rules=rules, now=now, note=note)
+    return case
 
 
 def dispatch_after_grace(

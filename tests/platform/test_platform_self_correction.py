@@ -12,6 +12,8 @@ import pytest
 from streetorder.contracts import Alert, EpisodeEnd, EvidenceRef
 from streetorder.errors import ConfigError
 from streetorder.platform.db import Case, WorkOrder
+from streetorder.platform.domain.roles import Role
+from streetorder.platform.domain.workflow import Event
 from streetorder.platform.services import ingest
 from streetorder.platform.settings import settings_from_mapping
 from streetorder.platform.sms.providers import OutboxProvider
@@ -207,3 +209,18 @@ def test_the_verify_step_shows_the_after_frame_beside_the_officer_photo(platform
     assert {f["kind"] for f in pair["before"]} >= {"clean_frame"}
     assert "after_frame" not in {f["kind"] for f in pair["before"]}
     assert [f["kind"] for f in pair["after"]][0] == "after_frame"
+
+
+def test_the_command_centre_may_dispatch_before_the_grace_period_ends(platform_factory) -> None:
+    p = platform_factory(dispatch=NOTIFY_FIRST)
+    _, case = confirmed(p)
+    assert "dispatch" in case["allowed_events"]
+    with p.db.session() as s:  # the platform itself waits for the grace period
+        refusal = p.rules.workflow.refusal(
+            s.get(Case, case["id"]), Event.DISPATCH, Role.SYSTEM, now=p.clock.now
+        )
+        assert refusal is not None and "the grace period runs until" in refusal[1]
+    sent = p.post("reviewer", f"/cases/{case['id']}/dispatch", {"note": "repeat complaints"})
+    assert sent["state"] == "notified_dispatched" and len(sent["work_orders"]) == 1
+    again = p.post("reviewer", f"/cases/{case['id']}/dispatch", status=409)
+    assert again["detail"] == "cannot dispatch a case that is notified_dispatched"

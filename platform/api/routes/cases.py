@@ -210,6 +210,10 @@ router.post("/{case_id}/extend", response_model=CaseDetail, summary="Extend the 
 router.post("/{case_id}/urge", response_model=CaseDetail, summary="Urge the current step")(
     _simple(svc.urge, reason=False)
 )
+router.post(
+    "/{case_id}/dispatch", response_model=CaseDetail,
+    summary="Send the squad now (a notified case, before its grace period ends)",
+)(_simple(svc.dispatch_now, reason=False))  # fmt: skip
 
 
 @router.post("/{case_id}/rework", response_model=CaseDetail, summary="Verification failed (reason)")
