@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,23 +25,21 @@ from streetorder.contracts import (
     ConfigPush,
     EpisodeEnd,
     Heartbeat,
-    ModelInfo,
     encode,
     topics,
 )
 from streetorder.edge.config import EdgeNodeConfig
 from streetorder.edge.detect.class_map import zone_class_problem
 from streetorder.edge.runtime.anchors import FileAnchors
+from streetorder.edge.runtime.base import Runtime, RuntimeFactory
 from streetorder.edge.runtime.config_push import ActiveConfigStore, check_push_classes, decide
 from streetorder.edge.runtime.episode_store import EpisodeStore
 from streetorder.edge.runtime.reference_store import ReferenceFiles
-from streetorder.edge.runtime.storage import lock_storage, prune_evidence
+from streetorder.edge.runtime.storage import lock_storage, prune_evidence, storage_dir
 from streetorder.edge.runtime.worker import (
     CameraWorker,
     Pipeline,
-    PipelineFactory,
     PipelineMessage,
-    SourceFactory,
 )
 from streetorder.edge.transport.mqtt import Drainer, MqttLink
 from streetorder.edge.transport.queue import Outbox, OutboxFullError
@@ -50,28 +47,6 @@ from streetorder.edge.transport.uploader import EvidenceUploader
 from streetorder.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Runtime:
-    """How cameras become frames and frames become alerts; replaceable for tests and benches.
-
-    ``make_pipeline(camera)`` is called once per camera worker; ``evidence_path(alert, ref)``
-    says where the pipeline wrote an evidence file; ``class_names`` (the model's classes after
-    ``model.class_map``; ``model_classes``: before) let the node refuse to start, or refuse a
-    config push, when a zone asks for a class the model does not report.
-    """
-
-    open_source: SourceFactory
-    make_pipeline: PipelineFactory
-    model: ModelInfo
-    evidence_path: Callable[[Alert, str], Path]
-    class_names: tuple[str, ...] = ()
-    model_classes: tuple[str, ...] = ()
-    close: Callable[[], None] = field(default=lambda: None)
-
-
-RuntimeFactory = Callable[[EdgeNodeConfig, Path], Runtime]
 
 
 class EdgeNode:
@@ -89,9 +64,7 @@ class EdgeNode:
         self.config_path = config_path
         self.node_id = config.node_id
         self.base_dir = base_dir or Path.cwd()
-        self.storage = config.storage.dir
-        if not self.storage.is_absolute():
-            self.storage = self.base_dir / self.storage
+        self.storage = storage_dir(config, self.base_dir)
         self.stop_event = stop or threading.Event()
         self.backoff_cap = backoff_cap
         self._runtime_factory = runtime

@@ -293,7 +293,7 @@ def _add_eval(sub) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from streetorder.models.bundle import bundled_model_path
+    from streetorder.contracts.model_bundle import bundled_model_path
     from streetorder.models.evaluate import evaluate
 
     model = args.model or bundled_model_path()

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from streetorder.contracts.model_bundle import MANIFEST_FILE, MODEL_FILE, bundled_dir, read_manifest
 from streetorder.errors import StreetorderError
-from streetorder.models.bundle import BOOTSTRAP_DIR, MANIFEST_FILE, MODEL_FILE, read_manifest
 from streetorder.models.training import offline_environment
 from streetorder.vocabulary import CLASS_NAMES
 
@@ -144,7 +144,7 @@ def export_onnx(
     weights = Path(weights)
     if not weights.is_file():
         raise StreetorderError(f"{weights}: weights file not found")
-    out_dir = Path(out_dir) if out_dir is not None else BOOTSTRAP_DIR
+    out_dir = Path(out_dir) if out_dir is not None else bundled_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="so-export-") as tmp:
         offline_environment(Path(tmp))

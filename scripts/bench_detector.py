@@ -65,7 +65,7 @@ def video_frames(path: Path, n: int) -> list[np.ndarray]:
 def default_model(imgsz: int) -> Path:
     """The bundled model; else a YOLO11n exported here (ultralytics, random weights)."""
     try:
-        from streetorder.models.bundle import bundled_model_path
+        from streetorder.contracts.model_bundle import bundled_model_path
 
         path = Path(bundled_model_path())
         if path.is_file():

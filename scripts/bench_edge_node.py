@@ -231,7 +231,8 @@ def alert_latency(
         client.loop_start()
         runtime = None
         if truth_boxes:
-            from streetorder.edge.runtime.truth import truth_runtime
+            sys.path.insert(0, str(REPO))  # the truth runtime is test support (tests/support)
+            from tests.support.truth_runtime import truth_runtime
 
             runtime = truth_runtime(scenarios / f"{name}.truth.json")
         node = EdgeNode(config, base_dir=scenarios, runtime=runtime)

@@ -34,7 +34,7 @@ def main() -> int:
     import cv2
     from tqdm import tqdm
 
-    from streetorder.models.bundle import bundled_model_path
+    from streetorder.contracts.model_bundle import bundled_model_path
     from streetorder.models.evaluate import TARGET_LATENCY_MS, latency
     from streetorder.models.synth.dataset import generate_image
 

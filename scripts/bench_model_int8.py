@@ -114,7 +114,7 @@ def quantize_int8(
 
 
 def main() -> int:
-    from streetorder.models.bundle import bundled_model_path
+    from streetorder.contracts.model_bundle import bundled_model_path
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=bundled_model_path())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streetorder.contracts import ModelInfo
+from streetorder.contracts.model_bundle import bundled_model_path, read_manifest
 from streetorder.edge.detect.class_map import map_classes
 from streetorder.edge.detect.letterbox import PAD_VALUE, Letterbox, plan_letterbox
 from streetorder.edge.detect.postprocess import decode_end2end, decode_raw
@@ -115,7 +115,7 @@ class OnnxDetector:
         import onnxruntime as ort
 
         if path is None:
-            path = _bundled_model_path()
+            path = bundled_model_path()
         self.path = Path(path)
         if not self.path.is_file():
             raise StreetorderError(f"model file {self.path} not found")
@@ -250,16 +250,6 @@ class OnnxDetector:
         return self.postprocess(self.infer(blob), plan)
 
 
-def _bundled_model_path() -> Path:
-    try:
-        from streetorder.models.bundle import bundled_model_path
-    except ImportError:
-        raise StreetorderError(
-            "no model given and the bundled model helper (streetorder.models.bundle) is missing"
-        ) from None
-    return Path(bundled_model_path())
-
-
 def model_info(path: Path) -> ModelInfo:
     """Name and version from the bundle manifest next to the model when it describes this very
     file (same sha256), else the file name and a hash of its bytes."""
@@ -276,14 +266,7 @@ def model_info(path: Path) -> ModelInfo:
 
 def _read_manifest(manifest: Path) -> dict[str, Any] | None:
     try:
-        from streetorder.models.bundle import read_manifest
-    except ImportError:
-        read_manifest = None
-    try:
-        if read_manifest is not None:
-            data = read_manifest(manifest)
-            return data if isinstance(data, dict) else dict(getattr(data, "__dict__", {}))
-        return json.loads(manifest.read_text(encoding="utf-8"))
+        return read_manifest(manifest)
     except Exception as exc:  # a bad manifest must not stop detection
         log.warning("cannot read model manifest %s: %s", manifest, exc)
         return None

@@ -87,10 +87,9 @@ def run(args: argparse.Namespace) -> int:
             check_zone_classes(config.cameras, detector, config_path)
             if args.publish and publisher is None:
                 from streetorder.edge.replay.publish import OutboxPublisher
+                from streetorder.edge.runtime.storage import storage_dir
 
-                storage = config.storage.dir
-                if not storage.is_absolute():
-                    storage = config_path.parent / storage
+                storage = storage_dir(config, config_path.parent)
                 publisher = OutboxPublisher(config, storage, args.out / "evidence")
             total = truth.duration_seconds if truth and truth.duration_seconds else None
             with tqdm(total=total, desc=video.name, unit="s", unit_scale=False, leave=True) as bar:

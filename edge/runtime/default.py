@@ -9,6 +9,8 @@ from typing import Any
 
 from streetorder.contracts import CameraConfig
 from streetorder.edge.config import EdgeNodeConfig
+from streetorder.edge.runtime.base import Runtime
+from streetorder.edge.runtime.storage import evidence_dir
 from streetorder.errors import StreetorderError
 
 
@@ -30,17 +32,9 @@ class SharedDetector:
         return getattr(self._detector, name)
 
 
-def evidence_dir(config: EdgeNodeConfig, base_dir: Path) -> Path:
-    storage = (
-        config.storage.dir if config.storage.dir.is_absolute() else base_dir / config.storage.dir
-    )
-    return storage / "evidence"
-
-
 def default_runtime(config: EdgeNodeConfig, base_dir: Path):
     from streetorder.edge.detect import OnnxDetector
     from streetorder.edge.episode_id import FootageKey, random_episode_key
-    from streetorder.edge.node import Runtime
     from streetorder.edge.runtime.keyframes import DecoderPool, KeyframeSource
     from streetorder.edge.sources import open_source, source_kind
 

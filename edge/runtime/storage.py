@@ -9,9 +9,21 @@ import time
 from collections.abc import Callable, Collection
 from pathlib import Path
 
+from streetorder.edge.config import EdgeNodeConfig
 from streetorder.errors import StreetorderError
 
 log = logging.getLogger(__name__)
+
+
+def storage_dir(config: EdgeNodeConfig, base_dir: Path) -> Path:
+    """The node's storage folder (``storage.dir``; a relative one is under ``base_dir``)."""
+    folder = config.storage.dir
+    return folder if folder.is_absolute() else base_dir / folder
+
+
+def evidence_dir(config: EdgeNodeConfig, base_dir: Path) -> Path:
+    """Where the node's pipelines write evidence files."""
+    return storage_dir(config, base_dir) / "evidence"
 
 
 def lock_storage(storage: Path) -> Callable[[], None]:

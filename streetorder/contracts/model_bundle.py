@@ -1,31 +1,46 @@
-"""Where the bundled bootstrap detector lives and how to read its manifest (stdlib only).
+"""The model bundle, a contract between the models part and the edge (stdlib only).
 
-The edge imports this module, so it must never pull in torch, ultralytics or OpenCV.
+``streetorder models export`` writes an ONNX detector and a JSON manifest beside it; the edge
+loads the detector and reads the manifest (name, version, classes, input size). With no model
+configured the edge uses the bundled one, in the ``bootstrap/`` folder of ``streetorder.models``,
+found without importing that package's code. Nothing here pulls in torch, OpenCV or numpy.
 """
 
 from __future__ import annotations
 
 import json
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from streetorder.errors import StreetorderError
 
-BOOTSTRAP_DIR = Path(__file__).resolve().parent / "bootstrap"
 MODEL_FILE = "streetorder-det.onnx"
 MANIFEST_FILE = "manifest.json"
+BUNDLE_PACKAGE = "streetorder.models"
+BUNDLE_FOLDER = "bootstrap"
 
 #: Keys every manifest carries (``models export`` writes them).
 REQUIRED_KEYS = ("name", "version", "sha256", "classes", "imgsz")
 
 
+def bundled_dir() -> Path:
+    """The folder of the committed bootstrap model (``models/bootstrap``)."""
+    spec = find_spec(BUNDLE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise StreetorderError(
+            f"no model given and the bundled model ({BUNDLE_PACKAGE}) is not installed"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / BUNDLE_FOLDER
+
+
 def bundled_model_path() -> Path:
     """The committed bootstrap ONNX model (``models/bootstrap/streetorder-det.onnx``)."""
-    return BOOTSTRAP_DIR / MODEL_FILE
+    return bundled_dir() / MODEL_FILE
 
 
 def bundled_manifest_path() -> Path:
-    return BOOTSTRAP_DIR / MANIFEST_FILE
+    return bundled_dir() / MANIFEST_FILE
 
 
 def read_manifest(path: str | Path | None = None) -> dict[str, Any]:

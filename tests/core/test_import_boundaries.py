@@ -31,7 +31,6 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 #: Crossings still to be removed (each must still exist, so a fixed one is taken off the list).
 KNOWN: frozenset[str] = frozenset(
     {
-        "edge/detect/onnx_detector.py imports streetorder.models.bundle",
         "models/feedback/cli.py imports streetorder.platform.db",
         "models/feedback/cli.py imports streetorder.platform.settings",
         "models/feedback/cli.py imports streetorder.platform.storage",

@@ -1,4 +1,4 @@
-"""The bundled model helpers: stdlib-only, clear errors, and a committed model that matches."""
+"""The model-bundle contract: stdlib-only, clear errors, and a committed model that matches."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from streetorder.errors import StreetorderError
-from streetorder.models.bundle import (
+from streetorder.contracts.model_bundle import (
     bundled_manifest_path,
     bundled_model_path,
     read_manifest,
 )
+from streetorder.errors import StreetorderError
 from streetorder.models.export import sha256_file
 from streetorder.vocabulary import CLASS_NAMES
 
@@ -23,8 +23,9 @@ GOOD = {"name": "m", "version": "1", "sha256": "ab", "classes": ["goods"], "imgs
 
 def test_importing_the_helpers_loads_no_heavy_modules() -> None:
     code = (
-        "import sys; import streetorder.models.bundle as b; b.bundled_model_path(); "
-        "print(sorted(m for m in ('numpy', 'cv2', 'torch', 'ultralytics', 'onnxruntime') "
+        "import sys; import streetorder.contracts.model_bundle as b; b.bundled_model_path(); "
+        "print(sorted(m for m in ('numpy', 'cv2', 'torch', 'ultralytics', 'onnxruntime', "
+        "'streetorder.models') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from streetorder.edge.config import load_edge_config
 from streetorder.edge.node import EdgeNode
-from streetorder.edge.runtime.truth import truth_runtime
+from tests.support.truth_runtime import truth_runtime
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from streetorder.contracts import decode, topics
+from streetorder.contracts.model_bundle import bundled_model_path
 from tests.edge.mqtt_support import Subscriber
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
@@ -22,8 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _bundled_model() -> Path:
-    bundle = pytest.importorskip("streetorder.models.bundle")
-    path = Path(bundle.bundled_model_path())
+    path = bundled_model_path()
     if not path.is_file():
         pytest.skip(f"bundled model {path} is not committed yet")
     return path

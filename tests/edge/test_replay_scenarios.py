@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from streetorder.cli import main
+from streetorder.contracts.model_bundle import bundled_model_path
 from streetorder.edge.detections import Detections
 
 
 def _bundled_model() -> Path:
-    bundle = pytest.importorskip("streetorder.models.bundle")
-    path = Path(bundle.bundled_model_path())
+    path = bundled_model_path()
     if not path.is_file():
         pytest.skip(f"bundled model {path} is not committed yet")
     return path

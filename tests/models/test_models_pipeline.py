@@ -68,7 +68,7 @@ def test_train_export_eval_commands(tmp_path: Path, tiny_data: Path) -> None:
     assert manifest["training"]["epochs_completed"] == 1
     assert "--imgsz 64" in manifest["training"]["command"]
     assert manifest["data"]["seed"] == 20261122 and manifest["data"]["counts"]["train"] == 12
-    from streetorder.models.bundle import read_manifest
+    from streetorder.contracts.model_bundle import read_manifest
     from streetorder.models.export import sha256_file
 
     onnx = bundle / "streetorder-det.onnx"

@@ -1,6 +1,6 @@
 """A node runtime whose detector is the scenario's ground truth (``replay --truth-boxes`` for
 ``edge run``): everything but the model is real, so tests and benchmarks can drive whole nodes
-on the generator's videos before a trained model exists."""
+on the generator's videos before a trained model exists. Test support, not part of the edge."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import json
 from pathlib import Path
 
 from streetorder.edge.config import EdgeNodeConfig
-from streetorder.edge.node import Runtime
+from streetorder.edge.episode_id import FootageKey, random_episode_key
 from streetorder.edge.pipeline import CameraPipeline
 from streetorder.edge.replay.oracle import TruthBoxDetector
-from streetorder.edge.sources import open_source
+from streetorder.edge.runtime.base import Runtime
+from streetorder.edge.runtime.storage import evidence_dir
+from streetorder.edge.sources import open_source, source_kind
 from streetorder.vocabulary import CLASS_NAMES
 
 
@@ -44,14 +46,12 @@ def truth_runtime(truth: Path):
 
     def factory(config: EdgeNodeConfig, base_dir: Path) -> Runtime:
         detector = TruthBoxDetector(frames, seed=0, jitter_px=1.0, scores=(0.6, 0.95))
-        storage = (
-            config.storage.dir
-            if config.storage.dir.is_absolute()
-            else base_dir / config.storage.dir
-        )
-        out = storage / "evidence"
+        out = evidence_dir(config, base_dir)
 
         def make_pipeline(camera):
+            # as the default runtime: a file's episodes keep their ids across restarts
+            source = open_source(camera, base_dir)
+            footage = source_kind(camera.source) == "file"
             pipeline = CameraPipeline(
                 config.node_id,
                 camera,
@@ -60,6 +60,7 @@ def truth_runtime(truth: Path):
                 config.timezone,
                 clip_before=config.storage.clip_seconds_before,
                 clip_after=config.storage.clip_seconds_after,
+                episode_keys=FootageKey(source.source) if footage else random_episode_key,
             )
             return TruthTimedPipeline(pipeline, detector)
 
