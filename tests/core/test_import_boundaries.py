@@ -116,6 +116,12 @@ def test_core_modules_import_no_part() -> None:
     assert found == [], "\n".join(found)
 
 
+def test_the_node_runtimes_do_not_import_the_node() -> None:
+    """``edge/node.py`` imports its runtimes; they import ``edge/runtime/base.py``, not the node."""
+    found = [line for path in sources("edge/runtime") for line in violations(path, ("edge.node",))]
+    assert found == [], "\n".join(found)
+
+
 def test_the_checker_sees_imports_inside_functions_and_relative_ones(tmp_path: Path) -> None:
     source = (
         "import os\n"
