@@ -101,6 +101,19 @@ def test_alert_ids_are_stable_for_the_same_footage_and_distinct_for_other_footag
     assert other[0].alert_id != a[0].alert_id
 
 
+def test_an_alert_raised_again_keeps_the_evidence_written_first(tmp_path: Path) -> None:
+    # the same episode (key and start) seen again, as after a restart that lost the "sent" mark:
+    # same id, and the files already written for it are neither overwritten nor replaced
+    first = run(pipeline(tmp_path), [[GOODS]] * 30)
+    moved = ("goods", (220, 420, 330, 530))  # other pixels, same zone, same times
+    again = run(pipeline(tmp_path), [[moved]] * 30)
+    assert again[0].alert_id == first[0].alert_id
+    assert again[0].evidence == first[0].evidence
+    for ref in again[0].evidence:
+        data = (tmp_path / "ev" / ref.filename).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == ref.sha256
+
+
 def test_people_do_not_count_unless_configured(tmp_path: Path) -> None:
     timeline = [[PERSON]] * 40
     assert run(pipeline(tmp_path), timeline) == []
