@@ -44,8 +44,8 @@ class ReferenceSettings:
     learn_seconds: float = 1800.0  # time constant of the learned background
     warmup_seconds: float = 20.0  # unobstructed learning before a cell is known
     min_similarity: float = 0.5  # local gradient cosine under which a pixel changed
-    min_changed_share: float = 0.35  # a box whose core changed this much is new
-    max_shade: float = 0.3  # log-intensity change (after the global one) of a changed pixel
+    min_changed_share: float = 0.25  # a box whose core changed this much is new
+    max_hue_shift: float = 0.15  # change of log colour ratios (after the global one) that is new
     flat_gradient: float = 0.04  # mean log-gradient under which a region has no structure
     motion: float = 0.12  # log-intensity change between frames that counts as motion
     shift: int = 1  # search radius in reference pixels (camera shake)
@@ -237,8 +237,12 @@ class SceneReference:
                 structure = (cos >= self.settings.min_similarity) | (
                     (cur_e < flat) & (ref_e < flat)
                 )
-                shade = np.abs(cur - pb[dy : dy + h, dx : dx + w] - offset).max(axis=2)
-                same |= structure & (shade < self.settings.max_shade)
+                diff = cur - pb[dy : dy + h, dx : dx + w] - offset
+                # shadows and light change intensity; a new object changes colour or structure
+                hue = np.maximum(
+                    np.abs(diff[..., 0] - diff[..., 1]), np.abs(diff[..., 2] - diff[..., 1])
+                )
+                same |= structure & (hue < self.settings.max_hue_shift)
         self._changed = cv2.integral((~same).astype(np.uint8)).astype(np.float64)
         return self._changed
 

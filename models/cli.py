@@ -13,7 +13,7 @@ from streetorder.errors import StreetorderError
 
 DEFAULT_SEED = 20261122
 #: The scenario sets of ``streetorder.models.synth.scenarios.SETS`` (a test keeps them equal).
-SCENARIO_SETS = ("smoke", "test", "heldout")
+SCENARIO_SETS = ("smoke", "test", "heldout", "streets", "streets-heldout")
 
 
 def register(subparsers) -> None:

@@ -22,22 +22,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def with_min_score(folder: Path, min_score: float) -> Path:
-    """A copy of the scenario folder (videos linked) whose zones all use ``min_score``."""
+def rewritten(folder: Path, label: str, edit) -> Path:
+    """A copy of the scenario folder (other files linked) whose cameras went through ``edit``."""
     import yaml
 
-    copy = Path(tempfile.mkdtemp(prefix="scenarios-min-score-"))
+    copy = Path(tempfile.mkdtemp(prefix="scenarios-rewritten-"))
     for path in folder.iterdir():
         if path.suffix == ".yaml":
             config = yaml.safe_load(path.read_text(encoding="utf-8"))
             for camera in config.get("cameras", []):
-                for zone in camera.get("zones", []):
-                    zone.setdefault("rules", {})["min_score"] = min_score
+                edit(camera)
             (copy / path.name).write_text(yaml.safe_dump(config), encoding="utf-8")
         else:
             (copy / path.name).symlink_to(path.resolve())
-    print(f"zones' min_score set to {min_score} in {copy}", flush=True)
+    print(f"{label} in {copy}", flush=True)
     return copy
+
+
+def zone_rule(name: str, value):
+    def edit(camera: dict) -> None:
+        for zone in camera.get("zones", []):
+            zone.setdefault("rules", {})[name] = value
+
+    return edit
+
+
+def no_snapshot(camera: dict) -> None:
+    camera.pop("reference", None)
 
 
 def main() -> int:
@@ -58,6 +69,13 @@ def main() -> int:
     ap.add_argument(
         "--min-score", type=float, help="override every zone's min_score (tune on --set test)"
     )
+    ap.add_argument(
+        "--reference",
+        choices=("snapshot", "learned", "off"),
+        default="snapshot",
+        help="scene reference: the installer's snapshot (as generated), learned from the "
+        "stream only, or off (every detection counts: the control)",
+    )
     args = ap.parse_args()
 
     folder = args.scenarios
@@ -74,8 +92,13 @@ def main() -> int:
         print(f"no scenario videos in {folder}", file=sys.stderr)
         return 2
     if args.min_score is not None:
-        folder = with_min_score(folder, args.min_score)
-        videos = sorted(folder.glob("*.mp4"))
+        label = f"zones' min_score set to {args.min_score}"
+        folder = rewritten(folder, label, zone_rule("min_score", args.min_score))
+    if args.reference == "learned":
+        folder = rewritten(folder, "snapshot references removed", no_snapshot)
+    elif args.reference == "off":
+        folder = rewritten(folder, "scene reference off", zone_rule("only_new_objects", False))
+    videos = sorted(folder.glob("*.mp4"))
     out = args.out or Path(tempfile.mkdtemp(prefix="replay-bench-"))
     cmd = ["replay", *map(str, videos), "--truth", "auto", "--out", str(out)]
     if args.model:

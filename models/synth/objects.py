@@ -617,6 +617,11 @@ def distractor(rng: Rng, x: float, y: float, face: float) -> Thing:
             "trolley_cage",
         ]
     )
+    return furniture(rng, str(kind), x, y, face)
+
+
+def furniture(rng: Rng, kind: str, x: float, y: float, face: float) -> Thing:
+    """One piece of unlabelled street furniture of ``kind`` (see ``distractor`` for the kinds)."""
     faces: list[Face] = []
     top = 1.0
     fp = footprint_rect(x, y, 0.5, 0.5)

@@ -6,7 +6,10 @@ renderer's labels, violation episodes derived from the same timeline), an edge n
 ``<name>.yaml`` and ``index.json`` (formats in docs/INTERFACES.md).
 
 Sets: ``smoke`` (four short training-domain videos, generated in seconds), ``test`` (every
-scenario, training domain) and ``heldout`` (every scenario, held-out facades/angles/lighting).
+scenario, training domain) and ``heldout`` (every scenario, held-out facades/angles/lighting);
+``streets`` and ``streets-heldout`` hold the traps of real streets (fixed furniture and shop
+fittings inside the frontages that a detector mislabels, goods already out when the camera
+starts, light drift, camera shake, rain).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,6 +42,8 @@ class Script:
     duration: float
     actors: list[Actor] = field(default_factory=list)
     light: list[tuple[float, float]] = field(default_factory=lambda: [(0.0, 1.0)])
+    shake: float = 0.0  # camera shake: random offset of up to this many pixels per frame
+    rain: float = 0.0  # rain streaks: 0 none .. 1 heavy
 
     # -- building blocks -------------------------------------------------------------------
 
@@ -316,6 +321,72 @@ def stall_and_rack(s: Script) -> None:
     s.passers(2)
 
 
+# ----------------------------------------------------------------------------- real-street traps
+
+#: Street furniture that stands inside a frontage for good (rendered into the background).
+FURNITURE = ("bollard", "planter", "bench", "round_bin", "wheelie_bin", "signpost", "bike_hoops")
+#: Permanent shop fittings built like the violation classes: a detector will score them as such.
+FITTINGS = ("rack", "table", "goods")
+
+
+def furnish(s: Script, count: int = 3) -> None:
+    """Fixed furniture and at least one permanent shop fitting inside the frontage zones."""
+    zones = s.stage.zones
+    fitting_zone = int(s.rng.integers(len(zones)))
+    cls = str(s.rng.choice(FITTINGS))
+    x, y = s.spot(zones[fitting_zone], share=float(s.rng.uniform(0.6, 0.9)))
+    fixture = s.build(cls, x, y)
+    s.stage.static.append(replace(fixture, class_id=None, name=f"fitting:{cls}"))
+    for i in range(count - 1):
+        zone = zones[(fitting_zone + 1 + i) % len(zones)]
+        x, y = s.spot(zone, share=float(s.rng.uniform(0.1, 0.9)))
+        kind = str(s.rng.choice(FURNITURE))
+        s.stage.static.append(ob.furniture(s.rng, kind, x, y, s.face(x, y)))
+
+
+def furniture_only(s: Script) -> None:
+    """Fixed furniture and a shop fitting stand in the frontages; people pass; nothing is put
+    out."""
+    furnish(s)
+    s.passers(4)
+
+
+def furniture_at_dusk(s: Script) -> None:
+    """Fixed furniture only, while the light drifts down over the whole video (a day's dusk)."""
+    furnish(s)
+    s.dim(0.0, s.duration, 0.45)
+    s.passers(3)
+
+
+def goods_among_furniture(s: Script) -> None:
+    """Furniture in the frontages; goods are put out beside it and left, in rain, on a shaking
+    camera."""
+    furnish(s, count=2)
+    s.shake, s.rain = 2.0, 0.6
+    goods_left(s)
+
+
+def goods_out_at_start(s: Script) -> None:
+    """Goods already stand in shop 1's frontage when the camera starts; taken in later."""
+    furnish(s, count=2)
+    z1 = s.stage.zones[0]
+    at = s.spot(z1, share=0.3)
+    goods = s.build("goods", *at)
+    actor = s.add(goods, [Key(0.0, at[0], at[1])], 0.0)
+    s.take_in(actor, s.duration * 0.7, side=-1)
+    s.passers(3)
+
+
+def delivery_left_briefly(s: Script) -> None:
+    """A delivery is left in shop 1's frontage for about 40 s (dwell 60 s), then taken in."""
+    furnish(s, count=2)
+    z1 = s.stage.zones[0]
+    at = s.spot(z1)
+    actor, _ = s.deliver(s.build("goods", *at), at, t_place=8.0, side=-1)
+    s.take_in(actor, 48.0, side=-1)
+    s.passers(2)
+
+
 @dataclass(frozen=True)
 class Spec:
     name: str
@@ -344,11 +415,22 @@ FULL: tuple[Spec, ...] = (
     Spec("stall_and_rack", stall_and_rack, 120.0),
 )
 
+STREETS: tuple[Spec, ...] = (
+    Spec("furniture_only", furniture_only, 90.0),
+    Spec("furniture_at_dusk", furniture_at_dusk, 90.0),
+    Spec("goods_among_furniture", goods_among_furniture, 90.0),
+    Spec("goods_out_at_start", goods_out_at_start, 90.0),
+    Spec("delivery_left_briefly", delivery_left_briefly, 75.0, dwell=60.0),
+    Spec("scooter_parked", two_wheeler_parked, 90.0),
+)
+
 #: set name → (scene domain, scenarios)
 SETS: dict[str, tuple[str, tuple[Spec, ...]]] = {
     "smoke": ("train", SMOKE),
     "test": ("train", FULL),
     "heldout": ("heldout", FULL),
+    "streets": ("train", STREETS),
+    "streets-heldout": ("heldout", STREETS),
 }
 
 VIOLATION_CLASSES = DEFAULT_VIOLATION_CLASSES

@@ -113,6 +113,7 @@ def frames(script: Script, fps: int = FPS):
     base = render(stage.scene, things=stage.static)[:2]
     look = Look(fx, base[1])
     last_key, clean, objects = None, None, []
+    weather_rng = np.random.default_rng([stage.scene.texture_seed, 2])
     n = int(round(script.duration * fps))
     for i in range(n):
         t = i / fps
@@ -133,7 +134,54 @@ def frames(script: Script, fps: int = FPS):
             ]
             last_key = key
         frame = np.clip(clean + bank[i % NOISE_BANK], 0, 255).astype(np.uint8)
-        yield t, frame, objects
+        if script.shake or script.rain:
+            frame, shifted = weather(frame, objects, script, weather_rng)
+            yield t, frame, shifted
+        else:
+            yield t, frame, objects
+
+
+def weather(frame: np.ndarray, objects: list[dict], script: Script, rng: np.random.Generator):
+    """Camera shake (the whole image offset, truth boxes with it) and rain streaks."""
+    if script.shake:
+        dx, dy = rng.uniform(-script.shake, script.shake, 2)
+        m = np.float32([[1, 0, dx], [0, 1, dy]])
+        h, w = frame.shape[:2]
+        frame = cv2.warpAffine(frame, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        objects = [
+            {
+                **o,
+                "box_xyxy": [
+                    round(v + (dx if k % 2 == 0 else dy), 1) for k, v in enumerate(o["box_xyxy"])
+                ],
+            }  # fmt: skip
+            for o in objects
+        ]
+    if script.rain:
+        h, w = frame.shape[:2]
+        streaks = np.zeros_like(frame)
+        n = int(script.rain * w * h / 1500)
+        x = rng.integers(0, w, n)
+        y = rng.integers(0, h, n)
+        length = rng.integers(8, 22, n)
+        for x0, y0, ln in zip(x.tolist(), y.tolist(), length.tolist(), strict=True):
+            cv2.line(streaks, (x0, y0), (x0 + ln // 5, y0 + ln), (60, 60, 60), 1)
+        frame = cv2.add(cv2.convertScaleAbs(frame, alpha=0.85), streaks)
+    return frame, objects
+
+
+def reference_frame(script: Script) -> np.ndarray:
+    """The installer's snapshot of the clear frontage: the fixed scene (furniture and fittings,
+    no actors) at another light level and with its own noise, as a camera took it earlier."""
+    stage = script.stage
+    rng = np.random.default_rng(stage.scene.texture_seed)
+    fx = sample_effects(rng, stage.params)
+    own = np.random.default_rng([stage.scene.texture_seed, 1])
+    base = render(stage.scene, things=stage.static)
+    look = Look(fx, base[1])
+    clean = look(base[0], float(own.uniform(0.75, 1.2))).astype(np.int16)
+    noise = np.rint(own.normal(0.0, min(fx.noise, MAX_NOISE), clean.shape[:2] + (1,)))
+    return np.clip(clean + noise.astype(np.int16), 0, 255).astype(np.uint8)
 
 
 def _xyz(actor, t: float) -> tuple[float, float, float]:
@@ -168,7 +216,9 @@ def write_scenario(out: Path, seed: int, set_name: str, spec: Spec, progress=Non
     episodes = derive_episodes(
         stage, script.actors, VIOLATION_CLASSES, dwell, CLEAR_SECONDS, spec.duration, FPS
     )
-    config = edge_config(script, spec, video.name)
+    reference = out / f"{name}.reference.jpg"
+    cv2.imwrite(str(reference), reference_frame(script), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    config = edge_config(script, spec, video.name, reference.name)
     (out / f"{name}.yaml").write_text(_yaml(config), encoding="utf-8")
     truth = {
         "version": 1,
@@ -203,8 +253,11 @@ def write_scenario(out: Path, seed: int, set_name: str, spec: Spec, progress=Non
     return truth
 
 
-def edge_config(script: Script, spec: Spec, video_name: str) -> dict:
-    """A one-camera edge node config watching the scenario's frontage zones."""
+def edge_config(
+    script: Script, spec: Spec, video_name: str, reference_name: str | None = None
+) -> dict:
+    """A one-camera edge node config watching the scenario's frontage zones (with the
+    installer's snapshot as its scene reference, when given)."""
     stage = script.stage
     zones = [
         {
@@ -222,6 +275,8 @@ def edge_config(script: Script, spec: Spec, video_name: str) -> dict:
         "analysis_interval_seconds": 1.0,
         "zones": zones,
     }
+    if reference_name is not None:
+        camera["reference"] = {"image": reference_name}
     return {"node_id": f"scenario-{spec.name}".replace("_", "-"), "cameras": [camera]}
 
 
