@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, time
+import getpass
+import os
+from datetime import date
 from pathlib import Path
 
 
@@ -19,39 +21,40 @@ def add_export_reviews(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--out", type=Path, required=True, help="output folder (empty or an export)")
-    p.add_argument("--config", type=Path, help="platform YAML (database URL, evidence folder)")
-    p.add_argument("--since", type=date.fromisoformat, help="only cases discovered from this day")
+    p.add_argument(
+        "--platform", default="http://127.0.0.1:8000", help="the platform's URL (its JSON API)"
+    )
+    p.add_argument("--user", required=True, help="a reviewer or admin login of the platform")
+    p.add_argument(
+        "--password-env", default="STREETORDER_PASSWORD",
+        help="read the password from this environment variable (else prompt)",
+    )  # fmt: skip
+    p.add_argument(
+        "--since", type=date.fromisoformat, help="only cases discovered from this (local) day"
+    )
     p.add_argument("--val-share", type=float, default=0.2, help="share of images for val")
     p.add_argument("--force", action="store_true", help="replace an earlier export in --out")
     p.set_defaults(func=run_export_reviews)
 
 
 def run_export_reviews(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-
     from streetorder.errors import StreetorderError
-    from streetorder.models.feedback.export import reviewed_frames, write_export
-    from streetorder.platform.db import Database
-    from streetorder.platform.settings import load_settings
-    from streetorder.platform.storage import FileSystemStore
+    from streetorder.models.feedback.export import frames_of, write_export
+    from streetorder.models.feedback.platform_client import PlatformClient
 
-    settings = load_settings(args.config)
-    since = None
-    if args.since is not None:
-        since = datetime.combine(args.since, time.min, settings.tz)
-    db = Database(settings.database_url)
-    try:
-        with db.session() as session:
-            frames = reviewed_frames(session, since=since)
-    except SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        raise StreetorderError(
-            f"cannot read the platform database ({reason}); is it migrated "
-            "('streetorder platform migrate') and is --config right?"
-        ) from None
-    finally:
-        db.dispose()
-    store = FileSystemStore(settings.evidence.dir)
-    report = write_export(frames, store.get, args.out, val_share=args.val_share, force=args.force)
+    password = os.environ.get(args.password_env)
+    if not password:
+        try:
+            password = getpass.getpass(f"password for {args.user} at {args.platform}: ")
+        except EOFError:
+            raise StreetorderError(
+                f"no password: set {args.password_env} or run in a terminal"
+            ) from None
+    client = PlatformClient(args.platform)
+    client.login(args.user, password)
+    frames = frames_of(client.reviewed_frames(since=args.since))
+    report = write_export(
+        frames, client.evidence, args.out, val_share=args.val_share, force=args.force
+    )
     print(report.summary())
     return 0

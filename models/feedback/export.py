@@ -21,17 +21,12 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from streetorder.errors import StreetorderError
 from streetorder.vocabulary import CLASS_IDS, CLASS_NAMES
 
-VERDICT_STATES_REJECTED = ("rejected",)
 MANIFEST = "reviews.jsonl"
 
 
@@ -45,7 +40,7 @@ class ReviewedFrame:
     reason: str
     frame_size: tuple[int, int]
     objects: tuple[dict[str, Any], ...]
-    storage_key: str
+    file_id: int  # the clean frame, GET /api/v1/evidence/{file_id}
     sha256: str
     model_version: str
 
@@ -109,41 +104,22 @@ def split_of(alert_id: str, val_share: float) -> str:
     return "val" if bucket < val_share else "train"
 
 
-def reviewed_frames(session: Session, *, since: datetime | None = None) -> list[ReviewedFrame]:
-    """Every reviewed alert's stored clean frame, oldest review first."""
-    from streetorder.platform.db import AlertRecord, Case, EvidenceFile
-
-    confirmed = Case.confirmed_at.is_not(None)
-    rejected = Case.state.in_(VERDICT_STATES_REJECTED)
-    stmt = (
-        select(Case, AlertRecord, EvidenceFile)
-        .join(AlertRecord, AlertRecord.case_id == Case.id)
-        .join(
-            EvidenceFile,
-            (EvidenceFile.alert_id == AlertRecord.alert_id) & (EvidenceFile.kind == "clean_frame"),
-        )
-        .where(confirmed | rejected)
-        .order_by(Case.id, AlertRecord.id)
-    )
-    if since is not None:
-        stmt = stmt.where(Case.discovered_at >= since)
-    out = []
-    for case, alert, frame in session.execute(stmt):
-        verdict = "confirmed" if case.confirmed_at is not None else "rejected"
-        out.append(
-            ReviewedFrame(
-                alert_id=alert.alert_id,
-                case_number=case.number,
-                verdict=verdict,
-                reason=(case.reject_reason or "") if verdict == "rejected" else "",
-                frame_size=(int(alert.frame_size[0]), int(alert.frame_size[1])),
-                objects=tuple(alert.objects),
-                storage_key=frame.storage_key,
-                sha256=frame.sha256,
-                model_version=f"{alert.model_name} {alert.model_version}",
-            )
-        )
-    return out
+def frames_of(rows: list[dict[str, Any]]) -> list[ReviewedFrame]:
+    """Reviewed frames as the platform's ``GET /api/v1/reviews/frames`` lists them."""
+    return [
+        ReviewedFrame(
+            alert_id=r["alert_id"],
+            case_number=r["case_number"],
+            verdict=r["verdict"],
+            reason=r["reason"],
+            frame_size=(int(r["frame_size"][0]), int(r["frame_size"][1])),
+            objects=tuple(r["objects"]),
+            file_id=int(r["file_id"]),
+            sha256=r["sha256"],
+            model_version=r["model_version"],
+        )  # fmt: skip
+        for r in rows
+    ]
 
 
 def _prepare(out: Path, force: bool) -> None:
@@ -169,7 +145,7 @@ def write_export(
     val_share: float = 0.2,
     force: bool = False,
 ) -> ExportReport:
-    """Write the data set; ``read(storage_key) -> bytes`` fetches a stored frame.
+    """Write the data set; ``read(file_id) -> bytes`` fetches a stored frame.
 
     Raises:
         StreetorderError: nothing to export, or ``out`` is not a folder we may write.
@@ -185,7 +161,7 @@ def write_export(
     written: list[tuple[str, str]] = []
     for frame in frames:
         try:
-            data = read(frame.storage_key)
+            data = read(frame.file_id)
         except (OSError, ValueError, KeyError):
             report.skip("frames missing from the evidence store")
             continue

@@ -13,7 +13,16 @@ from fastapi import APIRouter, FastAPI
 
 from streetorder import __version__
 from streetorder.platform.api import errors
-from streetorder.platform.api.routes import alerts, auth, cases, messaging, nodes, registry, system
+from streetorder.platform.api.routes import (
+    alerts,
+    auth,
+    cases,
+    messaging,
+    nodes,
+    registry,
+    reviews,
+    system,
+)
 from streetorder.platform.api.state import PlatformState, system_clock
 from streetorder.platform.db import Database
 from streetorder.platform.services.edge_config import Publisher
@@ -62,7 +71,7 @@ def create_app(
         auth.router, registry.streets, registry.squads, registry.users, registry.merchants,
         nodes.router, nodes.zones_router, cases.router, alerts.router, alerts.evidence_router,
         messaging.sms_router, messaging.orders_router, system.health_router,
-        system.ingest_router, system.public_router,
+        system.ingest_router, system.public_router, reviews.router,
     ):  # fmt: skip
         api.include_router(router)
     app.include_router(api)

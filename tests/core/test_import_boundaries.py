@@ -28,15 +28,6 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "streetorder/contracts": PARTS,
     "streetorder/config": PARTS,
 }
-#: Crossings still to be removed (each must still exist, so a fixed one is taken off the list).
-KNOWN: frozenset[str] = frozenset(
-    {
-        "models/feedback/cli.py imports streetorder.platform.db",
-        "models/feedback/cli.py imports streetorder.platform.settings",
-        "models/feedback/cli.py imports streetorder.platform.storage",
-        "models/feedback/export.py imports streetorder.platform.db",
-    }
-)
 CORE_MODULES = ("errors.py", "mqtt.py", "vocabulary.py", "__init__.py", "__main__.py", "cli.py")
 
 
@@ -95,18 +86,7 @@ def test_part_imports_stay_inside_its_boundary(folder: str) -> None:
     files = sources(folder)
     assert files, f"{folder} has no Python files"
     found = [line for path in files for line in violations(path, FORBIDDEN[folder])]
-    new = [line for line in found if line not in KNOWN]
-    assert new == [], "\n".join(new)
-
-
-def test_known_crossings_still_exist() -> None:
-    found = {
-        line
-        for folder in FORBIDDEN
-        for p in sources(folder)
-        for line in violations(p, FORBIDDEN[folder])
-    }
-    assert found >= KNOWN, f"fixed, take off KNOWN: {sorted(KNOWN - found)}"
+    assert found == [], "\n".join(found)
 
 
 def test_core_modules_import_no_part() -> None:

@@ -1,4 +1,7 @@
-"""``models export-reviews``: reviewers' verdicts become a YOLO data set that trains."""
+"""``models export-reviews``: reviewers' verdicts become a YOLO data set that trains.
+
+The export reads the platform only through its JSON API, here served by uvicorn on a free port.
+"""
 
 from __future__ import annotations
 
@@ -19,13 +22,20 @@ from streetorder.models.feedback.export import split_of, yolo_label_lines
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.services import cases
 from streetorder.vocabulary import CLASS_IDS, CLASS_NAMES
+from tests.web.browser_support import free_port, serve
 from tests.web.conftest import Console, build_console
-from tests.web.seeding import evidence_sets, ingest_with_evidence, make_alert
+from tests.web.seeding import PASSWORD, evidence_sets, ingest_with_evidence, make_alert
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREETORDER_PASSWORD", PASSWORD)
 
 
 @pytest.fixture
 def reviewed(tmp_path: Path):
-    """8 reviewed alerts (5 confirmed, 3 rejected) and 1 still pending, with stored evidence."""
+    """8 reviewed alerts (5 confirmed, 3 rejected) and 1 still pending, with stored evidence;
+    the platform served at the yielded URL."""
     env: Console = build_console(f"sqlite:///{tmp_path / 'platform.db'}", tmp_path)
     rules, store = env.state.rules, env.state.store
     reviewer = Actor(Role.REVIEWER, "reviewer", user_id=env.registry.users["reviewer"])
@@ -49,25 +59,16 @@ def reviewed(tmp_path: Path):
                 cases.confirm(s, case_id=case_id, actor=reviewer, rules=rules, now=at)
                 verdict = "confirmed"
         verdicts[alert.alert_id] = (verdict, alert.objects)
-    yield env, verdicts
+    with serve(env.app) as url:
+        yield env, url, verdicts
     env.db.dispose()
 
 
-def export(env: Console, out: Path, *extra: str) -> str:
+def export(url: str, out: Path, *extra: str, user: str = "reviewer") -> str:
     parser = argparse.ArgumentParser()
     add_export_reviews(parser.add_subparsers())
-    config = out.parent / "platform.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "environment": "test",
-                "secret_key": env.settings.secret_key,
-                "database_url": env.settings.database_url,
-                "evidence": {"dir": str(env.settings.evidence.dir)},
-            }
-        )
-    )
-    args = parser.parse_args(["export-reviews", "--out", str(out), "--config", str(config), *extra])
+    argv = ["export-reviews", "--out", str(out), "--platform", url, "--user", user, *extra]
+    args = parser.parse_args(argv)
     return str(args.func(args))
 
 
@@ -78,9 +79,9 @@ def read_labels(path: Path) -> list[list[float]]:
 def test_confirmed_become_labelled_images_and_rejected_hard_negatives(
     reviewed, tmp_path: Path
 ) -> None:
-    env, verdicts = reviewed
+    env, url, verdicts = reviewed
     out = tmp_path / "reviews"
-    export(env, out)
+    export(url, out)
     data = yaml.safe_load((out / "data.yaml").read_text())
     assert data["names"] == dict(enumerate(CLASS_NAMES))
     assert (out / data["train"]).is_dir() and (out / data["val"]).is_dir()
@@ -108,12 +109,12 @@ def test_confirmed_become_labelled_images_and_rejected_hard_negatives(
 
 
 def test_a_tampered_frame_is_skipped_and_reported(reviewed, tmp_path: Path) -> None:
-    env, verdicts = reviewed
+    env, url, verdicts = reviewed
     evidence_dir = Path(env.settings.evidence.dir)
     victim = sorted(evidence_dir.rglob("*_clean.jpg"))[0]
     victim.write_bytes(victim.read_bytes() + b"tampered")
     out = tmp_path / "reviews"
-    export(env, out)
+    export(url, out)
     rows = (out / "reviews.jsonl").read_text().splitlines()
     reviewed_count = sum(1 for v, _ in verdicts.values() if v != "pending")
     assert len(rows) == reviewed_count - 1
@@ -123,26 +124,26 @@ def test_a_tampered_frame_is_skipped_and_reported(reviewed, tmp_path: Path) -> N
 def test_refuses_a_foreign_folder_and_replaces_an_export_only_with_force(
     reviewed, tmp_path: Path
 ) -> None:
-    env, _ = reviewed
+    env, url, _ = reviewed
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "thesis.txt").write_text("keep me")
     with pytest.raises(StreetorderError, match="not an earlier export"):
-        export(env, foreign)
+        export(url, foreign)
     assert (foreign / "thesis.txt").read_text() == "keep me"
     out = tmp_path / "reviews"
-    export(env, out)
+    export(url, out)
     with pytest.raises(StreetorderError, match="--force"):
-        export(env, out)
-    export(env, out, "--force")
+        export(url, out)
+    export(url, out, "--force")
     assert len((out / "reviews.jsonl").read_text().splitlines()) == 8
 
 
 def test_nothing_reviewed_is_a_clear_error(tmp_path: Path) -> None:
     env = build_console(f"sqlite:///{tmp_path / 'platform.db'}", tmp_path)
     try:
-        with pytest.raises(StreetorderError, match="no reviewed alerts"):
-            export(env, tmp_path / "out")
+        with serve(env.app) as url, pytest.raises(StreetorderError, match="no reviewed alerts"):
+            export(url, tmp_path / "out")
     finally:
         env.db.dispose()
 
@@ -169,23 +170,39 @@ def test_split_is_stable_and_near_the_share() -> None:
     assert val == [i for i in ids if split_of(i, 0.2) == "val"]
 
 
-def test_an_unmigrated_database_is_a_clear_error(tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser()
-    add_export_reviews(parser.add_subparsers())
-    config = tmp_path / "platform.yaml"
-    config.write_text(f"database_url: sqlite:///{tmp_path / 'empty.db'}\nsecret_key: {'x' * 32}\n")
-    args = parser.parse_args(
-        ["export-reviews", "--out", str(tmp_path / "out"), "--config", str(config)]
-    )
-    with pytest.raises(StreetorderError, match="cannot read the platform database .* migrate"):
-        args.func(args)
+def test_an_unreachable_platform_is_one_clear_error(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with pytest.raises(StreetorderError, match="cannot reach the platform at http://127.0.0.1"):
+        export(url, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_wrong_password_or_role_is_refused_before_writing(
+    reviewed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url, _ = reviewed
+    with pytest.raises(StreetorderError, match="answered 403 .*needs reviewer, admin"):
+        export(url, tmp_path / "out", user="officer")  # officers may not read every review
+    monkeypatch.setenv("STREETORDER_PASSWORD", "not-the-password")
+    with pytest.raises(StreetorderError, match="answered 401 .*wrong username or password"):
+        export(url, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_frame_missing_from_the_store_is_skipped(reviewed, tmp_path: Path) -> None:
+    env, url, verdicts = reviewed
+    victim = sorted(Path(env.settings.evidence.dir).rglob("*_clean.jpg"))[0]
+    victim.unlink()
+    out = tmp_path / "reviews"
+    export(url, out)
+    rows = (out / "reviews.jsonl").read_text().splitlines()
+    assert len(rows) == sum(1 for v, _ in verdicts.values() if v != "pending") - 1
 
 
 def test_the_real_cli_registers_export_reviews() -> None:
     from streetorder.cli import build_parser
 
-    args = build_parser().parse_args(["models", "export-reviews", "--out", "x"])
+    args = build_parser().parse_args(["models", "export-reviews", "--out", "x", "--user", "u"])
     assert args.func.__name__ == "run_export_reviews"
 
 
@@ -194,9 +211,9 @@ def test_the_real_cli_registers_export_reviews() -> None:
 def test_the_export_trains_with_models_train(reviewed, tmp_path: Path) -> None:
     """Smoke-sized: one epoch at 64 px from the model YAML, on the export alone."""
     pytest.importorskip("ultralytics")
-    env, _ = reviewed
+    env, url, _ = reviewed
     out = tmp_path / "reviews"
-    export(env, out)
+    export(url, out)
     runs = tmp_path / "runs"
     cmd = [
         sys.executable, "-m", "streetorder", "models", "train", "--data", str(out / "data.yaml"),

@@ -122,7 +122,11 @@ def download(file_id: int, session: SessionDep, actor: AnyUser, state: StateDep)
         if case_id is None:
             raise NotFound(f"evidence file {file_id} not found")
         get_case(session, case_id=case_id, actor=actor)  # 404 outside the squad
+    try:
+        data = state.store.get(record.storage_key)
+    except FileNotFoundError:
+        raise NotFound(f"evidence file {file_id} is missing from the store") from None
     return Response(
-        state.store.get(record.storage_key), media_type=record.content_type,
+        data, media_type=record.content_type,
         headers={"X-Content-Sha256": record.sha256, "Cache-Control": "private, max-age=3600"},
     )  # fmt: skip
