@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streetorder.platform.db import LifecycleEvent
 from streetorder.platform.domain.lifecycle import LifecycleRecord
+from streetorder.platform.services.case_audit import jsonable
 
 
 def write(
@@ -19,7 +17,7 @@ def write(
         subject=record.subject, subject_id=subject_id, case_id=case_id, event=record.event,
         from_state=record.from_state, to_state=record.to_state, actor_id=record.actor.user_id,
         actor_role=record.actor.role.value, actor_name=record.actor.name, at=record.at,
-        note=record.note, data=_jsonable(record.data),
+        note=record.note, data=jsonable(record.data),
     )  # fmt: skip
     session.add(row)
     return row
@@ -38,7 +36,3 @@ def of_case(session: Session, *, case_id: int) -> list[LifecycleEvent]:
     """Every work-order and SMS transition of a case, oldest first."""
     stmt = select(LifecycleEvent).filter_by(case_id=case_id).order_by(LifecycleEvent.id)
     return list(session.scalars(stmt))
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()}
