@@ -100,9 +100,17 @@ class Camera(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str] = mapped_column(String(300), default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The explicit scene reference requested (one of image / at), who asked and when.
+    reference_image: Mapped[str | None] = mapped_column(String(1024))
+    reference_at: Mapped[datetime | None] = mapped_column()
+    reference_set_by: Mapped[str | None] = mapped_column(String(100))
+    reference_set_at: Mapped[datetime | None] = mapped_column()
     node: Mapped[EdgeNode] = relationship(back_populates="cameras")
     zones: Mapped[list[Zone]] = relationship(
         back_populates="camera", order_by="Zone.id", cascade="all, delete-orphan"
+    )
+    ignore_regions: Mapped[list[IgnoreRegionRecord]] = relationship(
+        back_populates="camera", order_by="IgnoreRegionRecord.id", cascade="all, delete-orphan"
     )
 
 
@@ -120,6 +128,26 @@ class Zone(Base):
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     camera: Mapped[Camera] = relationship(back_populates="zones")
     merchant: Mapped[Merchant] = relationship()
+
+
+class IgnoreRegionRecord(Base):
+    """A box (relative x1, y1, x2, y2) whose detections the camera's node drops, e.g. a fixed
+    structure a reviewer rejected. Removed regions stay, with who removed them and when."""
+
+    __tablename__ = "camera_ignore_regions"
+    __table_args__ = (UniqueConstraint("camera_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    box: Mapped[list[float]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(200), default="fixed_structure")
+    alert_id: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_by: Mapped[str | None] = mapped_column(String(100))
+    removed_at: Mapped[datetime | None] = mapped_column()
+    camera: Mapped[Camera] = relationship(back_populates="ignore_regions")
 
 
 class ConfigPushRecord(Base):
