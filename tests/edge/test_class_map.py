@@ -205,3 +205,21 @@ def test_check_config_names_the_file_for_model_errors(tmp_path: Path, capsys) ->
     cfg.write_text(yaml.safe_dump(body))
     assert main(["edge", "check-config", "--config", str(cfg)]) == 2
     assert f"{cfg}: model.path: model file " in one_error_line(capsys)
+
+
+def test_nms_in_graph_outputs_are_mapped_too() -> None:
+    from streetorder.edge.detect.postprocess import decode_end2end
+
+    rows = np.array(
+        [
+            [0, 0, 10, 10, 0.9, 2],  # dining table
+            [5, 5, 20, 20, 0.8, 1],  # bench
+            [1, 1, 4, 4, 0.7, 9],  # an id the model does not have
+            [2, 2, 6, 6, 0.6, 0],  # person
+        ],
+        np.float32,
+    )
+    lookup = map_classes(tuple(COCO_LIKE), COCO_MAP, "m.onnx").lookup
+    xyxy, scores, class_id = decode_end2end(rows, 0.25, lookup)
+    assert class_id.tolist() == [0, 2] and scores.tolist() == pytest.approx([0.9, 0.6])
+    assert xyxy.tolist() == [[0, 0, 10, 10], [2, 2, 6, 6]]
