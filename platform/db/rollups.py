@@ -21,7 +21,17 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, event, inspect, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    UniqueConstraint,
+    delete,
+    event,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.orm.attributes import NO_VALUE
 
@@ -155,6 +165,32 @@ def apply(session: Session, deltas: Deltas) -> None:
         set_={c: table.c[c] + stmt.excluded[c] for c in COUNTERS},
     )
     session.connection().execute(stmt)
+
+
+#: The rollups recomputed from the cases table in one statement (PostgreSQL).
+PG_REBUILD = """
+INSERT INTO case_rollups (hour, street_id, source, state, cases, urged, confirmed, dispatched,
+                          self_corrected, corrected_in_time, handling_seconds)
+SELECT date_trunc('hour', discovered_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+       coalesce(street_id, 0), source, state, count(*),
+       count(*) FILTER (WHERE urge_count > 0),
+       count(confirmed_at), count(dispatched_at), count(self_corrected_at),
+       count(*) FILTER (WHERE rectified_at <= rectify_deadline_at),
+       coalesce(sum(greatest(0, floor(extract(epoch FROM closed_at - discovered_at))))
+                FILTER (WHERE state = 'closed'), 0)
+FROM cases
+GROUP BY 1, 2, 3, 4
+"""
+
+
+def rebuild(session: Session) -> None:
+    """Replace the rollups with a recount of the cases table (after cases were written behind
+    the ORM's back, e.g. a bulk load in SQL). Locks the rollups for the transaction."""
+    session.execute(delete(CaseRollup))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(PG_REBUILD))
+        return
+    apply(session, {k: list(v) for k, v in recount(session).items()})
 
 
 def stored(session: Session) -> dict[BucketKey, tuple[int, ...]]:

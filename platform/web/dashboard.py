@@ -97,8 +97,8 @@ def compute_stats(
     if end <= start:
         raise ValueError("the period must end after it starts")
     if use_rollups and _whole_hour(start) and _whole_hour(end):
-        groups, handling = _rollup_groups(session, start, end)
-        per_day = _days(start, end, tz, _rollup_days(session, start, end, tz))
+        groups, handling, buckets = _rollup_groups(session, start, end, tz)
+        per_day = _days(start, end, tz, buckets)
     else:
         groups, handling, per_day = _scan_groups(session, start, end, tz)
     by_stage: Counter[str] = Counter()
@@ -142,47 +142,43 @@ def _street_names(session: Session) -> dict[int, str]:
     return {street_id: name for street_id, name in session.execute(select(Street.id, Street.name))}
 
 
-def _rollup_groups(session: Session, start: datetime, end: datetime) -> tuple[list[Group], int]:
-    """Sums of the rollup rows of the period, and the handling seconds of its closed cases."""
+def _rollup_groups(
+    session: Session, start: datetime, end: datetime, tz: ZoneInfo
+) -> tuple[list[Group], int, list[tuple[date | datetime, int]]]:
+    """One pass over the period's rollup rows: the sums per street, state and source, the
+    handling seconds of its closed cases, and new cases per local day (PostgreSQL groups by
+    day; SQLite, without time zones in SQL, by hour)."""
     r = CaseRollup
-    in_period = (r.hour >= start, r.hour < end)
+    if session.get_bind().dialect.name == "postgresql":
+        bucket = func.date(func.timezone(str(tz), r.hour))
+    else:
+        bucket = r.hour
     rows = session.execute(
         select(
-            r.street_id, r.state, r.source, func.sum(r.cases), func.sum(r.urged),
+            bucket, r.street_id, r.state, r.source, func.sum(r.cases), func.sum(r.urged),
             func.sum(r.confirmed), func.sum(r.dispatched), func.sum(r.self_corrected),
             func.sum(r.corrected_in_time), func.sum(r.handling_seconds),
         )
-        .where(*in_period)
-        .group_by(r.street_id, r.state, r.source)
+        .where(r.hour >= start, r.hour < end)
+        .group_by(bucket, r.street_id, r.state, r.source)
     ).all()  # fmt: skip
     names = _street_names(session)
-    groups: list[Group] = []
+    sums: dict[tuple[str, str, str], list[int]] = {}
+    per_bucket: Counter[date | datetime] = Counter()
     handling = 0
-    for street_id, state, source, *sums in rows:
-        n, urged, confirmed, dispatched, self_corrected, in_time, seconds = (int(v) for v in sums)
+    for when, street_id, state, source, *values in rows:
+        n, *flags, seconds = (int(v) for v in values)
         if n == 0:
             continue
-        street = names.get(street_id, UNASSIGNED)
-        groups.append(
-            (street, state, source, n, urged, confirmed, dispatched, self_corrected, in_time)
-        )
+        per_bucket[when] += n
+        key = (names.get(street_id, UNASSIGNED), state, source)
+        total = sums.setdefault(key, [0] * 6)
+        for i, v in enumerate((n, *flags)):
+            total[i] += v
         if state == State.CLOSED.value:
             handling += seconds
-    return groups, handling
-
-
-def _rollup_days(
-    session: Session, start: datetime, end: datetime, tz: ZoneInfo
-) -> list[tuple[date | datetime, int]]:
-    """New cases per local day (PostgreSQL groups by day; SQLite returns hours)."""
-    r = CaseRollup
-    in_period = (r.hour >= start, r.hour < end)
-    if session.get_bind().dialect.name == "postgresql":
-        day = func.date(func.timezone(str(tz), r.hour))
-        rows = session.execute(select(day, func.sum(r.cases)).where(*in_period).group_by(day))
-    else:
-        rows = session.execute(select(r.hour, func.sum(r.cases)).where(*in_period).group_by(r.hour))
-    return [(when, int(n)) for when, n in rows]
+    groups: list[Group] = [(*key, *values) for key, values in sums.items()]  # type: ignore[misc]
+    return groups, handling, list(per_bucket.items())
 
 
 def _scan_groups(
