@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from streetorder.platform.domain.penalty import (
     late_surcharge_cents,
 )
 from streetorder.platform.domain.roles import SYSTEM, Actor, Role
-from streetorder.platform.domain.workflow import TERMINAL_VALUES, Event, State, Track
+from streetorder.platform.domain.workflow import TERMINAL_VALUES, AuditRecord, Event, State, Track
 from streetorder.platform.services import sms, work_orders
 from streetorder.platform.services.case_audit import audit_row
 from streetorder.platform.services.paging import page
@@ -43,6 +43,15 @@ def transition(
 ) -> CaseEvent:  # fmt: skip
     """Apply one event through the state machine and add its audit row (same transaction)."""
     record = rules.workflow.apply(case, event, actor, now=now, note=note, data=data)
+    return write_audit(session, case=case, record=record)
+
+
+def write_audit(session: Session, *, case: Case, record: AuditRecord, **outcome: Any) -> CaseEvent:
+    """Add the audit row of an applied event, with what it caused (the ids of the work order and
+    SMS it made...): an event that has effects is applied first and its row written once, after
+    them."""
+    if outcome:
+        record = replace(record, data={**record.data, **outcome})
     row = audit_row(case.id, record)
     session.add(row)
     return row
@@ -155,9 +164,7 @@ def confirm(
         case.squad_id = squad.id if squad else None
     if case.state == State.PENDING_REVIEW and case.squad_id is None:
         raise InvalidTransition("cannot confirm: no squad covers the merchant's street")
-    confirm_row = transition(
-        session, case=case, event=Event.CONFIRM, actor=actor, rules=rules, now=now, note=note
-    )
+    confirmed = rules.workflow.apply(case, Event.CONFIRM, actor, now=now, note=note)
     correct_by = now + rules.workflow.limits.rectify
     since = now - timedelta(days=rules.lookback_days)
     count, latest = prior_confirmed(session, case=case, since=since)
@@ -168,7 +175,9 @@ def confirm(
     case.track, case.exemption_note, case.reviewer_id = (
         decision.track.value, decision.explanation, actor.user_id,
     )  # fmt: skip
-    confirm_row.data = {**confirm_row.data, "track": case.track, "exemption": decision.explanation}
+    write_audit(
+        session, case=case, record=confirmed, track=case.track, exemption=decision.explanation
+    )
     policy = rules.dispatch_policy(_street_code(session, case))
     if policy.notify_first:
         notify_first(session, case=case, actor=actor, rules=rules, now=now, grace=policy.grace)
@@ -181,9 +190,7 @@ def _dispatch(
     session: Session, *, case: Case, actor: Actor, rules: Rules, now: datetime, note: str = ""
 ) -> None:
     """Notify the merchant and dispatch the squad (both happen on confirmation)."""
-    row = transition(
-        session, case=case, event=Event.DISPATCH, actor=actor, rules=rules, now=now, note=note
-    )
+    record = rules.workflow.apply(case, Event.DISPATCH, actor, now=now, note=note)
     assert case.deadline_at is not None
     order = work_orders.create(
         session,
@@ -194,7 +201,10 @@ def _dispatch(
         actor=actor,
     )
     message = _notice(session, case=case, rules=rules, now=now)
-    row.data = {**row.data, "work_order_id": order.id, "sms_id": message.id, "sms": message.state}
+    write_audit(
+        session, case=case, record=record, work_order_id=order.id, sms_id=message.id,
+        sms=message.state,
+    )  # fmt: skip
 
 
 def _notice(session: Session, *, case: Case, rules: Rules, now: datetime) -> SmsMessage:
@@ -222,12 +232,11 @@ def notify_first(
 ) -> None:  # fmt: skip
     """The SMS only; the squad goes when the grace period ends without the camera seeing the
     frontage clear (:func:`dispatch_after_grace`). Already clear: self-corrected at once."""
-    row = transition(
-        session, case=case, event=Event.NOTIFY, actor=actor, rules=rules, now=now,
-        data={"grace_ends_at": now + grace},
-    )  # fmt: skip
+    record = rules.workflow.apply(
+        case, Event.NOTIFY, actor, now=now, data={"grace_ends_at": now + grace}
+    )
     message = _notice(session, case=case, rules=rules, now=now)
-    row.data = {**row.data, "sms_id": message.id, "sms": message.state}
+    write_audit(session, case=case, record=record, sms_id=message.id, sms=message.state)
     if case.episode_ended_at is not None:
         self_correct(session, case=case, rules=rules, now=now)
 
@@ -386,9 +395,7 @@ def rework(
 ) -> Case:
     """Verification failed: a new work-order round and a new SMS to the merchant."""
     case = _refresh_for_update(session, case_id, actor)
-    row = transition(
-        session, case=case, event=Event.REWORK, actor=actor, rules=rules, now=now, note=reason
-    )
+    record = rules.workflow.apply(case, Event.REWORK, actor, now=now, note=reason)
     assert case.deadline_at is not None
     order = work_orders.create(
         session,
@@ -403,7 +410,7 @@ def rework(
         now=now, deadline=case.deadline_at,
     )  # fmt: skip
     session.flush()
-    row.data = {**row.data, "work_order_id": order.id, "sms_id": message.id}
+    write_audit(session, case=case, record=record, work_order_id=order.id, sms_id=message.id)
     return case
 
 
@@ -448,16 +455,14 @@ def decide_fine(
         case_id=case.id, fine_cents=fine, decided_by=actor.user_id, decided_at=now, basis=basis
     )
     session.add(penalty)
-    row = transition(
-        session, case=case, event=Event.NOTIFY_PAYMENT, actor=SYSTEM, rules=rules, now=now
-    )
+    record = rules.workflow.apply(case, Event.NOTIFY_PAYMENT, SYSTEM, now=now)
     penalty.due_at = case.deadline_at
     message = sms.enqueue(
         session, case=case, stage="penalty", template="penalty", rules=rules, now=now,
         deadline=case.deadline_at, amount_cents=fine,
     )  # fmt: skip
     session.flush()
-    row.data = {**row.data, "sms_id": message.id}
+    write_audit(session, case=case, record=record, sms_id=message.id)
     return penalty
 
 
