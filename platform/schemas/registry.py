@@ -184,6 +184,33 @@ class ZonePublic(Out):
     rules: dict[str, Any]
 
 
+class IgnoreRegionPublic(Out):
+    code: str
+    box: list[float] = Field(description="x1, y1, x2, y2 relative to the frame (0-1).")
+    reason: str
+    alert_id: str | None
+    case_id: int | None
+    created_by: str
+    created_at: datetime
+    removed_by: str | None
+    removed_at: datetime | None
+
+
+class SceneReferenceIn(In):
+    at: datetime | None = Field(
+        None, description="The node takes the first frame it analyses at or after this moment "
+        "(with a time zone, e.g. 2026-12-06T22:30:00+08:00).",
+    )  # fmt: skip
+    image: str | None = Field(None, description="Or: an image file on the node.")
+
+
+class SceneReferencePublic(Out):
+    at: datetime | None
+    image: str | None
+    set_by: str | None
+    set_at: datetime | None
+
+
 class ConfigPushPublic(Out):
     id: int
     revision: int

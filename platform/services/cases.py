@@ -20,6 +20,7 @@ from streetorder.platform.db import (
 )
 from streetorder.platform.domain.errors import InvalidInput, InvalidTransition, NotFound
 from streetorder.platform.domain.exemption import decide_track, escalation_note
+from streetorder.platform.domain.ignore_regions import is_fixed_structure
 from streetorder.platform.domain.penalty import (
     amount_due_cents,
     check_fine,
@@ -28,7 +29,7 @@ from streetorder.platform.domain.penalty import (
 )
 from streetorder.platform.domain.roles import SYSTEM, Actor, Role
 from streetorder.platform.domain.workflow import TERMINAL_VALUES, AuditRecord, Event, State, Track
-from streetorder.platform.services import sms, work_orders
+from streetorder.platform.services import ignore_regions, sms, work_orders
 from streetorder.platform.services.case_audit import audit_row
 from streetorder.platform.services.paging import page
 from streetorder.platform.services.registry import squad_for_street
@@ -310,6 +311,8 @@ def reject(
         session, case=case, event=Event.REJECT, actor=actor, rules=rules, now=now, note=reason
     )
     case.reject_reason, case.reviewer_id = reason.strip(), actor.user_id
+    if is_fixed_structure(reason):  # the object becomes an ignore region of its camera
+        ignore_regions.add_from_case(session, case=case, actor=actor, now=now)
     return case
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from streetorder.contracts import CameraConfig, CameraLocation, ConfigPush, ZoneConfig, ZoneRules
-from streetorder.platform.db import ConfigPushRecord, EdgeNode
+from streetorder.contracts import (
+    CameraConfig,
+    CameraLocation,
+    ConfigPush,
+    IgnoreRegion,
+    SceneReferenceSpec,
+    ZoneConfig,
+    ZoneRules,
+)
+from streetorder.platform.db import Camera, ConfigPushRecord, EdgeNode
 from streetorder.platform.services.registry import get_node
 
 
@@ -43,9 +51,28 @@ def build(node: EdgeNode, *, revision: int, now: datetime) -> ConfigPush:
                 location=CameraLocation(
                     latitude=camera.latitude, longitude=camera.longitude, address=camera.address
                 ),
+                reference=reference_of(camera),
+                ignore=_ignore_regions(camera),
             )  # fmt: skip
         )
     return ConfigPush(node_id=node.code, revision=revision, cameras=tuple(cameras), issued_at=now)
+
+
+def reference_of(camera: Camera) -> SceneReferenceSpec | None:
+    """The explicit scene reference asked of the node, or None (learned from the stream)."""
+    if camera.reference_image is not None:
+        return SceneReferenceSpec(image=camera.reference_image)
+    if camera.reference_at is not None:  # always UTC: the node applies a new key once
+        return SceneReferenceSpec(at=camera.reference_at.astimezone(UTC))
+    return None
+
+
+def _ignore_regions(camera: Camera) -> tuple[IgnoreRegion, ...]:
+    return tuple(
+        IgnoreRegion(id=r.code, box=tuple(r.box), reason=r.reason, alert_id=r.alert_id)
+        for r in camera.ignore_regions
+        if r.removed_at is None
+    )
 
 
 def new_revision(
@@ -68,6 +95,21 @@ def mark_published(session: Session, *, record_id: int) -> None:
     record = session.get(ConfigPushRecord, record_id)
     if record is not None:
         record.published = True
+
+
+def unpublished(session: Session) -> list[tuple[int, str, ConfigPush]]:
+    """Each node's newest revision when it has not gone out yet: (record id, node code, push)."""
+    stmt = (
+        select(ConfigPushRecord, EdgeNode.code)
+        .join(EdgeNode, EdgeNode.id == ConfigPushRecord.node_id)
+        .where(ConfigPushRecord.revision == EdgeNode.config_revision)
+        .where(ConfigPushRecord.published.is_(False))
+        .order_by(ConfigPushRecord.id)
+    )
+    return [
+        (record.id, code, ConfigPush.model_validate(record.payload))
+        for record, code in session.execute(stmt)
+    ]
 
 
 def history(session: Session, *, node_code: str, limit: int = 20) -> list[ConfigPushRecord]:

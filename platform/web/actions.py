@@ -15,6 +15,7 @@ from streetorder.platform.domain.workflow import Event, Workflow, format_local
 from streetorder.platform.services import case_reads
 from streetorder.platform.services import cases as case_service
 from streetorder.platform.services.rules import Rules
+from streetorder.platform.web import zone_sync
 from streetorder.platform.web.context import ConsoleContext
 
 
@@ -71,6 +72,7 @@ def reject(ctx: ConsoleContext, actor: Actor, case_id: int, reason: str) -> dict
         case_service.reject(
             session, case_id=case_id, actor=actor, reason=reason, rules=rules(ctx), now=ctx.now()
         )
+    zone_sync.publish_pending(ctx)  # a fixed structure's new ignore regions go to the node
     return _outcome(ctx, case_id, "rejected")
 
 

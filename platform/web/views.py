@@ -18,6 +18,7 @@ from streetorder.platform.db import (
     Penalty,
     Zone,
 )
+from streetorder.platform.domain.ignore_regions import FIXED_STRUCTURE_LABEL
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.domain.workflow import (
     TRANSITIONS,
@@ -74,8 +75,8 @@ BUTTON_STYLE = {Event.VERIFY: "primary", Event.CLOSE: "primary", Event.REWORK: "
 
 #: Rejection reasons offered by the keyboard picker (1-9); the last one asks for free text.
 REJECT_REASONS = (
-    "No goods outside the shop (false detection)",
-    "Person or vehicle taken for goods",
+    "No goods outside the shop (a person, vehicle or shadow taken for goods)",
+    FIXED_STRUCTURE_LABEL,  # also masks the object on its camera (services/ignore_regions.py)
     "Goods in transit (delivery being unloaded)",
     "Outside the shop's frontage zone",
     "Permitted (event or temporary permit)",

@@ -67,3 +67,11 @@ def publish(ctx: ConsoleContext, record_id: int, node_code: str, push: Any) -> b
         with ctx.db.session() as session:
             edge_config.mark_published(session, record_id=record_id)
     return ok
+
+
+def publish_pending(ctx: ConsoleContext) -> None:
+    """After commit: publish each node's newest revision that has not gone out yet."""
+    with ctx.db.session() as session:
+        pending = edge_config.unpublished(session)
+    for record_id, node_code, push in pending:
+        publish(ctx, record_id, node_code, push)

@@ -17,6 +17,7 @@ from streetorder.platform.api.deps import (
     StaffUser,
     StateDep,
 )
+from streetorder.platform.api.routes.nodes import publish_pending
 from streetorder.platform.db import Case
 from streetorder.platform.domain.roles import Actor
 from streetorder.platform.domain.workflow import State
@@ -141,11 +142,13 @@ def confirm(
 
 @router.post("/{case_id}/reject", response_model=CaseDetail, summary="Reject (reason required)")
 def reject(
-    case_id: int, body: Reason, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
-) -> CaseDetail:
+    case_id: int, body: Reason, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    state: StateDep, tasks: BackgroundTasks,
+) -> CaseDetail:  # fmt: skip
     case = svc.reject(
         session, case_id=case_id, actor=actor, rules=rules, now=now, reason=body.reason
     )
+    tasks.add_task(publish_pending, state)  # after commit: a fixed structure's new masks
     return _detail(session, case, actor, rules, now)
 
 

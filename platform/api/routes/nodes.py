@@ -17,12 +17,15 @@ from streetorder.platform.schemas.registry import (
     ConfigPushPublic,
     EdgeNodeCreate,
     EdgeNodePublic,
+    IgnoreRegionPublic,
     ImportReport,
+    SceneReferenceIn,
+    SceneReferencePublic,
     ZoneCreate,
     ZonePublic,
     ZoneUpdate,
 )
-from streetorder.platform.services import edge_config
+from streetorder.platform.services import edge_config, ignore_regions, scene_reference
 from streetorder.platform.services import registry as svc
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,15 @@ def publish_revision(state: PlatformState, record_id: int, node_code: str, paylo
     if ok:
         with state.db.session() as session:
             edge_config.mark_published(session, record_id=record_id)
+
+
+def publish_pending(state: PlatformState) -> None:
+    """After commit: publish each node's newest revision that has not gone out yet (e.g. the
+    ignore regions a rejection added)."""
+    with state.db.session() as session:
+        pending = edge_config.unpublished(session)
+    for record_id, node_code, push in pending:
+        publish_revision(state, record_id, node_code, encode(push))
 
 
 def _push(session, state: PlatformState, tasks: BackgroundTasks, node_code: str, now) -> None:
@@ -127,6 +139,74 @@ def delete_zone(
 ) -> Response:  # fmt: skip
     svc.delete_zone(session, node_code=node_code, camera_code=camera_code, zone_code=zone_code)
     _push(session, state, tasks, node_code, now)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{node_code}/cameras/{camera_code}/ignore-regions", response_model=list[IgnoreRegionPublic],
+    summary="Regions whose detections the node drops (reviewers' fixed structures)",
+)  # fmt: skip
+def list_ignore_regions(
+    node_code: str, camera_code: str, session: SessionDep, actor: StaffUser,
+    include_removed: bool = False,
+) -> list[IgnoreRegionPublic]:  # fmt: skip
+    camera = svc.get_camera(session, node_code=node_code, camera_code=camera_code)
+    regions = camera.ignore_regions if include_removed else ignore_regions.active(camera)
+    return [IgnoreRegionPublic.model_validate(r) for r in regions]
+
+
+@router.delete("/{node_code}/cameras/{camera_code}/ignore-regions/{code}", status_code=204)
+def remove_ignore_region(
+    node_code: str, camera_code: str, code: str, session: SessionDep, actor: AdminUser,
+    state: StateDep, tasks: BackgroundTasks, now: NowDep,
+) -> Response:  # fmt: skip
+    camera = svc.get_camera(session, node_code=node_code, camera_code=camera_code)
+    ignore_regions.remove(session, camera=camera, code=code, actor=actor, now=now)
+    tasks.add_task(publish_pending, state)
+    return Response(status_code=204)
+
+
+def _reference(camera) -> SceneReferencePublic:
+    return SceneReferencePublic(
+        at=camera.reference_at, image=camera.reference_image, set_by=camera.reference_set_by,
+        set_at=camera.reference_set_at,
+    )  # fmt: skip
+
+
+@router.get(
+    "/{node_code}/cameras/{camera_code}/reference", response_model=SceneReferencePublic,
+    summary="The camera's explicit scene reference request",
+)  # fmt: skip
+def get_reference(
+    node_code: str, camera_code: str, session: SessionDep, actor: StaffUser
+) -> SceneReferencePublic:
+    return _reference(svc.get_camera(session, node_code=node_code, camera_code=camera_code))
+
+
+@router.put(
+    "/{node_code}/cameras/{camera_code}/reference", response_model=SceneReferencePublic,
+    summary="Set the scene reference (a moment or a node file); pushes the config",
+)  # fmt: skip
+def set_reference(
+    node_code: str, camera_code: str, body: SceneReferenceIn, session: SessionDep,
+    actor: AdminUser, state: StateDep, tasks: BackgroundTasks, now: NowDep,
+) -> SceneReferencePublic:  # fmt: skip
+    camera = svc.get_camera(session, node_code=node_code, camera_code=camera_code)
+    scene_reference.request(
+        session, camera=camera, actor=actor, now=now, at=body.at, image=body.image
+    )
+    tasks.add_task(publish_pending, state)
+    return _reference(camera)
+
+
+@router.delete("/{node_code}/cameras/{camera_code}/reference", status_code=204)
+def clear_reference(
+    node_code: str, camera_code: str, session: SessionDep, actor: AdminUser, state: StateDep,
+    tasks: BackgroundTasks, now: NowDep,
+) -> Response:  # fmt: skip
+    camera = svc.get_camera(session, node_code=node_code, camera_code=camera_code)
+    scene_reference.clear(session, camera=camera, actor=actor, now=now)
+    tasks.add_task(publish_pending, state)
     return Response(status_code=204)
 
 
