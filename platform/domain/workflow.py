@@ -441,6 +441,8 @@ class Workflow:
             case Event.CONFIRM:
                 case.confirmed_at = now
                 case.deadline_at = None
+                if "track" in data:  # the exemption decision (services/cases.confirm)
+                    case.track = Track(data["track"]).value
             case Event.REJECT:
                 case.deadline_at = None
                 case.closed_at = now

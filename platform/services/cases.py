@@ -165,7 +165,6 @@ def confirm(
         case.squad_id = squad.id if squad else None
     if case.state == State.PENDING_REVIEW and case.squad_id is None:
         raise InvalidTransition("cannot confirm: no squad covers the merchant's street")
-    confirmed = rules.workflow.apply(case, Event.CONFIRM, actor, now=now, note=note)
     correct_by = now + rules.workflow.limits.rectify
     since = now - timedelta(days=rules.lookback_days)
     count, latest = prior_confirmed(session, case=case, since=since)
@@ -173,12 +172,11 @@ def confirm(
         prior_confirmed=count, latest_prior=latest, lookback_days=rules.lookback_days,
         enabled=rules.exemption_enabled, correct_by=correct_by, tz=rules.tz,
     )  # fmt: skip
-    case.track, case.exemption_note, case.reviewer_id = (
-        decision.track.value, decision.explanation, actor.user_id,
+    transition(
+        session, case=case, event=Event.CONFIRM, actor=actor, rules=rules, now=now, note=note,
+        data={"track": decision.track.value, "exemption": decision.explanation},
     )  # fmt: skip
-    write_audit(
-        session, case=case, record=confirmed, track=case.track, exemption=decision.explanation
-    )
+    case.exemption_note, case.reviewer_id = decision.explanation, actor.user_id
     policy = rules.dispatch_policy(_street_code(session, case))
     if policy.notify_first:
         notify_first(session, case=case, actor=actor, rules=rules, now=now, grace=policy.grace)

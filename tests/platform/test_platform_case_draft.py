@@ -6,8 +6,16 @@ import dataclasses
 import typing
 from datetime import UTC, datetime, timedelta
 
-from streetorder.platform.domain.roles import SYSTEM
-from streetorder.platform.domain.workflow import CaseDraft, CaseLike, Event, Limits, State, Workflow
+from streetorder.platform.domain.roles import SYSTEM, Actor, Role
+from streetorder.platform.domain.workflow import (
+    CaseDraft,
+    CaseLike,
+    Event,
+    Limits,
+    State,
+    Track,
+    Workflow,
+)
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -32,3 +40,13 @@ def test_open_discovers_and_registers_with_the_review_deadline() -> None:
     assert fields["urge_count"] == fields["extension_count"] == fields["rework_count"] == 0
     reminder = workflow.apply(draft, Event.REMINDER, SYSTEM, now=T0 + timedelta(minutes=5))
     assert reminder.to_state == State.PENDING_REVIEW
+
+
+def test_confirm_sets_the_track_decided_for_it_in_the_workflow() -> None:
+    workflow = Workflow()
+    draft, _ = workflow.open(discovered_at=T0, actor=SYSTEM, now=T0, note="alert a-2")
+    reviewer = Actor(Role.REVIEWER, "reviewer", user_id=1)
+    data = {"track": Track.PENALTY.value, "exemption": "second offence within 365 days"}
+    record = workflow.apply(draft, Event.CONFIRM, reviewer, now=T0, data=data)
+    assert draft.track == Track.PENALTY.value and draft.confirmed_at == T0
+    assert record.data == data  # the audit row says which track and why
