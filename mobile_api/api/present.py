@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.db import Photo
 from streetorder.mobile_api.domain.urgency import CLOSED, TaskKind
 from streetorder.mobile_api.services.tasks import TaskRow
-from streetorder.platform.db import AlertRecord, Case, EvidenceFile, Merchant, WorkOrder
+from streetorder.platform.db import Case, EvidenceFile, Merchant, WorkOrder
 from streetorder.platform.domain.roles import Role
 from streetorder.platform.domain.work_orders import LIFECYCLE as ORDER_LIFECYCLE
 from streetorder.platform.domain.work_orders import OrderEvent
 from streetorder.platform.domain.workflow import TRANSITIONS, Event, Workflow
+from streetorder.platform.services import case_reads
 
 PREFIX = "/api/mobile/v1"
 #: The buttons on a work order: each needs its order event and, if named, its case event to be
@@ -79,15 +79,7 @@ def merchant_brief(merchant: Merchant | None) -> s.MerchantBrief | None:
 def alert_evidence(session: Session, case_ids: list[int]) -> dict[int, list[s.FileRef]]:
     """The alert evidence of several cases in one query (for a page of tasks)."""
     out: dict[int, list[s.FileRef]] = {case_id: [] for case_id in case_ids}
-    if not case_ids:
-        return out
-    stmt = (
-        select(AlertRecord.case_id, EvidenceFile)
-        .join(EvidenceFile, EvidenceFile.alert_id == AlertRecord.alert_id)
-        .where(AlertRecord.case_id.in_(case_ids))
-        .order_by(EvidenceFile.id)
-    )
-    for case_id, record in session.execute(stmt):
+    for case_id, record in case_reads.alert_files_of_cases(session, case_ids=case_ids):
         out[case_id].append(file_ref(record))
     return out
 

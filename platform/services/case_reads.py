@@ -156,3 +156,18 @@ def stats(session: Session, *, now: datetime) -> dict[str, Any]:
         "by_source": grouped(Case.source), "overdue": int(overdue or 0), "urged": int(urged or 0),
         "open": int(n_open or 0), "average_handling_seconds_closed": average,
     }  # fmt: skip
+
+
+def alert_files_of_cases(
+    session: Session, *, case_ids: list[int]
+) -> list[tuple[int, EvidenceFile]]:
+    """``(case id, file)`` for the alert evidence of several cases in one query, by file id."""
+    if not case_ids:
+        return []
+    stmt = (
+        select(AlertRecord.case_id, EvidenceFile)
+        .join(EvidenceFile, EvidenceFile.alert_id == AlertRecord.alert_id)
+        .where(AlertRecord.case_id.in_(case_ids))
+        .order_by(EvidenceFile.id)
+    )
+    return [(case_id, record) for case_id, record in session.execute(stmt)]
