@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from streetorder.platform.api.deps import AdminUser, SessionDep, StaffUser, StateDep
 from streetorder.platform.db import Case, EvidenceFile
@@ -15,6 +14,7 @@ from streetorder.platform.domain.errors import Forbidden, NotFound
 from streetorder.platform.domain.workflow import format_local
 from streetorder.platform.schemas.common import Out, Page
 from streetorder.platform.services import evidence, rejections
+from streetorder.platform.services.health import ping
 from streetorder.platform.services.paging import page
 
 health_router = APIRouter(tags=["system"])
@@ -24,7 +24,7 @@ public_router = APIRouter(prefix="/public", tags=["public"])
 
 @health_router.get("/health", summary="Liveness and database check")
 def health(session: SessionDep, state: StateDep) -> dict[str, str]:
-    session.execute(text("SELECT 1"))
+    ping(session)
     return {"status": "ok", "database": state.db.dialect}
 
 
