@@ -1,4 +1,4 @@
-"""The platform's YAML config: database, broker, SMS, time limits, exemption and penalty rules.
+"""The platform's settings: database, broker, SMS, time limits, exemption and penalty rules.
 
 Every field has a default, so an empty file (or none) gives a working development platform on
 SQLite. Secrets may come from the environment instead of the file:
@@ -11,7 +11,8 @@ SQLite. Secrets may come from the environment instead of the file:
 | ``STREETORDER_SMS_API_KEY``       | ``sms.http.api_key`` |
 | ``STREETORDER_BROKER_PASSWORD``   | ``broker.password``  |
 
-Outside ``development`` a placeholder or short secret key is refused.
+Outside ``development`` a placeholder or short secret key is refused. The YAML file (these keys
+plus the officer app's ``mobile:`` section) is read by :mod:`streetorder.server.settings`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 
 from streetorder.config.common import BrokerConfig, TimeZoneName
-from streetorder.config.loader import read_yaml, validate_mapping
+from streetorder.config.loader import validate_mapping
 from streetorder.contracts.camera import Strict
-from streetorder.errors import ConfigError
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "dev"})
 DEV_SECRET = "changeme"
@@ -214,17 +214,3 @@ def settings_from_mapping(
         if os.environ.get(var):
             _set_path(data, path, os.environ[var])
     return validate_mapping(PlatformSettings, data, source)
-
-
-def load_settings(path: str | Path | None = None) -> PlatformSettings:
-    """Read the platform YAML (``None``: defaults plus environment overrides).
-
-    This reads the platform's keys only; the whole file, with the officer app's ``mobile:``
-    section, is read by :func:`streetorder.server.settings.load_settings`.
-    """
-    if path is None:
-        return settings_from_mapping({}, "(defaults)")
-    data = read_yaml(path)
-    if data is not None and not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    return settings_from_mapping(data, str(path))

@@ -1,4 +1,7 @@
-"""Platform settings: defaults, environment overrides for secrets, clear config errors."""
+"""Platform settings: defaults, environment overrides for secrets, clear config errors.
+
+The file is read by the server (``streetorder.server.settings``); these are its platform keys.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from streetorder.errors import ConfigError
-from streetorder.platform.settings import load_settings
+from streetorder.platform.settings import PlatformSettings
+from streetorder.server.settings import load_settings as load_server_settings
+
+
+def load_settings(path: Path | None) -> PlatformSettings:
+    return load_server_settings(path).platform
 
 
 @pytest.fixture(autouse=True)
