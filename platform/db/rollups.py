@@ -11,7 +11,9 @@ How they stay right:
   writes the differences of the whole transaction, in key order (so two transactions never
   lock rollup rows in opposite orders), as one upsert.
 * Core bulk inserts of cases (the ingest): :func:`add_inserted` with the inserted rows.
-* A rollback forgets the differences. :func:`recount` gives the truth from the cases table.
+* A rollback forgets the differences. :func:`recount` gives the truth from the cases table and
+  :func:`rebuild` writes it. Limit: a savepoint (``begin_nested``) rolled back after flushing
+  case changes would keep their differences; no code changes cases inside a savepoint.
 """
 
 from __future__ import annotations
