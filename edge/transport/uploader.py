@@ -4,10 +4,11 @@ Each file of an alert is a row in the ``uploads`` table (same SQLite file as the
 the platform stores it: ``PUT {url}/api/v1/alerts/{alert_id}/evidence/{filename}`` with the raw
 bytes, the node's bearer token and ``X-Content-Sha256``.
 
-Answers: 201/200 done (row deleted). 409 (alert not received yet), 408/429/5xx, network
-errors, 401/403 (a token may be fixed): retry later with exponential backoff. 400/404/413/422
-and a local file that is missing or no longer matches its recorded hash: failed for good
-(kept with the reason, never retried).
+Answers: 201/200 done (row deleted). 409 with Retry-After (alert not received yet), 408/429/5xx,
+network errors, 401/403 (a token may be fixed): retry later with exponential backoff.
+400/404/413/422, a 409 without Retry-After (the platform already stores other bytes under that
+name: evidence is write-once) and a local file that is missing or no longer matches its recorded
+hash: failed for good (kept with the reason, never retried).
 """
 
 from __future__ import annotations
@@ -169,7 +170,10 @@ class EvidenceUploader:
         except urllib.error.HTTPError as exc:
             detail = exc.read(500).decode("utf-8", "replace").strip()
             reason = f"HTTP {exc.code}: {detail}" if detail else f"HTTP {exc.code}"
-            return Outcome("failed" if exc.code in PERMANENT else "retry", reason)
+            final = exc.code in PERMANENT or (
+                exc.code == 409 and not exc.headers.get("Retry-After")
+            )
+            return Outcome("failed" if final else "retry", reason)
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             return Outcome("retry", f"platform unreachable: {getattr(exc, 'reason', exc)}")
 

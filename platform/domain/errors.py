@@ -19,6 +19,13 @@ class Conflict(DomainError):
     status = 409
 
 
+class NotYet(Conflict):
+    """What the request refers to has not arrived yet (e.g. an alert whose evidence comes
+    first): the client retries after ``retry_after`` seconds. A plain Conflict is final."""
+
+    retry_after = 5
+
+
 class InvalidTransition(Conflict):
     """The event is not allowed in the case's current state."""
 

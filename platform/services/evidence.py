@@ -16,6 +16,7 @@ from streetorder.platform.domain.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    NotYet,
     PayloadTooLarge,
 )
 from streetorder.platform.domain.roles import Actor, Role
@@ -32,9 +33,9 @@ def upload_alert_evidence(
     """Store one evidence file of an alert. Returns the record and whether it was new.
 
     Raises BadRequest (body ≠ header hash, or file not in the alert), InvalidInput (hash differs
-    from the alert's EvidenceRef: 422), Conflict (alert, or the episode end that brings an
-    after-frame, not yet received: the edge retries; or
-    the storage key already holds other bytes: stored evidence is write-once), Forbidden
+    from the alert's EvidenceRef: 422), NotYet (alert, or the episode end that brings an
+    after-frame, not yet received: 409 with Retry-After, the edge retries), Conflict (the
+    storage key already holds other bytes: stored evidence is write-once; 409, final), Forbidden
     (another node's alert), PayloadTooLarge.
     """
     if len(data) > max_bytes:
@@ -44,13 +45,13 @@ def upload_alert_evidence(
         raise BadRequest("body does not match X-Content-Sha256")
     alert = session.scalars(select(AlertRecord).filter_by(alert_id=alert_id)).first()
     if alert is None:
-        raise Conflict("alert not yet received")
+        raise NotYet("alert not yet received")
     if actor.role == Role.EDGE_NODE and actor.node_code != alert.node_code:
         raise Forbidden("this alert belongs to another edge node")
     ref = next((e for e in alert.evidence if e["filename"] == filename), None)
     early = alert.episode_ended_at is None and filename.endswith(AFTER_FRAME_SUFFIX)
     if ref is None and early:  # an after-frame that came before its episode end
-        raise Conflict(f"{filename!r} is not in the alert's evidence list (yet)")
+        raise NotYet(f"{filename!r} is not in the alert's evidence list (yet)")
     if ref is None:
         raise BadRequest(f"{filename!r} is not in the alert's evidence list")
     if ref["sha256"] != actual:

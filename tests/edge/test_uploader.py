@@ -36,6 +36,8 @@ class Platform:
                 platform.requests.append((self.path, code))
                 payload = json.dumps({"detail": detail}).encode()
                 self.send_response(code)
+                if code == 409 and detail.startswith("alert not yet"):
+                    self.send_header("Retry-After", "5")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -62,6 +64,8 @@ class Platform:
         if self.alerts[alert_id][filename] != claimed:
             return 422, "hash differs from the alert's evidence"
         if (alert_id, filename) in self.stored:
+            if self.stored[(alert_id, filename)] != body:
+                return 409, "already stored with other content"
             return 200, "already stored"
         self.stored[(alert_id, filename)] = body
         return 201, "stored"
@@ -146,6 +150,7 @@ def test_pending_uploads_survive_a_restart_while_the_platform_is_down(tmp_path: 
     ("case", "reason"),
     [
         ("hash_differs", "HTTP 422"),
+        ("stored_other", "HTTP 409: "),
         ("not_in_list", "HTTP 400"),
         ("file_changed", "no longer matches its sha256"),
         ("file_missing", "is missing"),
@@ -161,6 +166,8 @@ def test_permanent_refusals_are_kept_with_the_reason_and_not_retried(
         platform.alerts["al-3"] = {"c.jpg": "0" * 64}
     elif case == "not_in_list":
         platform.alerts["al-3"] = {"other.jpg": ref.sha256}
+    elif case == "stored_other":  # write-once: the platform already holds other bytes
+        platform.stored[("al-3", "c.jpg")] = b"someone else's"
     elif case == "file_changed":
         path.write_bytes(b"tampered")
     elif case == "file_missing":
@@ -172,7 +179,7 @@ def test_permanent_refusals_are_kept_with_the_reason_and_not_retried(
     failed = up.failed()
     assert len(failed) == 1 and reason in failed[0][2]
     assert up.pending() == 0 and up.attempts_of("al-3", "c.jpg") == 1
-    assert platform.stored == {}
+    assert platform.stored.get(("al-3", "c.jpg"), b"someone else's") == b"someone else's"
 
 
 def test_a_wrong_token_is_retried_with_growing_backoff(tmp_path: Path, platform: Platform) -> None:

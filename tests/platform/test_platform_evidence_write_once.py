@@ -38,5 +38,19 @@ def test_an_upload_never_replaces_stored_evidence(platform) -> None:
                  "X-Content-Sha256": hashlib.sha256(clean).hexdigest()},
     )  # fmt: skip
     assert r.status_code == 409 and "already stored with other content" in r.json()["detail"]
+    assert "retry-after" not in r.headers  # final: the edge's uploader gives up with the reason
     assert store.get(key) == squatter
     assert p.case_of(alert.alert_id)["evidence"] == []
+
+
+def test_evidence_before_its_alert_is_a_conflict_to_retry(platform) -> None:
+    p = platform
+    alert = p.alerts()
+    clean = p.alerts.files[alert.alert_id]["clean.jpg"]
+    r = p.client.put(
+        f"/api/v1/alerts/{alert.alert_id}/evidence/clean.jpg", content=clean,
+        headers={**p.as_node(), "Content-Type": "image/jpeg",
+                 "X-Content-Sha256": hashlib.sha256(clean).hexdigest()},
+    )  # fmt: skip
+    assert r.status_code == 409 and r.json()["detail"] == "alert not yet received"
+    assert r.headers["retry-after"] == "5"
