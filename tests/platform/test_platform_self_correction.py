@@ -101,6 +101,11 @@ def test_the_camera_sees_the_correction_within_the_grace_period(platform_factory
 def test_no_correction_in_the_grace_period_dispatches_the_work_order(platform_factory) -> None:
     p = platform_factory(dispatch=NOTIFY_FIRST)
     alert, case = confirmed(p)
+    from tests.web.test_console_http import login
+
+    login(p.client, "reviewer", PASSWORD)
+    page = p.client.get(f"/console/cases/{case['id']}")
+    assert page.status_code == 200 and "notified (camera watching)" in page.text
     jobs = PeriodicJobs(p.db, p.rules, OutboxProvider(), clock=p.clock)
     p.clock.advance(minutes=29)
     assert jobs.run_once()["dispatched_after_grace"] == 0
