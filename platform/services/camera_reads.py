@@ -3,6 +3,8 @@ config push of its node and the shops a zone may be bound to."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -53,3 +55,14 @@ def latest_push(session: Session, *, node_id: int) -> ConfigPushRecord | None:
 def merchant_choices(session: Session, *, limit: int) -> list[Merchant]:
     """Shops by shop id, at most ``limit``."""
     return list(session.scalars(select(Merchant).order_by(Merchant.shop_id).limit(limit)))
+
+
+def first_push_since(session: Session, *, node_id: int, since: datetime) -> ConfigPushRecord | None:
+    """The node's first config revision issued at or after ``since`` (e.g. the one carrying a
+    reference request)."""
+    return session.scalars(
+        select(ConfigPushRecord)
+        .filter_by(node_id=node_id)
+        .where(ConfigPushRecord.issued_at >= since)
+        .order_by(ConfigPushRecord.revision)
+    ).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -14,7 +14,7 @@ from streetorder.contracts.camera import ZoneRules
 from streetorder.platform.db import Camera, EdgeNode
 from streetorder.platform.domain.errors import DomainError
 from streetorder.platform.services import camera_reads
-from streetorder.platform.web import zone_sync
+from streetorder.platform.web import zone_masks, zone_sync
 from streetorder.platform.web.auth import ADMIN, Viewer, require, require_csrf
 from streetorder.platform.web.camera_health import camera_health
 from streetorder.platform.web.context import ConsoleContext, get_context
@@ -37,6 +37,14 @@ class ZoneIn(BaseModel):
 
 class ZonesIn(BaseModel):
     zones: list[ZoneIn] = Field(max_length=200)
+
+
+class ReferenceIn(BaseModel):
+    """``now`` (the frontage is clear), ``at`` HH:MM today/tomorrow, or ``clear``."""
+
+    when: Literal["now", "at", "clear"]
+    time: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")
+    day: Literal["today", "tomorrow"] = "today"
 
 
 def _script_json(value: Any) -> str:
@@ -126,6 +134,8 @@ def zone_editor(request: Request, ctx: Ctx, viewer: Admin, camera_id: int):
         ]
         frame = camera_reads.latest_clean_frame(session, camera=camera)
         status = _push_status(session, camera.node)
+        masks = zone_masks.masks(camera, ctx.tz)
+        reference = zone_masks.reference_text(session, camera, ctx.tz)
         cam = {
             "id": camera.id,
             "node": camera.node.code,
@@ -141,7 +151,8 @@ def zone_editor(request: Request, ctx: Ctx, viewer: Admin, camera_id: int):
     return render(
         ctx, request, "zone_editor.html", viewer, nav="zones", cam=cam, merchants=merchants,
         zones_json=_script_json(zones), frame_url=frame_url, frame_note=note,
-        push_text=push_text(status),
+        push_text=push_text(status), masks_json=_script_json(masks), masks=masks,
+        reference_text=reference, tz_name=str(ctx.tz),
     )  # fmt: skip
 
 
@@ -171,5 +182,45 @@ def push_status(ctx: Ctx, viewer: Admin, camera_id: int) -> JSONResponse:
         if camera is None:
             return JSONResponse({"detail": "no such camera"}, status_code=404)
         status = _push_status(session, camera.node)
+        status["reference"] = zone_masks.reference_text(session, camera, ctx.tz)
     status["text"] = push_text(status)
     return JSONResponse(status)
+
+
+@router.post("/zones/{camera_id}/masks/{code}/remove")
+async def remove_mask(
+    request: Request, ctx: Ctx, viewer: Admin, camera_id: int, code: str
+) -> JSONResponse:
+    """Stop ignoring one region (a reviewer's fixed structure); pushes a new config revision."""
+    await require_csrf(request, viewer)
+    try:
+        revision = zone_masks.remove_mask(ctx, camera_id=camera_id, code=code, actor=viewer.actor)
+    except DomainError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    return JSONResponse({"revision": revision, "removed": code})
+
+
+@router.post("/zones/{camera_id}/reference")
+async def set_reference(request: Request, ctx: Ctx, viewer: Admin, camera_id: int) -> JSONResponse:
+    """Set the scene reference (now, or HH:MM today/tomorrow) or clear it; pushes the config."""
+    await require_csrf(request, viewer)
+    try:
+        body = ReferenceIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return JSONResponse({"detail": f"{where}: {first['msg']}"}, status_code=422)
+    if body.when == "at" and body.time is None:
+        return JSONResponse({"detail": "time: give HH:MM"}, status_code=422)
+    try:
+        at = None  # clear
+        if body.when == "now":
+            at = ctx.now()
+        elif body.when == "at":
+            at = zone_masks.local_moment(ctx.now(), ctx.tz, body.time or "", body.day)
+        revision, text = zone_masks.set_reference(
+            ctx, camera_id=camera_id, actor=viewer.actor, at=at
+        )
+    except DomainError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    return JSONResponse({"revision": revision, "reference": text})

@@ -1,5 +1,7 @@
 // Zone editor: draw frontage polygons on the camera's latest frame, bind each to a merchant,
 // save, then watch for the edge node's acknowledgement. Coordinates are relative (0..1).
+// Also shows the camera's ignore regions (dashed, with the rejected alert's id; removable) and
+// sets its scene reference (now, or HH:MM today/tomorrow).
 (function () {
   "use strict";
   const root = document.getElementById("zone-editor");
@@ -13,6 +15,9 @@
   const HANDLE = 7; // px on the canvas
 
   let zones = JSON.parse(document.getElementById("zones-data").textContent);
+  let masks = JSON.parse(document.getElementById("masks-data").textContent);
+  const maskList = document.getElementById("mask-list");
+  const referenceEl = document.getElementById("reference-status");
   let selected = zones.length ? 0 : -1;
   let drawing = null; // points of the polygon being drawn
   let dragging = null; // {zone, vertex}
@@ -67,6 +72,7 @@
         g.fillText(`${z.code} ${z.shop_id || "(no merchant)"}`, lx + 6, ly - 8);
       }
     });
+    drawMasks();
     if (drawing) {
       g.beginPath();
       drawing.forEach((p, j) => (j ? g.lineTo(...px(p)) : g.moveTo(...px(p))));
@@ -84,6 +90,78 @@
       });
     }
   }
+
+  function drawMasks() {
+    g.save();
+    g.setLineDash([12, 8]);
+    g.lineWidth = 3;
+    g.strokeStyle = "#f6e05e";
+    g.fillStyle = "#f6e05e";
+    g.font = `bold ${Math.max(12, Math.round(canvas.width / 60))}px sans-serif`;
+    masks.forEach((m) => {
+      const [x1, y1] = px([m.box[0], m.box[1]]);
+      const [x2, y2] = px([m.box[2], m.box[3]]);
+      g.strokeRect(x1, y1, x2 - x1, y2 - y1);
+      g.fillText(`${m.code} ${m.alert_id || ""}`, x1 + 4, Math.max(y1 - 6, 14));
+    });
+    g.restore();
+  }
+
+  function renderMasks() {
+    maskList.innerHTML = "";
+    document.getElementById("no-masks").hidden = masks.length > 0;
+    masks.forEach((m) => {
+      const li = document.createElement("li");
+      li.dataset.code = m.code;
+      const text = document.createElement("span");
+      text.textContent = `${m.code} · alert ${m.alert_id || "-"} · ${m.created_by}, ${m.created_at}`;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "remove-mask";
+      button.textContent = "Remove";
+      button.addEventListener("click", () => removeMask(m.code));
+      li.append(text, button);
+      maskList.appendChild(li);
+    });
+  }
+
+  async function post(url, body) {
+    const res = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body || {}),
+    });
+    const answer = await res.json().catch(() => ({}));
+    return { ok: res.ok, status: res.status, body: answer };
+  }
+
+  async function removeMask(code) {
+    const base = document.getElementById("masks").dataset.removeUrl;
+    const r = await post(`${base}/${encodeURIComponent(code)}/remove`);
+    if (!r.ok) { status(r.body.detail || `Remove failed (${r.status})`, "refused"); return; }
+    masks = masks.filter((m) => m.code !== code);
+    renderMasks();
+    draw();
+    status(`Ignore region ${code} removed. Revision ${r.body.revision} pushed; waiting for the edge node…`);
+    poll(r.body.revision, 0);
+  }
+
+  async function setReference(body) {
+    const r = await post(document.getElementById("reference").dataset.url, body);
+    if (!r.ok) { referenceEl.textContent = r.body.detail || `Failed (${r.status})`; return; }
+    referenceEl.textContent = r.body.reference;
+    status(`Revision ${r.body.revision} pushed; waiting for the edge node…`);
+    poll(r.body.revision, 0);
+  }
+
+  document.getElementById("reference-now").addEventListener("click", () => setReference({ when: "now" }));
+  document.getElementById("reference-clear").addEventListener("click", () => setReference({ when: "clear" }));
+  document.getElementById("reference-at").addEventListener("click", () => setReference({
+    when: "at",
+    time: document.getElementById("reference-time").value,
+    day: document.getElementById("reference-day").value,
+  }));
 
   function renderList() {
     listEl.innerHTML = "";
@@ -228,6 +306,7 @@
   async function poll(revision, tries) {
     const res = await fetch(root.dataset.statusUrl, { credentials: "same-origin" });
     const s = await res.json().catch(() => ({}));
+    if (s.reference) referenceEl.textContent = s.reference;
     if (s.revision === revision && s.ack_accepted !== null && s.ack_accepted !== undefined) {
       if (s.ack_accepted) status(`Edge node ${s.node} acknowledged revision ${revision}: applied.`, "accepted");
       else status(`Edge node ${s.node} refused revision ${revision}: ${s.ack_reason}`, "refused");
@@ -249,5 +328,6 @@
     img.src = url;
   }
   renderList();
+  renderMasks();
   draw();
 })();
