@@ -43,7 +43,7 @@ from streetorder.edge.evidence import (
     write_after_frame,
     write_evidence,
 )
-from streetorder.edge.scene import ReferenceStore, SceneFilter
+from streetorder.edge.scene import UNKNOWN, UNKNOWN_NAME, ReferenceStore, SceneFilter
 from streetorder.edge.track import ByteTracker, TrackerSettings
 from streetorder.edge.zones import Zone
 
@@ -193,7 +193,8 @@ class CameraPipeline:
         self.last_detections, self.last_time = tracked, t
         present = _concat(tracked, self.tracker.recently_lost(self.hold_frames))
         new = self.scene.newness(frame, ts, present, fresh=len(tracked))
-        self.scene.learn(ts, present[new])
+        unknown = self.scene.unknown_objects(ts, present)
+        self.scene.learn(ts, _concat(present[new], unknown))
         self.frames_processed += 1
         self.ring.add(ts, frame)
         out.extend(self._due_alerts(ts))
@@ -205,10 +206,12 @@ class CameraPipeline:
             if rules.only_new_objects:
                 mask &= new
             zr.in_zone = present[mask]
+            if rules.unknown_objects and len(unknown):
+                zr.in_zone = _concat(zr.in_zone, unknown[zr.zone.inside(unknown)])
             if rules.schedule not in armed_cache:
                 armed_cache[rules.schedule] = dwell.is_armed(rules.schedule, local)
             zr.state, events = dwell.step(
-                zr.state, rules, ts, bool(mask.any()), armed_cache[rules.schedule]
+                zr.state, rules, ts, len(zr.in_zone) > 0, armed_cache[rules.schedule]
             )
             for event in events:
                 out.extend(self._on_event(zr, event, frame, t))
@@ -478,12 +481,19 @@ def _objects(detections: Detections, names: tuple[str, ...]) -> list[DetectedObj
     out = []
     for i in range(len(detections)):
         cls = int(detections.class_id[i])
+        track = None if detections.tracker_id is None else int(detections.tracker_id[i])
         out.append(
             DetectedObject(
-                class_name=names[cls] if cls < len(names) else str(cls),
+                class_name=_class_name(cls, names),
                 score=float(np.clip(detections.confidence[i], 0, 1)),
                 box_xyxy=tuple(round(float(v), 1) for v in detections.xyxy[i]),  # type: ignore[arg-type]
-                track_id=None if detections.tracker_id is None else int(detections.tracker_id[i]),
+                track_id=None if track is None or track < 0 else track,
             )
         )
     return out
+
+
+def _class_name(cls: int, names: tuple[str, ...]) -> str:
+    if cls == UNKNOWN:
+        return UNKNOWN_NAME
+    return names[cls] if 0 <= cls < len(names) else str(cls)

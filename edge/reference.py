@@ -52,6 +52,8 @@ class ReferenceSettings:
     motion: float = 0.12  # log-intensity change between frames that counts as motion
     shift: int = 1  # camera shake tolerated, in reference pixels
     learn_every: float = 5.0  # seconds between background updates
+    unknown_after: float = 10.0  # a change lasting this long is an unknown object (if wanted)
+    unknown_min_cells: int = 36  # reference pixels an unknown object covers at least
     unknown_share: float = 0.5  # a box with more unknown cells than this counts as new
 
 
@@ -71,6 +73,8 @@ class SceneReference:
     _grad: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None
     _ref_grad: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None
     _changed: npt.NDArray[np.float64] | None = None
+    _changed_mask: npt.NDArray[np.bool_] | None = None
+    _changed_since: npt.NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         w, h = self.frame_size
@@ -253,8 +257,34 @@ class SceneReference:
         s = self.settings.shift
         if s > 0:
             changed = cv2.morphologyEx(changed, cv2.MORPH_OPEN, np.ones((2 * s + 1,) * 2, np.uint8))
+        self._changed_mask = changed.astype(bool)
         self._changed = cv2.integral(changed).astype(np.float64)
         return self._changed
+
+    def lasting_changes(self, t: float, hide: FloatArray) -> FloatArray:
+        """(n, 4) frame-pixel boxes of areas that changed and stayed changed for
+        ``unknown_after`` seconds, outside ``hide`` boxes (objects the detector accounts for):
+        something new that no class fits. Call once per analysed frame when wanted."""
+        self._changed_integral()
+        assert self._changed_mask is not None
+        changed = self._changed_mask & self.known
+        if self._changed_since is None or self._changed_since.shape != changed.shape:
+            self._changed_since = np.full(changed.shape, np.inf, np.float64)
+        since = self._changed_since
+        since[~changed] = np.inf
+        since[changed & np.isinf(since)] = t
+        lasting = (t - since >= self.settings.unknown_after).astype(np.uint8)
+        for box in np.asarray(hide, np.float32).reshape(-1, 4):
+            x1, y1, x2, y2 = self._cells(box, grow=1)
+            lasting[y1:y2, x1:x2] = 0
+        n, _, stats, _ = cv2.connectedComponentsWithStats(lasting, connectivity=8)
+        sx, sy = self.scale
+        boxes = [
+            (x / sx, y / sy, (x + w) / sx, (y + h) / sy)
+            for x, y, w, h, area in stats[1:n].tolist()
+            if area >= self.settings.unknown_min_cells
+        ]
+        return np.asarray(boxes, np.float32).reshape(-1, 4)
 
 
 def _core(box: npt.NDArray[np.float32], keep: float = 0.8) -> npt.NDArray[np.float32]:

@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 #: A detection this much inside an ignore region (and covering enough of it) is dropped.
 IGNORE_INSIDE_SHARE = 0.6
 IGNORE_COVER_SHARE = 0.3
+#: Class id of an unknown object (a lasting change no detection accounts for).
+UNKNOWN = -1
+UNKNOWN_NAME = "unknown_object"
+#: A reference image that cannot be read is tried again this often (seconds of stream time).
+IMAGE_RETRY_SECONDS = 60.0
 #: Save the learned reference this often (seconds of stream time).
 SAVE_EVERY_SECONDS = 120.0
 
@@ -61,7 +66,10 @@ class SceneFilter:
         self.camera = camera
         self.base_dir = base_dir or Path.cwd()
         self.settings = settings or ReferenceSettings()
-        self.enabled = any(z.rules.only_new_objects for z in camera.zones)
+        self.enabled = any(
+            z.rules.only_new_objects or z.rules.unknown_objects for z in camera.zones
+        )
+        self.wants_unknown = any(z.rules.unknown_objects for z in camera.zones)
         self.reference: SceneReference | None = None
         self.store: ReferenceStore | None = None
         self.applied: str | None = None  # key of the explicit reference in force
@@ -70,6 +78,7 @@ class SceneFilter:
         self._frame_size: tuple[int, int] | None = None
         self._saved_at: float | None = None
         self._failed: set[str] = set()
+        self._image_retry_at = -np.inf
 
     # -- ignore regions ---------------------------------------------------------------------
     def outside_ignored(self, detections: Detections, frame_size: tuple[int, int]) -> BoolArray:
@@ -112,6 +121,15 @@ class SceneFilter:
         for gone in set(self._votes) - seen:
             del self._votes[gone]
         return verdict
+
+    def unknown_objects(self, t: float, present: Detections) -> Detections:
+        """Lasting changes no detection accounts for, as detections of class ``UNKNOWN``
+        (empty unless a zone asks for them with ``unknown_objects``)."""
+        if not self.wants_unknown or self.reference is None:
+            return Detections.empty(tracked=True)
+        boxes = self.reference.lasting_changes(t, present.xyxy)
+        n = len(boxes)
+        return Detections(boxes, np.ones(n, np.float32), np.full(n, UNKNOWN), np.full(n, -1))
 
     def learn(self, t: float, new_objects: Detections) -> None:
         """Learn the scene where nothing new stands; save it now and then."""
@@ -169,8 +187,11 @@ class SceneFilter:
                 return
             self.reference.set_snapshot(frame)
         else:
+            if t < self._image_retry_at:
+                return
             image = self._load_image(spec.image or "")
             if image is None:
+                self._image_retry_at = t + IMAGE_RETRY_SECONDS  # it may be copied there later
                 return
             self.reference.set_snapshot(image)
         self.applied = spec.key

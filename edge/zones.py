@@ -101,6 +101,13 @@ class Zone:
             return np.zeros(0, bool)
         mask = np.isin(detections.class_id, self.class_ids)
         mask &= detections.confidence >= rules.min_score
+        return self.inside(detections, mask)
+
+    def inside(self, detections: Detections, mask: BoolArray | None = None) -> BoolArray:
+        """(n,) mask of detections (of those in ``mask``) standing in the zone: anchor inside and
+        enough of the box (its footprint band) inside."""
+        rules = self.config.rules
+        mask = np.ones(len(detections), bool) if mask is None else mask
         if not mask.any():
             return mask
         idx = np.flatnonzero(mask)

@@ -46,6 +46,11 @@ class ZoneRules(Strict):
     schedule: tuple[str, ...] = Field(
         (), description='Alarm windows "HH:MM-HH:MM" in local time; empty: always armed.'
     )
+    unknown_objects: bool = Field(
+        False,
+        description="Also count a lasting change of the scene that no detection explains "
+        "(sent as class unknown_object, for review).",
+    )
     only_new_objects: bool = Field(
         True,
         description="Count a detection only where it differs from the camera's scene reference "

@@ -242,3 +242,43 @@ def test_an_ignore_region_drops_the_fixed_structure_only(tmp_path: Path) -> None
     assert alerts(feed(p, [street()] * 40)) == []
     (alert,) = alerts(feed(p, [street(goods=GOODS_AT_POST)] * 40, start=40))
     assert [o.class_name for o in alert.objects] == ["goods"]
+
+
+def unknown_camera(**extra) -> CameraConfig:
+    zone = camera().zones[0]
+    rules = zone.rules.model_copy(update={"unknown_objects": True})
+    return camera(**extra).model_copy(update={"zones": (zone.model_copy(update={"rules": rules}),)})
+
+
+def street_with_crate(gain: float = 1.0) -> np.ndarray:
+    """A wooden crate no detector class fits (the detector says nothing about it)."""
+    frame = street(gain=gain)
+    x1, y1, x2, y2 = GOODS
+    frame[y1:y2, x1:x2] = (int(40 * gain), int(90 * gain), int(150 * gain))
+    for x in range(x1 + 8, x2, 16):
+        frame[y1:y2, x : x + 3] = (20, 50, 90)
+    return frame
+
+
+def test_an_unknown_object_that_stays_alerts_when_the_zone_asks(tmp_path: Path) -> None:
+    p = pipeline(tmp_path, snapshot(tmp_path).model_copy(update={"zones": unknown_camera().zones}))
+    assert alerts(feed(p, [street()] * 20)) == []
+    (alert,) = alerts(feed(p, [street_with_crate()] * 50, start=20))
+    (obj,) = alert.objects
+    assert obj.class_name == "unknown_object" and obj.track_id is None
+    x1, y1, x2, y2 = obj.box_xyxy
+    assert x1 <= GOODS[0] + 10 and x2 >= GOODS[2] - 10 and y1 <= GOODS[1] + 10
+    # the default zone ignores what no class fits
+    plain = pipeline(tmp_path, snapshot(tmp_path))
+    assert alerts(feed(plain, [street()] * 20 + [street_with_crate()] * 50)) == []
+
+
+def test_a_passer_by_is_no_unknown_object(tmp_path: Path) -> None:
+    p = pipeline(tmp_path, snapshot(tmp_path).model_copy(update={"zones": unknown_camera().zones}))
+    frames = []
+    for i in range(60):  # a dark figure crossing the zone, never standing still
+        frame = street()
+        x = 20 + i * 10
+        frame[180:300, x : x + 30] = (30, 20, 60)
+        frames.append(frame)
+    assert alerts(feed(p, frames)) == []
