@@ -165,6 +165,16 @@ def _overall(metrics: dict[str, Any]) -> str:
     return f"precision {o['precision']}, recall {o['recall']}, F1 {o['f1']}"
 
 
+def _furniture_alerts(state: DemoState) -> int | None:
+    from streetorder.demo.edge_feed import camera_id
+    from streetorder.demo.footage import FURNITURE_SCENE
+
+    if not any(s.name == FURNITURE_SCENE for s in state.footage):
+        return None
+    camera = camera_id(FURNITURE_SCENE)
+    return sum(1 for a in state.alerts if a.camera_id == camera)
+
+
 def _summary(state: DemoState, out: Path, url: str) -> None:
     from collections import Counter
 
@@ -182,6 +192,7 @@ def _summary(state: DemoState, out: Path, url: str) -> None:
         "work_orders": len(state.work_orders),
         "closed_case": state.closed_case,
         "self_corrected_case": state.self_corrected_case,
+        "furniture_scene_alerts": _furniture_alerts(state),
         "case_states": dict(states),
         "console": f"{url}/console",
         "api_docs": f"{url}/api/v1/docs",
@@ -204,6 +215,14 @@ def _summary(state: DemoState, out: Path, url: str) -> None:
         c = state.self_corrected_case
         print(f"self-corrected case {c['number']}: {c['state']}, no officer trip ({c['evidence']})")
     print(f"case states:               {dict(states)}")
+    furniture = _furniture_alerts(state)
+    if furniture is not None:
+        verdict = "none, as expected" if furniture == 0 else "UNEXPECTED"
+        print(
+            f"furniture scene:           {furniture} alert(s), {verdict}: fixed furniture and a "
+            "shop fitting the detector scores as goods/rack/table stand in its frontages; the "
+            "scene reference counts only what is new"
+        )
     print("\nWhere to look:")
     print(f"  annotated evidence:  {out / 'edge' / 'evidence'}  (sheet: {state.sheet})")
     print(f"  annotated videos:    {out / 'edge'}/*.annotated.mp4")

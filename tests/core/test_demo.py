@@ -35,5 +35,9 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, mqtt_broker, scenario_dir: Pa
     assert corrected["state"] == "closed" and "after_frame" in corrected["evidence"]
     assert "self_correct" in corrected["timeline"] and "dispatch" not in corrected["timeline"]
     assert summary["replay_metrics"]["f1"] >= 0.9
+    # the furniture scene: a shop fitting the model scores as goods/rack/table, no alert
+    assert "furniture_only" in summary["footage"]
+    assert summary["furniture_scene_alerts"] == 0
+    assert "furniture scene:           0 alert(s), none, as expected" in result.stdout
     assert list((out / "edge" / "evidence").glob("*_annotated.jpg"))
     assert "console:" in result.stdout and "/console" in result.stdout
