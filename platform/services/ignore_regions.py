@@ -20,6 +20,12 @@ def active(camera: Camera) -> list[IgnoreRegionRecord]:
     return [r for r in camera.ignore_regions if r.removed_at is None]
 
 
+def of_case(session: Session, *, case_id: int) -> list[IgnoreRegionRecord]:
+    """The regions a case's rejection added."""
+    stmt = select(IgnoreRegionRecord).filter_by(case_id=case_id).order_by(IgnoreRegionRecord.id)
+    return list(session.scalars(stmt))
+
+
 def _camera_of(session: Session, alert: AlertRecord) -> Camera | None:
     return session.scalars(
         select(Camera)

@@ -12,7 +12,7 @@ from streetorder.platform.db import Case
 from streetorder.platform.domain.errors import InvalidInput
 from streetorder.platform.domain.roles import Actor
 from streetorder.platform.domain.workflow import Event, Workflow, format_local
-from streetorder.platform.services import case_reads
+from streetorder.platform.services import case_reads, ignore_regions
 from streetorder.platform.services import cases as case_service
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.web import zone_sync
@@ -73,7 +73,12 @@ def reject(ctx: ConsoleContext, actor: Actor, case_id: int, reason: str) -> dict
             session, case_id=case_id, actor=actor, reason=reason, rules=rules(ctx), now=ctx.now()
         )
     zone_sync.publish_pending(ctx)  # a fixed structure's new ignore regions go to the node
-    return _outcome(ctx, case_id, "rejected")
+    outcome = _outcome(ctx, case_id, "rejected")
+    with ctx.db.session() as session:
+        masks = [r.code for r in ignore_regions.of_case(session, case_id=case_id)]
+    if masks:
+        outcome["summary"] += f"; ignored on its camera from now on ({', '.join(masks)})"
+    return outcome
 
 
 def apply_event(ctx: ConsoleContext, actor: Actor, case_id: int, event: Event, note: str) -> None:

@@ -87,6 +87,8 @@ def test_reject_as_fixed_structure_then_remove_the_mask_and_set_the_reference(
             for k in ("r", key, "Enter"):
                 page.keyboard.press(k)
             wait_pending(page, 0)
+            wait_until(page, "document.getElementById('toast').textContent.includes('ignored')")
+            assert "ignored on its camera from now on (mask-1" in page.text_content("#toast")
 
             pushed = last_push(edge)  # the rejection pushed the mask without anyone saving
             regions = pushed.cameras[0].ignore
