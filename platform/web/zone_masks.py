@@ -62,6 +62,8 @@ def reference_text(session: Session, camera: Camera, tz: ZoneInfo) -> str:
     )
     if record is None:
         return f"{asked} Not pushed yet."
+    if not record.published and (node.acked_revision or 0) < record.revision:
+        return f"{asked} Revision {record.revision} saved, not published (no broker connection)."
     if (node.acked_revision or 0) >= record.revision:
         return f"{asked} Edge node {node.code} acknowledged it (revision {node.acked_revision})."
     return f"{asked} Revision {record.revision} pushed; waiting for the edge node's answer."
