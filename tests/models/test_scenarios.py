@@ -198,3 +198,73 @@ def test_heldout_scenarios_use_the_heldout_domain() -> None:
         assert yaw_bin_is_heldout(yaw_bin(held.yaw_deg))
         assert test.facade_style in TRAIN_FACADE_STYLES
         assert not yaw_bin_is_heldout(yaw_bin(test.yaw_deg))
+
+
+def test_street_traps_have_the_truth_they_promise() -> None:
+    """Fixed furniture is scenery (never an actor, never an episode); goods out at start open an
+    episode at 0 s; the 40 s delivery and the parked scooter open none."""
+    from streetorder.models.synth.scenarios import STREETS
+
+    expected = {
+        "furniture_only": 0,
+        "furniture_at_dusk": 0,
+        "goods_among_furniture": 1,
+        "goods_out_at_start": 1,
+        "delivery_left_briefly": 0,
+        "scooter_parked": 0,
+    }
+    assert {s.name for s in STREETS} == set(expected)
+    for seed in (1, 2):
+        for spec in STREETS:
+            script = compose(seed, "streets", spec, 320, 180)
+            stage = script.stage
+            if spec.name != "scooter_parked":
+                fittings = [t for t in stage.static if (t.name or "").startswith("fitting:")]
+                assert len(fittings) == 1 and fittings[0].class_id is None, spec.name
+                in_zones = [t for t in stage.static if stage.zone_of(*t.anchor) is not None]
+                assert len(in_zones) >= 2, spec.name  # fitting and furniture in the frontages
+            dwell = {z.zone_id: spec.dwell for z in stage.zones}
+            episodes = derive_episodes(
+                stage, script.actors, DEFAULT_VIOLATION_CLASSES, dwell, 10.0, spec.duration, FPS
+            )
+            assert len(episodes) == expected[spec.name], (seed, spec.name, episodes)
+            if spec.name == "goods_out_at_start":
+                assert episodes[0].start == 0.0
+            if spec.name == "furniture_at_dusk":
+                assert script.level(spec.duration) < 0.5 < script.level(0.0)
+
+
+def test_weather_shakes_the_picture_with_its_boxes_and_adds_rain() -> None:
+    from streetorder.models.synth.scenarios import STREETS
+    from streetorder.models.synth.video import weather
+
+    spec = next(s for s in STREETS if s.name == "goods_among_furniture")
+    script = compose(1, "streets", spec, 320, 180)
+    assert script.shake > 0 and script.rain > 0
+    frame = np.zeros((180, 320, 3), np.uint8)
+    frame[60:120, 100:200] = 200
+    objects = [{"object_id": 1, "class_name": "goods", "box_xyxy": [100.0, 60.0, 200.0, 120.0]}]
+    out, moved = weather(frame, objects, script, np.random.default_rng(0))
+    dx = moved[0]["box_xyxy"][0] - 100.0
+    dy = moved[0]["box_xyxy"][1] - 60.0
+    assert abs(dx) + abs(dy) > 0 and max(abs(dx), abs(dy)) <= script.shake
+    assert moved[0]["box_xyxy"][2] - moved[0]["box_xyxy"][0] == 100.0
+    assert (out[0:50] > 0).mean() > 0.005  # rain streaks over the black sky
+
+
+def test_the_installers_snapshot_shows_the_fixed_scene_only(tmp_path: Path) -> None:
+    from streetorder.models.synth.scenarios import STREETS
+    from streetorder.models.synth.video import frames, reference_frame
+
+    spec = next(s for s in STREETS if s.name == "goods_out_at_start")
+    script = compose(3, "streets", spec, 320, 180)
+    snapshot = reference_frame(script)
+    first = next(iter(frames(script, fps=1)))
+    t, frame, objects = first
+    (goods,) = [o for o in objects if o["class_name"] == "goods"]
+    x1, y1, x2, y2 = (int(v) for v in goods["box_xyxy"])
+    # the goods stand in the first frame, not in the snapshot: their box differs a lot more
+    # than the rest of the picture (another light level and noise)
+    inside = np.abs(frame[y1:y2, x1:x2].astype(int) - snapshot[y1:y2, x1:x2]).mean()
+    overall = np.abs(frame.astype(int) - snapshot).mean()
+    assert inside > 2 * overall
