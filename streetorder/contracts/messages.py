@@ -129,6 +129,14 @@ class Heartbeat(Strict):
     queue_dropped: int = Field(
         0, ge=0, description="Messages ever dropped because the queue was full (oldest first)."
     )
+    queue_awaiting_receipt: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Of queue_length: published (PUBACK) but no platform receipt yet; re-sent with "
+            "backoff until one comes. Added later with a default."
+        ),
+    )
     config_revision: int = Field(ge=0)
     cameras: tuple[CameraStats, ...] = ()
 
@@ -172,8 +180,33 @@ class ConfigAck(Strict):
     at: AwareDatetime
 
 
+class ReceiptEntry(Strict):
+    """What the platform did with one alert or episode end, after its transaction committed."""
+
+    message: Literal["alert", "episode_end"] = Field(description="The kind of message receipted.")
+    alert_id: Identifier
+    outcome: Literal["stored", "duplicate", "rejected", "retry"] = Field(
+        description=(
+            "stored: first copy committed; duplicate: already stored (the edge clears it too); "
+            "rejected: refused for good (reason), the edge stops re-sending it; retry: not "
+            "stored yet (an episode end before its alert), the edge re-sends it later."
+        )
+    )
+    reason: str = Field("", max_length=500)
+
+
+class Receipt(Strict):
+    """The platform's end-to-end receipt: the edge keeps a message until one names it."""
+
+    kind: Literal["receipt"] = "receipt"
+    v: Literal[1] = SCHEMA_VERSION
+    node_id: Identifier
+    entries: tuple[ReceiptEntry, ...] = Field(min_length=1)
+    at: AwareDatetime
+
+
 Message = Annotated[
-    Union[Alert, EpisodeEnd, Heartbeat, Availability, ConfigPush, ConfigAck],
+    Union[Alert, EpisodeEnd, Heartbeat, Availability, ConfigPush, ConfigAck, Receipt],
     Field(discriminator="kind"),
 ]
 MESSAGE_TYPES: tuple[type[Strict], ...] = (
@@ -183,6 +216,7 @@ MESSAGE_TYPES: tuple[type[Strict], ...] = (
     Availability,
     ConfigPush,
     ConfigAck,
+    Receipt,
 )
 _message_adapter: TypeAdapter[Message] = TypeAdapter(Message)
 

@@ -8,6 +8,7 @@
 | ``streetorder/v1/{node}/stats``    | edge → platform  | 0   | no       | Heartbeat      |
 | ``streetorder/v1/{node}/config``   | platform → edge  | 1   | yes      | ConfigPush     |
 | ``streetorder/v1/{node}/config/ack``| edge → platform | 1   | no       | ConfigAck      |
+| ``streetorder/v1/{node}/receipts`` | platform → edge  | 1   | no       | Receipt        |
 
 Platform replicas share the ingest load with ``$share/{group}/streetorder/v1/+/alerts``.
 """
@@ -39,6 +40,10 @@ def config(node: str) -> str:
 
 def config_ack(node: str) -> str:
     return f"{ROOT}/{node}/config/ack"
+
+
+def receipts(node: str) -> str:
+    return f"{ROOT}/{node}/receipts"
 
 
 def shared(group: str, topic_filter: str) -> str:
