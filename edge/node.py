@@ -42,7 +42,8 @@ from streetorder.edge.runtime.worker import (
     PipelineMessage,
 )
 from streetorder.edge.transport.mqtt import Drainer, MqttLink
-from streetorder.edge.transport.queue import Outbox, OutboxFullError
+from streetorder.edge.transport.queue import SENT, Outbox, OutboxFullError
+from streetorder.edge.transport.receipts import outbox_id
 from streetorder.edge.transport.uploader import EvidenceUploader
 from streetorder.errors import ConfigError
 
@@ -316,9 +317,10 @@ class EdgeNode:
         assert self.outbox is not None
         for message in messages:
             if isinstance(message, Alert):
-                msg_id, topic = message.alert_id, topics.alerts(self.node_id)
+                msg_id, topic = outbox_id("alert", message.alert_id), topics.alerts(self.node_id)
             elif isinstance(message, EpisodeEnd):
-                msg_id, topic = f"end-{message.alert_id}", topics.episodes(self.node_id)
+                msg_id = outbox_id("episode_end", message.alert_id)
+                topic = topics.episodes(self.node_id)
             else:
                 log.error("camera %s emitted an unexpected %r", camera.id, message)
                 continue
@@ -391,6 +393,7 @@ class EdgeNode:
             model=self.runtime.model,
             queue_length=len(self.outbox),
             queue_dropped=self.outbox.dropped_total,
+            queue_awaiting_receipt=self.outbox.count(SENT),
             config_revision=self.revision,
             cameras=tuple(stats),
         )

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from streetorder.contracts import Alert, EpisodeEnd, encode, topics
 from streetorder.edge.config import EdgeNodeConfig
+from streetorder.edge.transport.queue import QUEUED, SENT
+from streetorder.edge.transport.receipts import outbox_id
 from streetorder.errors import StreetorderError
 
 log = logging.getLogger(__name__)
@@ -52,23 +54,31 @@ class OutboxPublisher:
 
     def __call__(self, message: Alert | EpisodeEnd) -> None:
         if isinstance(message, Alert):
-            msg_id, topic = message.alert_id, topics.alerts(self.node_id)
+            msg_id, topic = outbox_id("alert", message.alert_id), topics.alerts(self.node_id)
         else:
-            msg_id, topic = f"end-{message.alert_id}", topics.episodes(self.node_id)
+            msg_id = outbox_id("episode_end", message.alert_id)
+            topic = topics.episodes(self.node_id)
         self.outbox.put(msg_id, topic, encode(message))
         if self.uploader is not None and self.evidence_dir:  # an episode end's after-frame too
             files = [(ref, self.evidence_dir / ref.filename) for ref in message.evidence]
             self.uploader.add(message.alert_id, files)
 
     def close(self, timeout: float = 30.0) -> int:
-        """Wait up to ``timeout`` s for the broker to acknowledge all; return how many are left."""
+        """Wait up to ``timeout`` s for the broker to acknowledge all (and, once the platform
+        answers at all, for its receipts); return how many the broker has not acknowledged."""
         deadline = time.monotonic() + timeout
         while self._waiting() and time.monotonic() < deadline:
             time.sleep(0.1)
-        left = len(self.outbox)
+        left = self.outbox.count(QUEUED)
         if left:
             log.warning(
                 "%d message(s) not yet acknowledged; they stay in %s", left, self.outbox.path
+            )
+        if self.outbox.count(SENT):
+            log.warning(
+                "%d message(s) without the platform's receipt; re-sent on the next run from %s",
+                self.outbox.count(SENT),
+                self.outbox.path,
             )
         if self.uploader is not None and self.uploader.pending():
             log.warning(
@@ -86,4 +96,5 @@ class OutboxPublisher:
 
     def _waiting(self) -> bool:
         uploads = self.uploader.pending() if self.uploader is not None else 0
-        return bool(len(self.outbox) or uploads)
+        receipts = self.drainer.receipted_total and self.outbox.count(SENT)
+        return bool(self.outbox.count(QUEUED) or receipts or uploads)

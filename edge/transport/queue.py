@@ -1,9 +1,15 @@
-"""Durable store-and-forward outbox: messages survive restarts and power cuts until acknowledged.
+"""Durable store-and-forward outbox: messages survive restarts and power cuts until receipted.
 
 An alert is written here (committed and fsynced: WAL, ``synchronous=FULL``) *before* anything
-tries to publish it, and deleted only after the broker acknowledged it (PUBACK). Order is the
-insertion order (``seq``). Enqueueing is idempotent by message id, so a pipeline that re-emits
-the same alert after a restart does not queue it twice while it is still waiting.
+tries to publish it. Order is the insertion order (``seq``). Enqueueing is idempotent by
+message id, so a pipeline that re-emits the same alert after a restart does not queue it twice
+while it is still waiting.
+
+States: ``queued`` (to publish) → ``sent`` (the broker's PUBACK came; alerts and episode ends
+now wait for the platform's end-to-end receipt, and go back to ``queued`` when it does not come
+in time) → deleted on a ``stored``/``duplicate`` receipt, or ``failed`` (kept, with the
+platform's reason) on a ``rejected`` one. Messages that need no receipt (config acks) are
+deleted on their PUBACK.
 
 Bound policy: the database may not grow beyond ``max_bytes`` (SQLite ``max_page_count``) nor
 hold more than ``max_messages``. When either limit is hit, or the disk itself is full, the
@@ -41,6 +47,17 @@ CREATE TABLE IF NOT EXISTS outbox_meta (
     value INTEGER NOT NULL
 );
 """
+#: Columns added for end-to-end receipts (an older outbox.db gets them on open).
+_RECEIPT_COLUMNS = {
+    "state": "TEXT NOT NULL DEFAULT 'queued'",
+    "awaits_receipt": "INTEGER NOT NULL DEFAULT 0",
+    "attempts": "INTEGER NOT NULL DEFAULT 0",
+    "resend_at": "REAL",
+    "reason": "TEXT",
+}
+#: Topic suffixes whose messages the platform receipts.
+RECEIPTED_SUFFIXES = ("/alerts", "/episodes")
+QUEUED, SENT, FAILED = "queued", "sent", "failed"
 
 
 class OutboxFullError(RuntimeError):
@@ -66,6 +83,11 @@ def open_database(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA journal_size_limit=8388608")
     return conn
+
+
+def awaits_receipt(topic: str) -> bool:
+    """Alerts and episode ends stay in the outbox until the platform's receipt names them."""
+    return topic.endswith(RECEIPTED_SUFFIXES)
 
 
 def _is_full(exc: sqlite3.Error) -> bool:
@@ -94,7 +116,23 @@ class Outbox:
         page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
         self._conn.execute(f"PRAGMA max_page_count={max(16, max_bytes // page_size)}")
         self._conn.executescript(_SCHEMA)
+        self._add_receipt_columns()
         self._listeners: list[Callable[[], None]] = []
+
+    def _add_receipt_columns(self) -> None:
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(outbox)")}
+        missing = [name for name in _RECEIPT_COLUMNS if name not in have]
+        if missing:
+            with self._transaction():
+                for name in missing:
+                    self._conn.execute(
+                        f"ALTER TABLE outbox ADD COLUMN {name} {_RECEIPT_COLUMNS[name]}"
+                    )
+                self._conn.execute(
+                    "UPDATE outbox SET awaits_receipt = 1"
+                    " WHERE topic LIKE '%/alerts' OR topic LIKE '%/episodes'"
+                )
+        self._conn.execute("CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, resend_at)")
 
     # -- producers -------------------------------------------------------------------------
 
@@ -129,9 +167,10 @@ class Outbox:
     def _insert(self, msg_id: str, topic: str, payload: bytes, qos: int, retain: bool) -> bool:
         with self._transaction():
             cur = self._conn.execute(
-                "INSERT OR IGNORE INTO outbox (msg_id, topic, payload, qos, retain, enqueued_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (msg_id, topic, payload, qos, int(retain), time.time()),
+                "INSERT OR IGNORE INTO outbox"
+                " (msg_id, topic, payload, qos, retain, enqueued_at, awaits_receipt)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (msg_id, topic, payload, qos, int(retain), time.time(), awaits_receipt(topic)),
             )
             return cur.rowcount == 1
 
@@ -159,19 +198,74 @@ class Outbox:
     # -- the drainer -----------------------------------------------------------------------
 
     def peek(self, limit: int, after_seq: int = 0) -> list[QueuedMessage]:
-        """The oldest ``limit`` messages with ``seq > after_seq``, in order."""
+        """The oldest ``limit`` queued messages with ``seq > after_seq``, in order."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT seq, msg_id, topic, payload, qos, retain FROM outbox"
-                " WHERE seq > ? ORDER BY seq LIMIT ?",
+                " WHERE state = 'queued' AND seq > ? ORDER BY seq LIMIT ?",
                 (after_seq, limit),
             ).fetchall()
         return [QueuedMessage(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5])) for r in rows]
 
     def remove(self, seq: int) -> None:
-        """Forget a message: the broker acknowledged it."""
+        """Forget a message."""
         with self._lock, self._transaction():
             self._conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+
+    def published(self, seq: int, resend_after: Callable[[int], float]) -> None:
+        """The broker acknowledged a queued message: delete it, or, when it awaits a receipt,
+        keep it ``sent`` until ``resend_after(attempts)`` seconds from now."""
+        with self._lock, self._transaction():
+            row = self._conn.execute(
+                "SELECT awaits_receipt, attempts FROM outbox WHERE seq = ? AND state = 'queued'",
+                (seq,),
+            ).fetchone()
+            if row is None:  # receipted (or dropped) before its PUBACK was handled
+                return
+            if not row[0]:
+                self._conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+                return
+            attempts = row[1] + 1
+            self._conn.execute(
+                "UPDATE outbox SET state = 'sent', attempts = ?, resend_at = ? WHERE seq = ?",
+                (attempts, time.time() + resend_after(attempts), seq),
+            )
+
+    def requeue_due(self, now: float | None = None) -> int | None:
+        """Put ``sent`` messages whose receipt is overdue back in the queue; the lowest seq."""
+        now = time.time() if now is None else now
+        with self._lock, self._transaction():
+            first = self._conn.execute(
+                "SELECT MIN(seq), COUNT(*) FROM outbox WHERE state = 'sent' AND resend_at <= ?",
+                (now,),
+            ).fetchone()
+            if not first[1]:
+                return None
+            self._conn.execute(
+                "UPDATE outbox SET state = 'queued' WHERE state = 'sent' AND resend_at <= ?",
+                (now,),
+            )
+        log.info("%d message(s) without a receipt: publishing again", first[1])
+        return first[0]
+
+    def settle(self, msg_id: str, outcome: str, reason: str = "") -> bool:
+        """Apply the platform's receipt to a message; False when no such message is waiting.
+
+        ``stored``/``duplicate`` delete it, ``rejected`` marks it failed with the reason,
+        ``retry`` leaves it to be re-sent on its schedule.
+        """
+        with self._lock, self._transaction():
+            if outcome in ("stored", "duplicate"):
+                cur = self._conn.execute("DELETE FROM outbox WHERE msg_id = ?", (msg_id,))
+            elif outcome == "rejected":
+                cur = self._conn.execute(
+                    "UPDATE outbox SET state = 'failed', reason = ? WHERE msg_id = ?",
+                    (reason or "rejected", msg_id),
+                )
+            else:
+                cur = self._conn.execute("SELECT 1 FROM outbox WHERE msg_id = ?", (msg_id,))
+                return cur.fetchone() is not None
+            return cur.rowcount > 0
 
     def add_listener(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` (from the producer's thread) after every new message."""
@@ -180,8 +274,28 @@ class Outbox:
     # -- metrics ---------------------------------------------------------------------------
 
     def __len__(self) -> int:
+        """Messages still to deliver: queued or awaiting their receipt (failed ones excluded)."""
         with self._lock:
-            return self._conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+            return self._conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE state != 'failed'"
+            ).fetchone()[0]
+
+    def count(self, state: str) -> int:
+        """Messages in one state: ``queued``, ``sent`` (awaiting a receipt) or ``failed``."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE state = ?", (state,)
+            ).fetchone()[0]
+
+    def failed(self) -> list[tuple[str, str]]:
+        """(message id, the platform's reason) of every message the platform rejected."""
+        with self._lock:
+            return [
+                (r[0], r[1] or "")
+                for r in self._conn.execute(
+                    "SELECT msg_id, reason FROM outbox WHERE state = 'failed' ORDER BY seq"
+                )
+            ]
 
     @property
     def dropped_total(self) -> int:
@@ -193,8 +307,14 @@ class Outbox:
         return row[0] if row else 0
 
     def ids(self) -> list[str]:
+        """Ids of the messages still to deliver, oldest first."""
         with self._lock:
-            return [r[0] for r in self._conn.execute("SELECT msg_id FROM outbox ORDER BY seq")]
+            return [
+                r[0]
+                for r in self._conn.execute(
+                    "SELECT msg_id FROM outbox WHERE state != 'failed' ORDER BY seq"
+                )
+            ]
 
     def close(self) -> None:
         with self._lock:

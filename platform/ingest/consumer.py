@@ -4,6 +4,8 @@
   replicas split the load; each message goes to one replica.
 * QoS 1 with manual acknowledgement: a message is acknowledged only once its batch is committed,
   so a crash before commit means redelivery (and the unique alert id makes redelivery harmless).
+* After each commit the replica publishes the senders' end-to-end receipts (stored, duplicate,
+  rejected with the reason, or retry: ``receipts.py``); the edge keeps a message until then.
 * A malformed, unknown-version or misplaced message is rejected: logged with the reason, counted,
   stored in ``rejected_messages`` and acknowledged. Nothing a sender does can stop the consumer;
   a database outage pauses the writer, which retries the same batch with backoff.
@@ -35,11 +37,13 @@ from streetorder.contracts import (
     Heartbeat,
     Message,
     decode,
+    encode,
     topics,
 )
 from streetorder.errors import ContractError
 from streetorder.mqtt import connect_async, is_v5
 from streetorder.platform.db import Database
+from streetorder.platform.ingest import receipts
 from streetorder.platform.ingest.mqtt import make_client
 from streetorder.platform.services import ingest
 from streetorder.platform.services.rules import Rules
@@ -130,8 +134,11 @@ class BatchWriter:
             self._placements, self._placements_at = {}, time.monotonic()
         return self._placements
 
-    def write(self, batch: list[Inbound]) -> None:
-        """Raises on database errors (nothing is written then); the caller retries or splits."""
+    def write(self, batch: list[Inbound]) -> list[receipts.Line]:
+        """Raises on database errors (nothing is written then); the caller retries or splits.
+
+        Returns the receipt lines of the alerts and episode ends, to publish after the commit.
+        """
         now = self.clock()
         decoded: list[tuple[Inbound, Message]] = []
         rejected: list[tuple[Inbound, str]] = []
@@ -141,6 +148,7 @@ class BatchWriter:
             except ContractError as exc:
                 rejected.append((item, str(exc)))
         counts: Counter[str] = Counter()
+        lines: list[receipts.Line] = []
         with self.db.session() as session:
             alerts = [m for _, m in decoded if isinstance(m, Alert)]
             if alerts:
@@ -152,14 +160,21 @@ class BatchWriter:
                     alerts_new=len(outcome.created), alerts_duplicate=len(outcome.duplicates),
                     alerts_reminder=len(outcome.attached),
                 )  # fmt: skip
+                lines += _alert_lines(alerts, outcome)
             for item, message in decoded:
                 if isinstance(message, EpisodeEnd):
-                    if ingest.ingest_episode_end(
+                    stored = ingest.ingest_episode_end(
                         session, message=message, rules=self.rules, now=now
-                    ):
+                    )
+                    if stored:
                         counts["episode_ends"] += 1
+                        lines.append(receipts.line(message.node_id, "episode_end",
+                                                   message.alert_id, stored))  # fmt: skip
                     else:
-                        rejected.append((item, f"episode end for unknown alert {message.alert_id}"))
+                        reason = f"episode end for unknown alert {message.alert_id}"
+                        rejected.append((item, reason))
+                        lines.append(receipts.line(message.node_id, "episode_end",
+                                                   message.alert_id, "retry", reason))  # fmt: skip
                 elif isinstance(message, Heartbeat):
                     counts["heartbeats"] += ingest.record_heartbeat(
                         session, message=message, now=now
@@ -182,17 +197,23 @@ class BatchWriter:
             self.stats.reject(reason)
         counts["received"] += len(batch)
         self.stats.add(**counts)
+        return lines + _rejected_lines(rejected)
 
-    def write_robustly(self, batch: list[Inbound], stop: threading.Event) -> bool:
+    def write_robustly(
+        self, batch: list[Inbound], stop: threading.Event,
+        lines: list[receipts.Line] | None = None,
+    ) -> bool:  # fmt: skip
         """Write a batch; retry while the database is unreachable, split a batch that fails
         otherwise and reject (record, count, acknowledge) the message that fails alone.
 
         Returns False only when stopped before the batch could be written (leave it unacked).
+        The receipt lines of what was written are added to ``lines``.
         """
+        lines = [] if lines is None else lines
         delay = 0.5
         while True:
             try:
-                self.write(batch)
+                lines += self.write(batch)
                 return True
             except OperationalError as exc:  # connection lost, database down, locked...
                 self.stats.add(db_retries=1)
@@ -213,8 +234,9 @@ class BatchWriter:
                         log.exception("internal error on a message on %s", batch[0].topic)
                         reason = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
                     self._reject_alone(batch[0], reason)
+                    lines += _rejected_lines([(batch[0], reason)])
                     return True
-                return all(self.write_robustly([item], stop) for item in batch)
+                return all(self.write_robustly([item], stop, lines) for item in batch)
 
     def _reject_alone(self, item: Inbound, reason: str) -> None:
         log.warning("rejected message on %s: %s", item.topic, reason)
@@ -227,6 +249,29 @@ class BatchWriter:
                 )  # fmt: skip
         except DBAPIError:
             log.exception("could not store the rejection of a message on %s", item.topic)
+
+
+def _alert_lines(alerts: list[Alert], outcome: ingest.IngestOutcome) -> list[receipts.Line]:
+    """One line per alert of the batch, in order: the first stored copy ``stored``, the rest
+    ``duplicate``."""
+    stored = {*outcome.created, *outcome.attached}
+    known = stored | set(outcome.duplicates)
+    lines, seen = [], set()
+    for alert in alerts:
+        if alert.alert_id in stored and alert.alert_id not in seen:
+            result, reason = "stored", ""
+        elif alert.alert_id in known:
+            result, reason = "duplicate", ""
+        else:
+            result, reason = "rejected", "not stored"
+        seen.add(alert.alert_id)
+        lines.append(receipts.line(alert.node_id, "alert", alert.alert_id, result, reason))
+    return lines
+
+
+def _rejected_lines(rejected: list[tuple[Inbound, str]]) -> list[receipts.Line]:
+    found = (receipts.rejected_line(item.topic, item.payload, reason) for item, reason in rejected)
+    return [line for line in found if line is not None]
 
 
 def replica_client_id(broker: BrokerConfig, settings: IngestSettings) -> str | None:
@@ -341,6 +386,12 @@ class IngestConsumer:
             )
         )
 
+    def _send_receipts(self, lines: list[receipts.Line]) -> None:
+        """QoS 1, not awaited: a lost receipt costs the edge one re-send."""
+        for topic, receipt in receipts.receipts(lines, datetime.now(UTC)):
+            self.client.publish(topic, encode(receipt), qos=1)
+            self.stats.add(receipts=1)
+
     # -- writer thread ---------------------------------------------------------------------
 
     def _collect(self) -> list[Inbound]:
@@ -367,14 +418,16 @@ class IngestConsumer:
                 if self._stop.is_set():
                     return
                 continue
+            lines: list[receipts.Line] = []
             try:
-                written = self.writer.write_robustly(batch, self._stop)
+                written = self.writer.write_robustly(batch, self._stop, lines)
             except Exception:  # noqa: BLE001 - never let the writer die
                 log.exception("unexpected ingest error; the batch stays unacknowledged")
                 self.stats.add(unexpected_errors=1)
                 continue
             if not written:
                 return
+            self._send_receipts(lines)
             for item in batch:
                 if item.qos > 0 and item.generation == self._generation:
                     self.client.ack(item.mid, item.qos)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -218,8 +218,9 @@ def ingest_alerts(
 
 def ingest_episode_end(
     session: Session, *, message: EpisodeEnd, rules: Rules, now: datetime
-) -> bool:
-    """Attach an episode end to the alert and its case (once). False: the alert is unknown.
+) -> Literal["stored", "duplicate"] | None:
+    """Attach an episode end to the alert and its case (once): ``stored``, ``duplicate`` when
+    it was attached before, None when the alert is unknown.
 
     Its after-frame joins the alert's evidence list (so the edge may upload it under the alert
     id); a case waiting under ``notify_first`` is self-corrected when the frontage cleared
@@ -227,9 +228,9 @@ def ingest_episode_end(
     """
     alert = session.scalars(select(AlertRecord).filter_by(alert_id=message.alert_id)).first()
     if alert is None:
-        return False
+        return None
     if alert.episode_ended_at is not None:
-        return True
+        return "duplicate"
     alert.episode_ended_at, alert.clear_seconds = message.ended_at, message.clear_seconds
     known = {ref["filename"] for ref in alert.evidence}
     after = [e.model_dump(mode="json") for e in message.evidence if e.filename not in known]
@@ -251,7 +252,7 @@ def ingest_episode_end(
                 and rules.workflow.refusal(case, Event.SELF_CORRECT, SYSTEM.role, now=now) is None
             ):
                 self_correct(session, case=case, rules=rules, now=now)
-    return True
+    return "stored"
 
 
 def _node(session: Session, code: str) -> EdgeNode | None:
