@@ -292,14 +292,17 @@ class Drainer:
                 self.published_total += 1
             else:
                 self.refused_total += 1
+                self._rewind(seq)
+                now = time.monotonic()
+                if now < self._retry_after:  # the rest of a refused window: one backoff step
+                    continue
                 self._refusals += 1
                 delay = min(2.0 ** (self._refusals - 1), 60.0)
+                self._retry_after = now + delay
                 log.error(
-                    "broker did not deliver message seq %d: %s; publishing it again in %.0f s",
+                    "broker did not deliver message seq %d: %s; publishing again in %.0f s",
                     seq, reason, delay,
                 )  # fmt: skip
-                self._rewind(seq)
-                self._retry_after = time.monotonic() + delay
 
     def _handle_receipts(self) -> None:
         while True:

@@ -147,6 +147,7 @@ class BatchWriter:
                 decoded.append((item, classify(item.topic, item.payload)))
             except ContractError as exc:
                 rejected.append((item, str(exc)))
+        refused = _rejected_lines(rejected)  # an episode end before its alert is a retry
         counts: Counter[str] = Counter()
         lines: list[receipts.Line] = []
         with self.db.session() as session:
@@ -197,7 +198,7 @@ class BatchWriter:
             self.stats.reject(reason)
         counts["received"] += len(batch)
         self.stats.add(**counts)
-        return lines + _rejected_lines(rejected)
+        return lines + refused
 
     def write_robustly(
         self, batch: list[Inbound], stop: threading.Event,

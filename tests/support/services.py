@@ -58,11 +58,13 @@ class Broker:
 
 @dataclass
 class PrivateMosquitto:
-    """A Mosquitto of the test's own, with persistence, that can be stopped and restarted."""
+    """A Mosquitto of the test's own, with persistence (unless told otherwise), that can be
+    stopped and restarted."""
 
     workdir: Path
     host: str = "127.0.0.1"
     port: int = field(default_factory=free_port)
+    persistence: bool = True
     process: subprocess.Popen | None = None
 
     @property
@@ -81,7 +83,7 @@ class PrivateMosquitto:
         conf.write_text(
             f"listener {self.port} {self.host}\n"
             "allow_anonymous true\n"
-            "persistence true\n"
+            f"persistence {'true' if self.persistence else 'false'}\n"
             f"persistence_location {self.workdir}/\n"
             "autosave_interval 1\n"
             f"log_dest file {self.workdir}/mosquitto.log\n"
