@@ -18,8 +18,8 @@ from streetorder.platform.domain.errors import DomainError
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.domain.workflow import State
 from streetorder.platform.services import cases, evidence, ingest
+from streetorder.platform.services.dashboard import compute_stats
 from streetorder.platform.storage import FileSystemStore
-from streetorder.platform.web.dashboard import compute_stats
 from tests.platform.conftest import Platform, jpeg_bytes
 
 REVIEWER = Actor(Role.REVIEWER, "reviewer")

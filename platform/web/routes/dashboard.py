@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from streetorder.platform.domain.workflow import format_duration, format_local
+from streetorder.platform.services.dashboard import DashboardStats, compute_stats, local_period
 from streetorder.platform.web.auth import EVERYONE, Viewer, require
 from streetorder.platform.web.charts import PALETTE, bar_chart, column_chart, donut_chart
 from streetorder.platform.web.context import ConsoleContext, get_context
-from streetorder.platform.web.dashboard import DashboardStats, compute_stats, local_period
 from streetorder.platform.web.render import render
 from streetorder.platform.web.views import state_label
 
