@@ -234,19 +234,20 @@ class Outbox:
     def requeue_due(self, now: float | None = None) -> int | None:
         """Put ``sent`` messages whose receipt is overdue back in the queue; the lowest seq."""
         now = time.time() if now is None else now
-        with self._lock, self._transaction():
-            first = self._conn.execute(
+        with self._lock:
+            first, count = self._conn.execute(
                 "SELECT MIN(seq), COUNT(*) FROM outbox WHERE state = 'sent' AND resend_at <= ?",
                 (now,),
             ).fetchone()
-            if not first[1]:
+            if not count:  # the usual case: no write transaction, no fsync
                 return None
-            self._conn.execute(
-                "UPDATE outbox SET state = 'queued' WHERE state = 'sent' AND resend_at <= ?",
-                (now,),
-            )
-        log.info("%d message(s) without a receipt: publishing again", first[1])
-        return first[0]
+            with self._transaction():
+                self._conn.execute(
+                    "UPDATE outbox SET state = 'queued' WHERE state = 'sent' AND resend_at <= ?",
+                    (now,),
+                )
+        log.info("%d message(s) without a receipt: publishing again", count)
+        return first
 
     def settle(self, msg_id: str, outcome: str, reason: str = "") -> bool:
         """Apply the platform's receipt to a message; False when no such message is waiting.
