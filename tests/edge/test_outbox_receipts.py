@@ -17,6 +17,7 @@ from streetorder.contracts import Receipt, ReceiptEntry, encode, topics
 from streetorder.edge.transport.mqtt import Drainer, MqttLink, delivered
 from streetorder.edge.transport.queue import FAILED, QUEUED, SENT, Outbox
 from streetorder.edge.transport.receipts import apply_receipt, outbox_id
+from tests.edge.mqtt_support import Subscriber, make_alert
 
 NODE = "edge-rc"
 NO_WAIT = 1000.0  # seconds until a re-send: never within a test
@@ -162,3 +163,39 @@ def test_puback_reason_codes(code: int, ok: bool) -> None:
 def test_receipt_entries_name_the_ids_the_node_queues_under() -> None:
     assert outbox_id("alert", "al-1") == "al-1"
     assert outbox_id("episode_end", "al-1") == "end-al-1"
+
+
+@pytest.mark.mqtt
+def test_a_puback_with_no_matching_subscribers_is_retried_until_someone_subscribes(
+    mosquitto_factory, tmp_path: Path
+) -> None:
+    broker = mosquitto_factory()
+    box = Outbox(tmp_path / "q.db")
+    stop = threading.Event()
+    link = MqttLink(BrokerConfig(host=broker.host, port=broker.port, keepalive_seconds=5), NODE)
+    drainer = Drainer(box, link, stop, await_receipts=False)  # the reason code alone
+    link.start()
+    drainer.start()
+    alert = make_alert(NODE, 0)
+    box.put(alert.alert_id, topics.alerts(NODE), encode(alert))
+    sub = None
+    try:
+        assert wait_until(lambda: drainer.refused_total >= 1)  # 0x10: nobody subscribed
+        assert box.ids() == [alert.alert_id] and box.count(QUEUED) == 1
+        sub = Subscriber(broker.host, broker.port, topics.alerts(NODE))
+        assert sub.wait_for(lambda: sub.alert_ids(topics.alerts(NODE)) == [alert.alert_id])
+        assert sub.wait_for(lambda: len(box) == 0)
+    finally:
+        stop.set()
+        drainer.join(5)
+        link.stop()
+        box.close()
+        if sub is not None:
+            sub.close()
+
+
+def wait_until(condition, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.05)
+    return condition()
