@@ -47,7 +47,7 @@ class ReferenceSettings:
     warmup_seconds: float = 20.0  # unobstructed learning before a cell is known
     min_similarity: float = 0.5  # local gradient cosine under which a pixel changed
     min_changed_share: float = 0.25  # a box whose core changed this much is new
-    max_hue_shift: float = 0.15  # change of log colour ratios (after the global one) that is new
+    max_hue_shift: float = 0.3  # change of log colour ratios (after the global one) that is new
     flat_gradient: float = 0.04  # mean log-gradient under which a region has no structure
     motion: float = 0.12  # log-intensity change between frames that counts as motion
     shift: int = 1  # camera shake tolerated, in reference pixels

@@ -4,8 +4,9 @@ and a per-track verdict.
 ``CameraPipeline`` asks, for every frame: drop detections inside reviewers' ignore regions
 (``CameraConfig.ignore``, fixed structures), then judge each tracked object *new* (its region
 differs from the scene reference, ``edge/reference.py``) or *part of the scene*. The verdict is
-a running vote per track, so a person walking past a bollard for a moment does not turn the
-bollard into a new object. Zones with ``only_new_objects`` count new objects only.
+a running vote per track (an exponential average), so a person walking past a bollard for a
+moment does not turn the bollard into a new object. Zones with ``only_new_objects`` count new
+objects only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from streetorder.edge.reference import Frame, ReferenceSettings, SceneReference
 
 log = logging.getLogger(__name__)
 
+#: Weight of the newest frame in a track's running verdict.
+VOTE_WEIGHT = 0.3
 #: A detection this much inside an ignore region (and covering enough of it) is dropped.
 IGNORE_INSIDE_SHARE = 0.6
 IGNORE_COVER_SHARE = 0.3
@@ -45,13 +48,23 @@ class ReferenceStore(Protocol):
 
 
 @dataclass
-class _Votes:
-    new: int = 0
-    same: int = 0
+class _Verdict:
+    """A track's running verdict: an exponential average of its per-frame "new" votes, so a
+    passer-by in front of a fixed post for a frame or two changes nothing, and a box that
+    turns into something else (goods taken away from in front of a shelf) follows within a few
+    frames."""
+
+    score: float | None = None
+
+    def vote(self, new: bool) -> None:
+        value = 1.0 if new else 0.0
+        self.score = (
+            value if self.score is None else self.score + VOTE_WEIGHT * (value - self.score)
+        )
 
     @property
     def is_new(self) -> bool:
-        return self.new >= self.same
+        return self.score is None or self.score >= 0.5
 
 
 class SceneFilter:
@@ -73,7 +86,7 @@ class SceneFilter:
         self.reference: SceneReference | None = None
         self.store: ReferenceStore | None = None
         self.applied: str | None = None  # key of the explicit reference in force
-        self._votes: dict[int, _Votes] = {}
+        self._votes: dict[int, _Verdict] = {}
         self._ignore_px: np.ndarray = np.zeros((0, 4), np.float32)
         self._frame_size: tuple[int, int] | None = None
         self._saved_at: float | None = None
@@ -111,12 +124,9 @@ class SceneFilter:
         seen = set()
         for i, track in enumerate(ids.tolist()):
             seen.add(track)
-            votes = self._votes.setdefault(track, _Votes())
+            votes = self._votes.setdefault(track, _Verdict())
             if i < fresh:
-                if verdict[i]:
-                    votes.new += 1
-                else:
-                    votes.same += 1
+                votes.vote(bool(verdict[i]))
             verdict[i] = votes.is_new
         for gone in set(self._votes) - seen:
             del self._votes[gone]
