@@ -117,7 +117,18 @@ class Outbox:
         self._conn.execute(f"PRAGMA max_page_count={max(16, max_bytes // page_size)}")
         self._conn.executescript(_SCHEMA)
         self._add_receipt_columns()
+        self._requeue_unreceipted()
         self._listeners: list[Callable[[], None]] = []
+
+    def _requeue_unreceipted(self) -> None:
+        """On opening (a node start): what was sent before without a receipt goes again first,
+        not after its backoff; the platform answers a duplicate with a receipt."""
+        with self._transaction():
+            count = self._conn.execute(
+                "UPDATE outbox SET state = 'queued' WHERE state = 'sent'"
+            ).rowcount
+        if count:
+            log.info("%d message(s) sent before without a receipt: publishing again", count)
 
     def _add_receipt_columns(self) -> None:
         have = {row[1] for row in self._conn.execute("PRAGMA table_info(outbox)")}

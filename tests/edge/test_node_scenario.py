@@ -48,6 +48,8 @@ def test_edge_run_on_a_scenario_survives_sigkill_and_a_broker_restart(
     for cam in config["cameras"]:
         if "://" not in cam["source"] and not Path(cam["source"]).is_absolute():
             cam["source"] = str(scenario_dir / cam["source"])
+        if "image" in cam.get("reference", {}):  # the installer's snapshot, beside the video
+            cam["reference"]["image"] = str(scenario_dir / cam["reference"]["image"])
     config.update(
         node_id=node,
         broker={"host": broker.host, "port": broker.port, "keepalive_seconds": 5},
@@ -58,8 +60,15 @@ def test_edge_run_on_a_scenario_survives_sigkill_and_a_broker_restart(
     config.pop("platform", None)
     cfg = tmp_path / "node.yaml"
     cfg.write_text(yaml.safe_dump(config))
+    # the platform's stand-in: every topic the node sends messages to the platform on (a broker
+    # answers "no matching subscribers" otherwise, and the node keeps such a message queued)
     sub = Subscriber(
-        broker.host, broker.port, topics.alerts(node), topics.status(node), topics.stats(node)
+        broker.host,
+        broker.port,
+        topics.alerts(node),
+        topics.episodes(node),
+        topics.status(node),
+        topics.stats(node),
     )
     cmd = [sys.executable, "-m", "streetorder", "edge", "run", "--config", str(cfg)]
 

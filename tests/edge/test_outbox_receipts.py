@@ -55,6 +55,16 @@ def test_a_puback_deletes_a_config_ack_but_keeps_alerts_and_episode_ends_awaitin
     assert box.peek(10) == []  # sent: not published again until its receipt is overdue
 
 
+def test_a_restarted_node_sends_what_had_no_receipt_again_first(tmp_path: Path) -> None:
+    box = filled(tmp_path / "q.db")
+    for message in box.peek(10):
+        box.published(message.seq, lambda attempts: NO_WAIT)
+    box.close()  # the node stops (or dies) before any receipt came
+    again = Outbox(tmp_path / "q.db")
+    assert [m.msg_id for m in again.peek(10)] == ["al-1", "end-al-1"]
+    assert (again.count(QUEUED), again.count(SENT)) == (2, 0)
+
+
 def test_receipts_clear_stored_and_duplicate_fail_rejected_and_keep_retry(tmp_path: Path) -> None:
     box = filled(tmp_path / "q.db")
     box.put("al-2", topics.alerts(NODE), b"alert 2")
