@@ -125,7 +125,12 @@ class Case(Base):
     @property
     def number(self) -> str:
         """The case number shown to people and in SMS, e.g. ``CG00000123``."""
-        return f"CG{self.id:08d}"
+        return case_number(self.id)
+
+
+def case_number(case_id: int) -> str:
+    """A case's number from its id, e.g. ``CG00000123``."""
+    return f"CG{case_id:08d}"
 
 
 class CaseEvent(Base):

@@ -21,6 +21,7 @@ from streetorder.platform.db import (
     SmsMessage,
     WorkOrder,
 )
+from streetorder.platform.db.cases import case_number
 from streetorder.platform.domain.workflow import TERMINAL_VALUES, State
 
 #: closed cases the average handling time is taken over (the newest ones)
@@ -125,7 +126,8 @@ def numbers(session: Session, *, case_ids: set[int]) -> dict[int, str]:
     """Case numbers by id."""
     if not case_ids:
         return {}
-    return dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all())
+    found = session.scalars(select(Case.id).where(Case.id.in_(case_ids)))
+    return {case_id: case_number(case_id) for case_id in found}
 
 
 def zone_has_cases(session: Session, *, zone_id: int) -> bool:
