@@ -6,10 +6,11 @@ mistake into an alert that comes back every day. The scene reference answers a s
 for each detection: *is there something here that is not part of the clear scene?* Only
 detections whose region differs from the reference count toward dwell.
 
-The reference is a low-resolution log-intensity image of the scene (lighting-robust: log
-intensity makes gradients ratios, and the comparison is a normalised correlation of gradients,
-so a darker evening or an IR image of the same structure still matches; a one-pixel search
-absorbs small camera shake). It comes from two sources:
+The reference is a low-resolution per-channel log-intensity image of the scene: a change of
+light becomes an offset. A pixel has changed when its local gradient structure no longer matches
+(a cosine over 5x5) or its colour ratios moved (shadows and dusk change intensity more than
+colour); changes thinner than the shake radius are dropped. A box is new when enough of its
+core changed. The reference comes from two sources:
 
 - **learned**: a slow running average (time constant ``learn_seconds``) updated only where
   nothing new stands and nothing moves. Regions under objects judged new are never learned
