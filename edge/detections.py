@@ -85,8 +85,9 @@ class Detections:
         return np.stack([x, y], axis=1).astype(np.float32)
 
 
-def box_iou(a: FloatArray, b: FloatArray) -> FloatArray:
-    """(n, m) IoU of boxes ``a`` (n, 4) and ``b`` (m, 4) in xyxy."""
+def box_overlaps(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(n, m) intersection areas of boxes ``a`` (n, 4) and ``b`` (m, 4) in xyxy, with the (n,)
+    and (m,) areas of each."""
     a = np.asarray(a, np.float32).reshape(-1, 4)
     b = np.asarray(b, np.float32).reshape(-1, 4)
     lt = np.maximum(a[:, None, :2], b[None, :, :2])
@@ -95,5 +96,11 @@ def box_iou(a: FloatArray, b: FloatArray) -> FloatArray:
     inter = wh[..., 0] * wh[..., 1]
     area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
     area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
+    return inter, area_a, area_b
+
+
+def box_iou(a: FloatArray, b: FloatArray) -> FloatArray:
+    """(n, m) IoU of boxes ``a`` (n, 4) and ``b`` (m, 4) in xyxy."""
+    inter, area_a, area_b = box_overlaps(a, b)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(np.float32)

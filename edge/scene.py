@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from streetorder.contracts import CameraConfig
-from streetorder.edge.detections import BoolArray, Detections
+from streetorder.edge.detections import BoolArray, Detections, box_overlaps
 from streetorder.edge.reference import Frame, ReferenceSettings, SceneReference
 
 log = logging.getLogger(__name__)
@@ -228,10 +228,5 @@ class SceneFilter:
 
 def _overlap_shares(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, m) intersection / area of ``a`` boxes and intersection / area of ``b`` boxes."""
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)[:, None]
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)[None, :]
-    return inter / np.maximum(area_a, 1e-9), inter / np.maximum(area_b, 1e-9)
+    inter, area_a, area_b = box_overlaps(a, b)
+    return inter / np.maximum(area_a[:, None], 1e-9), inter / np.maximum(area_b[None, :], 1e-9)
