@@ -11,7 +11,14 @@ import json
 from datetime import datetime
 from typing import Annotated, Literal, Union
 
-from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from streetorder.contracts.camera import CameraConfig, Identifier, Strict, check_unique_camera_ids
 from streetorder.errors import ContractError
@@ -23,6 +30,33 @@ Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 class ModelInfo(Strict):
     name: str = Field(min_length=1)
     version: str = Field(min_length=1)
+
+
+class ModelRef(Strict):
+    """A model version kept by the platform, as a node fetches it (docs/MODELS_ROLLOUT.md)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    version: str = Field(min_length=1, max_length=100)
+    sha256: Sha256 = Field(description="The node refuses a download whose bytes differ.")
+    size_bytes: int = Field(ge=1)
+    url: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Download address; a path (/api/v1/...) is taken from the node's platform.url.",
+    )
+
+
+class ModelAssignment(Strict):
+    """Which model versions a node runs: one for the node, others for single cameras (canaries).
+    Unassigned cameras run ``node``; with neither, the node's own configured model."""
+
+    node: ModelRef | None = None
+    cameras: dict[Identifier, ModelRef] = Field(
+        default_factory=dict, description="Camera id → its own version (a canary)."
+    )
+
+    def for_camera(self, camera_id: str) -> ModelRef | None:
+        return self.cameras.get(camera_id, self.node)
 
 
 class DetectedObject(Strict):
@@ -114,6 +148,9 @@ class CameraStats(Strict):
     last_frame_at: AwareDatetime | None = None
     error: str | None = Field(None, description="Why the camera is not online.")
     reconnects: int = Field(0, ge=0, description="Reconnections since the node started.")
+    model: ModelInfo | None = Field(
+        None, description="The model version this camera runs (added later with a default)."
+    )
 
 
 class Heartbeat(Strict):
@@ -160,11 +197,24 @@ class ConfigPush(Strict):
     revision: int = Field(ge=1, description="Monotonic; the edge ignores older revisions.")
     cameras: tuple[CameraConfig, ...]
     issued_at: AwareDatetime
+    models: ModelAssignment = Field(
+        ModelAssignment(),
+        description="Model versions delivered by the platform (added later with a default: "
+        "none, the node runs its own model).",
+    )
 
     @field_validator("cameras")
     @classmethod
     def _unique_cameras(cls, value: tuple[CameraConfig, ...]) -> tuple[CameraConfig, ...]:
         return check_unique_camera_ids(value)
+
+    @model_validator(mode="after")
+    def _models_for_known_cameras(self) -> ConfigPush:
+        known = {c.id for c in self.cameras}
+        stray = sorted(set(self.models.cameras) - known)
+        if stray:
+            raise ValueError(f"models.cameras.{stray[0]}: no such camera in this config")
+        return self
 
 
 class ConfigAck(Strict):

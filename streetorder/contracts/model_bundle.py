@@ -55,6 +55,12 @@ def read_manifest(path: str | Path | None = None) -> dict[str, Any]:
         raise StreetorderError(f"{path}: model manifest not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StreetorderError(f"{path}: cannot read the model manifest: {exc}") from None
+    return check_manifest(data, str(path))
+
+
+def check_manifest(data: Any, source: str) -> dict[str, Any]:
+    """Check a parsed manifest; ``source`` (a file or upload name) starts every error."""
+    path = source
     if not isinstance(data, dict):
         raise StreetorderError(f"{path}: a model manifest must be a JSON object")
     missing = [k for k in REQUIRED_KEYS if k not in data]
