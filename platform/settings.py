@@ -27,6 +27,7 @@ from pydantic import Field, field_validator, model_validator
 from streetorder.config.common import BrokerConfig, TimeZoneName
 from streetorder.config.loader import validate_mapping
 from streetorder.contracts.camera import Strict
+from streetorder.platform.open311.settings import Open311Settings
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "dev"})
 DEV_SECRET = "changeme"
@@ -168,6 +169,7 @@ class PlatformSettings(Strict):
     evidence: EvidenceSettings = EvidenceSettings()
     auth: AuthSettings = AuthSettings()
     dispatch: DispatchSettings = DispatchSettings()
+    open311: Open311Settings = Open311Settings()
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,7 @@ from streetorder.platform.db.cases import (
     WorkOrder,
 )
 from streetorder.platform.db.messaging import RejectedMessage, SmsMessage
+from streetorder.platform.db.open311 import CitizenReport, Open311Client
 from streetorder.platform.db.registry import (
     Camera,
     ConfigPushRecord,
@@ -32,6 +33,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseRollup",
+    "CitizenReport",
     "ConfigPushRecord",
     "Database",
     "EdgeNode",
@@ -39,6 +41,7 @@ __all__ = [
     "IgnoreRegionRecord",
     "LifecycleEvent",
     "Merchant",
+    "Open311Client",
     "Penalty",
     "RejectedMessage",
     "SmsMessage",

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from streetorder.platform.db.base import Base, utcnow
@@ -55,6 +65,7 @@ class Merchant(Base):
     """A shop with a responsible person and a registered mobile phone."""
 
     __tablename__ = "merchants"
+    __table_args__ = (Index("ix_merchants_location", "latitude", "longitude"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -66,6 +77,9 @@ class Merchant(Base):
     mobile: Mapped[str | None] = mapped_column(String(20))
     risk_colour: Mapped[str] = mapped_column(String(8), default="green")
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
+    #: Where the shop's frontage is (WGS-84), for matching citizen reports to the shop.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     street: Mapped[Street | None] = relationship()
