@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from streetorder.config.common import BrokerConfig, TimeZoneName
 from streetorder.config.loader import load_yaml
@@ -82,6 +82,18 @@ class EdgeNodeConfig(Strict):
     @classmethod
     def _unique_cameras(cls, value: tuple[CameraConfig, ...]) -> tuple[CameraConfig, ...]:
         return check_unique_camera_ids(value)
+
+    @model_validator(mode="after")
+    def _broker_login_is_the_node(self) -> EdgeNodeConfig:
+        """The broker ACL (``streetorder platform broker-acl``) names each node's login after
+        the node and lets it publish only under ``streetorder/v1/<node_id>/``."""
+        user = self.broker.username if self.broker else None
+        if user is not None and user != self.node_id:
+            raise ValueError(
+                f"broker.username {user!r} must be the node id {self.node_id!r}: the broker "
+                "lets each node's login publish only under its own topics"
+            )
+        return self
 
 
 def load_edge_config(path: str | Path) -> EdgeNodeConfig:

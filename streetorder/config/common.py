@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from streetorder.contracts.camera import Strict
 
@@ -44,3 +44,15 @@ class BrokerConfig(Strict):
         "5",
         description='"3.1.1" only for brokers without MQTT 5 (then no shared subscriptions).',
     )
+
+    @model_validator(mode="after")
+    def _login_pairs(self) -> BrokerConfig:
+        """A broker login is a user name and its password, or neither (anonymous)."""
+        if self.password and not self.username:
+            raise ValueError("a password is set but no username")
+        if self.username and not self.password:
+            raise ValueError(
+                f"username {self.username!r} has no password "
+                '(use "${ENV_VAR}" to keep it out of the file)'
+            )
+        return self

@@ -31,6 +31,9 @@ def register(subparsers) -> None:
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
 
     command("migrate", "create or upgrade the database schema", _migrate)
+    from streetorder.server import broker_cli
+
+    broker_cli.add(command)
 
     user = command(
         "create-user", "create a login (prints the key of an edge-node login)", _create_user

@@ -65,6 +65,8 @@ class PrivateMosquitto:
     host: str = "127.0.0.1"
     port: int = field(default_factory=free_port)
     persistence: bool = True
+    #: Extra configuration lines, e.g. ``password_file``/``acl_file`` (then no anonymous logins).
+    auth: str = ""
     process: subprocess.Popen | None = None
 
     @property
@@ -82,8 +84,9 @@ class PrivateMosquitto:
         run_as = "user root\n" if os.geteuid() == 0 else ""
         conf.write_text(
             f"listener {self.port} {self.host}\n"
-            "allow_anonymous true\n"
-            f"persistence {'true' if self.persistence else 'false'}\n"
+            f"allow_anonymous {'false' if self.auth else 'true'}\n"
+            + (self.auth.rstrip("\n") + "\n" if self.auth else "")
+            + f"persistence {'true' if self.persistence else 'false'}\n"
             f"persistence_location {self.workdir}/\n"
             "autosave_interval 1\n"
             f"log_dest file {self.workdir}/mosquitto.log\n"
