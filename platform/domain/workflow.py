@@ -66,6 +66,8 @@ class Event(StrEnum):
     CLOSE = "close"
     EPISODE_END = "episode_end"
     REMINDER = "reminder"
+    REPORT = "report"  # a citizen or hotline report (Open311) opened or joined the case
+    ASSIGN_SHOP = "assign_shop"  # the reviewer names the shop of an unmatched report
 
 
 class Track(StrEnum):
@@ -221,6 +223,12 @@ def _cleared_in_grace(case: CaseLike, _ctx: Context) -> str | None:
     return None
 
 
+def _shop_given(_case: CaseLike, ctx: Context) -> str | None:
+    if not ctx.data.get("shop_id"):
+        return "the shop is required"
+    return None
+
+
 def _fine_given(_case: CaseLike, ctx: Context) -> str | None:
     if not isinstance(ctx.data.get("fine_cents"), int) or ctx.data["fine_cents"] <= 0:
         return "a fine amount is required"
@@ -304,6 +312,10 @@ TRANSITIONS: dict[Event, Transition] = {
            description="the camera sees the frontage clear again"),
         _t(Event.REMINDER, list(State), None, [R.SYSTEM],
            description="a reminder alert of the same episode arrived"),
+        _t(Event.REPORT, list(State), None, [R.SYSTEM],
+           description="a citizen or hotline report about this shop arrived (Open311)"),
+        _t(Event.ASSIGN_SHOP, [S.PENDING_REVIEW], None, COMMAND, guards=(_shop_given,),
+           description="name the registered shop a report is about (before confirming)"),
     )
 }
 # fmt: on
@@ -488,7 +500,7 @@ class Workflow:
             case Event.CLOSE:
                 case.closed_at = now
                 case.deadline_at = None
-            case Event.EPISODE_END | Event.REMINDER:
+            case Event.EPISODE_END | Event.REMINDER | Event.REPORT | Event.ASSIGN_SHOP:
                 pass
 
     def needs_escalation(self, case: CaseLike, *, now: datetime) -> bool:

@@ -33,6 +33,9 @@ SHOP_NAMES = (
     "小杨生煎",
     "花样年华花店",
 )
+#: Where the demo shops stand (东方路, 花木街道): one every ~44 m northwards from here (WGS-84).
+SHOP_ORIGIN = (31.2150, 121.5440)
+SHOP_SPACING_DEG = 0.0004
 PEOPLE = (
     ("reviewer", "reviewer", None),
     ("admin", "admin", None),
@@ -106,6 +109,7 @@ def seed_demo(
                 name=SHOP_NAMES[n % len(SHOP_NAMES)] + f"({zone.shop_id})",
                 address=f"{street_name}东方路{100 + n}号", credit_code=make_credit_code(n),
                 responsible_person=f"负责人{n}", mobile=f"1380013{n:04d}", street_id=street.id,
+                latitude=SHOP_ORIGIN[0] + n * SHOP_SPACING_DEG, longitude=SHOP_ORIGIN[1],
             )  # fmt: skip
             _get_or_add(
                 session, Zone, {"camera_id": camera.id, "code": zone.id},
