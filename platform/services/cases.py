@@ -93,6 +93,7 @@ class CaseFilter:
     merchant_id: int | None = None
     track: str | None = None
     overdue: bool | None = None
+    source: str | None = None  # camera | citizen | hotline
 
 
 def list_cases(
@@ -117,7 +118,7 @@ def list_cases(
         stmt = stmt.where(Case.state.in_(f.states))
     for column, value in (
         (Case.squad_id, f.squad_id), (Case.street_id, f.street_id),
-        (Case.merchant_id, f.merchant_id), (Case.track, f.track),
+        (Case.merchant_id, f.merchant_id), (Case.track, f.track), (Case.source, f.source),
     ):  # fmt: skip
         if value is not None:
             stmt = stmt.where(column == value)
