@@ -76,6 +76,8 @@ class TokenSigner:
         return f"{payload}.{self._sign(payload)}"
 
     def verify(self, token: str, kind: TokenKind, now: datetime) -> TokenClaims:
+        if not token.isascii():
+            raise Unauthorized("invalid token")
         payload, _, signature = token.partition(".")
         if not signature or not hmac.compare_digest(signature, self._sign(payload)):
             raise Unauthorized("invalid token")

@@ -8,7 +8,9 @@ from fastapi import Depends, Header
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from streetorder.mobile_api.api.context import MobileContext, get_context
-from streetorder.mobile_api.services.auth import check_app_user
+from streetorder.mobile_api.services.auth import APP_ROLES, check_app_user
+from streetorder.mobile_api.services.scope import RESOLVERS
+from streetorder.platform.api.scope import Scopes
 from streetorder.platform.db import User
 from streetorder.platform.domain.errors import Unauthorized
 from streetorder.platform.domain.roles import Actor, Role
@@ -34,7 +36,13 @@ def current_actor(
         )
 
 
-CurrentActor = Annotated[Actor, Depends(current_actor)]
+#: the officer app's scope rules (see platform/api/scope.py and /work/notes/scope-rule.md)
+app_scope = Scopes(current_actor, lambda request: request.app.state.mobile.db, RESOLVERS)
+#: an officer or squad leader, on their own squad's things only (others' answer 404)
+CurrentActor = Annotated[Actor, app_scope.squad("squad data", *APP_ROLES)]
+#: a squad leader, on their own squad's things only
+Leader = Annotated[Actor, app_scope.squad("squad data", Role.SQUAD_LEADER)]
+Public = app_scope.public
 
 IdempotencyKey = Annotated[
     str | None,

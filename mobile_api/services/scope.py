@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from streetorder.mobile_api.db import Photo
 from streetorder.platform.db import Merchant, Squad
 from streetorder.platform.domain.errors import Forbidden, NotFound
 from streetorder.platform.domain.roles import Actor, Role
+from streetorder.platform.services import squad_scope
 
 T = TypeVar("T")
 
@@ -43,3 +46,12 @@ def merchant_in_squad(session: Session, actor: Actor, merchant_id: int) -> Merch
     if merchant is None or merchant.street_id != squad.street_id:
         raise NotFound(f"shop {merchant_id} not found")
     return merchant
+
+
+def _photo_squads(session: Session, photo_id: int) -> set[int]:
+    squad_id = session.scalar(select(Photo.squad_id).filter_by(id=photo_id))
+    return set() if squad_id is None else {squad_id}
+
+
+#: the platform's parameter lookups plus the app's own photos (for the routes' squad scope)
+RESOLVERS = {**squad_scope.RESOLVERS, "photo_id": squad_scope.by_id(_photo_squads)}

@@ -10,13 +10,15 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from streetorder.platform.api.scope import Scopes
 from streetorder.platform.api.state import PlatformState
 from streetorder.platform.db import User
-from streetorder.platform.domain.errors import Forbidden, Unauthorized
+from streetorder.platform.domain.errors import Unauthorized
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.security import API_KEY_PREFIX
 from streetorder.platform.services import accounts
 from streetorder.platform.services.rules import Rules
+from streetorder.platform.services.squad_scope import RESOLVERS
 
 bearer = HTTPBearer(
     auto_error=False, description="An access token from /auth/login, or a node key."
@@ -84,22 +86,41 @@ def actor_of(session: Session, user: User) -> Actor:
     )  # fmt: skip
 
 
+def current_actor(
+    state: StateDep,
+    now: NowDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    """The caller, from the Authorization header alone, in a short transaction of its own (so
+    it runs before a body is read and holds no lock while the route works)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("not authenticated: send Authorization: Bearer <token>")
+    with state.db.session() as session:
+        return actor_of(session, authenticate(session, state, credentials.credentials, now))
+
+
+#: the platform API's scope rules (see platform/api/scope.py and /work/notes/scope-rule.md)
+api_scope = Scopes(current_actor, lambda request: request.app.state.platform.db, RESOLVERS)
+
+
 def require(*roles: Role) -> Callable[..., Actor]:
-    """A dependency giving the acting user, refused with 403 unless it has one of ``roles``."""
-
-    def dependency(user: CurrentUser, session: SessionDep) -> Actor:
-        if Role(user.role) not in roles:
-            allowed = ", ".join(r.value for r in roles)
-            raise Forbidden(f"role {user.role} may not do this (needs {allowed})")
-        return actor_of(session, user)
-
-    return dependency
+    """A dependency giving the acting user, refused with 403 unless it has one of ``roles``
+    (a ``roles`` scope rule; prefer ``api_scope.roles(...)`` in new code)."""
+    return api_scope.roles(*roles).dependency
 
 
 R = Role
-AnyUser = Annotated[Actor, Depends(require(R.REVIEWER, R.SQUAD_LEADER, R.OFFICER, R.ADMIN))]
-StaffUser = Annotated[Actor, Depends(require(R.REVIEWER, R.SQUAD_LEADER, R.ADMIN))]
-AdminUser = Annotated[Actor, Depends(require(R.ADMIN))]
-NodeUser = Annotated[Actor, Depends(require(R.EDGE_NODE))]
-#: Roles checked per event by the workflow itself; here only "a person, logged in".
-WorkflowUser = AnyUser
+HUMANS = (R.REVIEWER, R.SQUAD_LEADER, R.OFFICER, R.ADMIN)
+STAFF = (R.REVIEWER, R.SQUAD_LEADER, R.ADMIN)
+#: any logged-in person, on data that is not a squad's (registry lists...)
+AnyUser = Annotated[Actor, api_scope.roles(*HUMANS)]
+#: any logged-in person, on a squad's cases, alerts, evidence, work orders, merchants
+SquadUser = Annotated[Actor, api_scope.squad("squad data", *HUMANS)]
+StaffUser = Annotated[Actor, api_scope.roles(*STAFF)]
+#: reviewers, admins and squad leaders (the latter only within their squad)
+SquadStaff = Annotated[Actor, api_scope.squad("squad data", *STAFF)]
+AdminUser = Annotated[Actor, api_scope.roles(R.ADMIN)]
+NodeUser = Annotated[Actor, api_scope.roles(R.EDGE_NODE)]
+Public = api_scope.public
+#: Roles checked per event by the workflow itself; here only "a person, logged in", in scope.
+WorkflowUser = SquadUser

@@ -16,6 +16,8 @@ class Role(StrEnum):
 
 
 HUMAN_ROLES = (Role.REVIEWER, Role.SQUAD_LEADER, Role.OFFICER, Role.ADMIN)
+#: roles that see their own squad's cases, alerts, work orders, merchants and SMS only
+SQUAD_LIMITED = frozenset({Role.OFFICER, Role.SQUAD_LEADER})
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,10 @@ class Actor:
 
 
 SYSTEM = Actor(role=Role.SYSTEM, name="system")
+
+
+def squad_limit(actor: Actor) -> int | None:
+    """The squad an actor's lists are limited to (``-1``: none at all); ``None``: unlimited."""
+    if actor.role not in SQUAD_LIMITED:
+        return None
+    return actor.squad_id if actor.squad_id is not None else -1

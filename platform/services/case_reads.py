@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from streetorder.platform.db import (
@@ -54,9 +54,14 @@ def case_id_of_alert(session: Session, *, alert_id: str) -> int | None:
     return session.scalar(select(AlertRecord.case_id).filter_by(alert_id=alert_id))
 
 
-def alerts_query(*, case_id: int | None = None) -> Any:
-    """Alerts newest first, optionally of one case (for :func:`paging.page`)."""
+def alerts_query(*, case_id: int | None = None, squad_id: int | None = None) -> Any:
+    """Alerts newest first, optionally of one case and/or of one squad's cases (for
+    :func:`paging.page`)."""
     stmt = select(AlertRecord).order_by(AlertRecord.id.desc())
+    if squad_id is not None:
+        stmt = stmt.where(
+            AlertRecord.case_id.in_(select(Case.id).where(Case.squad_id == squad_id))
+        )
     return stmt if case_id is None else stmt.filter_by(case_id=case_id)
 
 
@@ -134,20 +139,24 @@ def zone_has_cases(session: Session, *, zone_id: int) -> bool:
     return session.scalar(select(Case.id).filter_by(zone_id=zone_id).limit(1)) is not None
 
 
-def stats(session: Session, *, now: datetime) -> dict[str, Any]:
-    """Counts by state, track and source; open, overdue and urged cases; average handling."""
+def stats(session: Session, *, now: datetime, squad_id: int | None = None) -> dict[str, Any]:
+    """Counts by state, track and source; open, overdue and urged cases; average handling
+    (of one squad's cases when ``squad_id`` is given)."""
+    mine = true() if squad_id is None else Case.squad_id == squad_id
 
     def grouped(column) -> dict[str, int]:
-        rows = session.execute(select(column, func.count()).group_by(column))
+        rows = session.execute(select(column, func.count()).where(mine).group_by(column))
         return {str(k): int(v) for k, v in rows if k is not None}
 
     open_cases = Case.state.not_in(TERMINAL_VALUES)
-    overdue = session.scalar(select(func.count()).where(open_cases, Case.deadline_at < now))
-    urged = session.scalar(select(func.count()).where(Case.urge_count > 0))
-    n_open = session.scalar(select(func.count()).where(open_cases))
+    overdue = session.scalar(
+        select(func.count()).select_from(Case).where(mine, open_cases, Case.deadline_at < now)
+    )
+    urged = session.scalar(select(func.count()).select_from(Case).where(mine, Case.urge_count > 0))
+    n_open = session.scalar(select(func.count()).select_from(Case).where(mine, open_cases))
     recent_closed = (
         select(Case.discovered_at, Case.closed_at)
-        .where(Case.state == State.CLOSED.value)
+        .where(mine, Case.state == State.CLOSED.value)
         .order_by(Case.closed_at.desc())
         .limit(HANDLING_SAMPLE)
     )

@@ -213,8 +213,14 @@ def delete_merchant(session: Session, *, shop_id: str) -> None:
 def list_merchants(
     session: Session, *, q: str | None = None, street_code: str | None = None,
     risk_colour: str | None = None, offset: int = 0, limit: int = 100,
+    squad_id: int | None = None,
 ) -> tuple[list[Merchant], int]:  # fmt: skip
+    """Merchants by filter; with ``squad_id`` only those of the street that squad covers."""
     stmt = select(Merchant).order_by(Merchant.shop_id)
+    if squad_id is not None:
+        stmt = stmt.where(
+            Merchant.street_id.in_(select(Squad.street_id).where(Squad.id == squad_id))
+        )
     if q:
         like = f"%{q}%"
         stmt = stmt.where(Merchant.name.like(like) | Merchant.shop_id.like(like))

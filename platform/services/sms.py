@@ -88,11 +88,14 @@ def _apply(
 
 def list_messages(
     session: Session, *, case_id: int | None = None, state: str | None = None,
-    offset: int = 0, limit: int = 100,
+    offset: int = 0, limit: int = 100, squad_id: int | None = None,
 ) -> tuple[list[SmsMessage], int]:  # fmt: skip
+    """Newest first; with ``squad_id`` only the messages of that squad's cases."""
     from streetorder.platform.services.paging import page
 
     stmt = select(SmsMessage).order_by(SmsMessage.id.desc())
+    if squad_id is not None:
+        stmt = stmt.where(SmsMessage.case_id.in_(select(Case.id).where(Case.squad_id == squad_id)))
     if case_id is not None:
         stmt = stmt.filter_by(case_id=case_id)
     if state:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from streetorder.mobile_api.api import schemas as s
-from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
+from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey, Public
 from streetorder.mobile_api.api.writes import write
 from streetorder.mobile_api.services import auth
 from streetorder.platform.db import Squad, User
@@ -23,7 +23,10 @@ def _token_out(pair: auth.TokenPair) -> s.TokenOut:
     )
 
 
-@router.post("/login", response_model=s.TokenOut, summary="Log in (officers, squad leaders)")
+@router.post(
+    "/login", response_model=s.TokenOut, summary="Log in (officers, squad leaders)",
+    dependencies=[Public()],
+)  # fmt: skip
 def login(body: s.LoginIn, ctx: Ctx) -> s.TokenOut:
     with ctx.db.session() as session:
         pair = auth.login(
@@ -41,6 +44,7 @@ def login(body: s.LoginIn, ctx: Ctx) -> s.TokenOut:
     "/refresh",
     response_model=s.TokenOut,
     summary="Trade a refresh token for a new pair (the old one is used up)",
+    dependencies=[Public()],
 )
 def refresh(body: s.RefreshIn, ctx: Ctx, request: Request, key: IdempotencyKey = None) -> Response:
     scope = "refresh:" + auth.token_hash(body.refresh_token)[:32]
@@ -67,7 +71,10 @@ def refresh(body: s.RefreshIn, ctx: Ctx, request: Request, key: IdempotencyKey =
         raise
 
 
-@router.post("/logout", status_code=204, summary="End this login (its refresh tokens)")
+@router.post(
+    "/logout", status_code=204, summary="End this login (its refresh tokens)",
+    dependencies=[Public()],
+)  # fmt: skip
 def logout(body: s.RefreshIn, ctx: Ctx) -> Response:
     with ctx.db.session() as session:
         auth.logout(session, token=body.refresh_token, now=ctx.now())

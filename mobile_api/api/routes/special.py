@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from streetorder.mobile_api.api import schemas as s
-from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
+from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey, Leader
 from streetorder.mobile_api.api.writes import user_scope, write
 from streetorder.mobile_api.db import InspectionTask, SpecialInspection
 from streetorder.mobile_api.services import inspections
@@ -27,7 +27,7 @@ def _out(special: SpecialInspection, tasks: list[InspectionTask]) -> s.SpecialOu
     summary="Create one for listed shops and/or an area (address text); squad leaders only",
 )
 def create(
-    body: s.SpecialIn, actor: CurrentActor, ctx: Ctx, request: Request,
+    body: s.SpecialIn, actor: Leader, ctx: Ctx, request: Request,
     key: IdempotencyKey = None,
 ) -> Response:  # fmt: skip
     def action(session):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from streetorder.mobile_api.api import schemas as s
-from streetorder.mobile_api.api.deps import Ctx, CurrentActor
+from streetorder.mobile_api.api.deps import Ctx, Leader
 from streetorder.mobile_api.services.summary import squad_summary
 
 router = APIRouter(prefix="/squad", tags=["squad"])
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/squad", tags=["squad"])
     response_model=s.SummaryOut,
     summary="Shops by colour, inspections due and overdue (squad leaders)",
 )
-def summary(actor: CurrentActor, ctx: Ctx) -> s.SummaryOut:
+def summary(actor: Leader, ctx: Ctx) -> s.SummaryOut:
     with ctx.db.session() as session:
         out = squad_summary(session, actor=actor, now=ctx.now())
         return s.SummaryOut(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 
 from streetorder.mobile_api.api import schemas as s
-from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
+from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey, Leader
 from streetorder.mobile_api.api.present import (
     file_url,
     merchant_brief,
@@ -157,7 +157,7 @@ def complete(
     summary="Squad leader's re-check: passed (verified) or not (rework, reason required)",
 )
 def verify(
-    work_order_id: WorkOrderId, body: s.VerifyIn, actor: CurrentActor, ctx: Ctx,
+    work_order_id: WorkOrderId, body: s.VerifyIn, actor: Leader, ctx: Ctx,
     request: Request, key: IdempotencyKey = None,
 ) -> Response:  # fmt: skip
     require_leader(actor)

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from streetorder.platform.api.deps import (
-    AnyUser,
     SessionDep,
+    SquadUser,
     StateDep,
     actor_of,
+    api_scope,
     authenticate,
 )
+from streetorder.platform.api.scope import squad_limit
 from streetorder.platform.api.state import PlatformState
 from streetorder.platform.domain.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from streetorder.platform.domain.roles import Role
@@ -28,16 +30,16 @@ FILENAME = r"^[A-Za-z0-9_.-]+$"
 
 @router.get("", response_model=Page[AlertPublic])
 def list_alerts(
-    session: SessionDep, actor: AnyUser, case_id: int | None = None,
+    session: SessionDep, actor: SquadUser, case_id: int | None = None,
     offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AlertPublic]:  # fmt: skip
-    stmt = case_reads.alerts_query(case_id=case_id)
+    stmt = case_reads.alerts_query(case_id=case_id, squad_id=squad_limit(actor))
     rows, count = page(session, stmt, offset=offset, limit=limit)
     return Page(data=[AlertPublic.model_validate(a) for a in rows], count=count)
 
 
 @router.get("/{alert_id}", response_model=AlertPublic)
-def get_alert(alert_id: str, session: SessionDep, actor: AnyUser) -> AlertPublic:
+def get_alert(alert_id: str, session: SessionDep, actor: SquadUser) -> AlertPublic:
     alert = case_reads.get_alert(session, alert_id=alert_id)
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
@@ -67,6 +69,7 @@ def _store_upload(
     response_model=EvidenceFilePublic,
     status_code=201,
     summary="Upload one evidence file of an alert (edge nodes)",
+    dependencies=[api_scope.roles(Role.EDGE_NODE, Role.ADMIN)],
     responses={
         200: {"description": "The same bytes were already stored."},
         400: {"description": "Body differs from X-Content-Sha256, or file not in the alert."},
@@ -113,7 +116,7 @@ evidence_router = APIRouter(prefix="/evidence", tags=["alerts and evidence"])
 
 
 @evidence_router.get("/{file_id}", summary="Download an evidence file (authorised users)")
-def download(file_id: int, session: SessionDep, actor: AnyUser, state: StateDep) -> Response:
+def download(file_id: int, session: SessionDep, actor: SquadUser, state: StateDep) -> Response:
     record = evidence.get_file(session, file_id=file_id)
     if actor.role in (Role.OFFICER, Role.SQUAD_LEADER):
         from streetorder.platform.services.cases import get_case

@@ -9,16 +9,24 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from streetorder.platform.api.deps import CurrentUser, NowDep, SessionDep, StateDep
+from streetorder.platform.api.deps import (
+    CurrentUser,
+    NowDep,
+    Public,
+    SessionDep,
+    StateDep,
+    api_scope,
+)
 from streetorder.platform.db import User
 from streetorder.platform.domain.errors import Unauthorized
-from streetorder.platform.domain.roles import Role
+from streetorder.platform.domain.roles import HUMAN_ROLES, Role
 from streetorder.platform.schemas.common import In
 from streetorder.platform.schemas.registry import UserPublic
 from streetorder.platform.security import verify_password
 from streetorder.platform.services import accounts
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+LOGIN_ROLES = (*HUMAN_ROLES, Role.EDGE_NODE)
 _DUMMY_HASH = "$2b$12$hqQh10gvtlaCeCS0FhNJb./bMuWqJY/8NuzrOi5XYtojtiIYi.t82"  # nobody's password
 
 
@@ -62,12 +70,18 @@ def _login(session, state, now, username: str, password: str) -> TokenOut:
     return _tokens(state, user, now)
 
 
-@router.post("/login", response_model=TokenOut, summary="Log in with username and password")
+@router.post(
+    "/login", response_model=TokenOut, summary="Log in with username and password",
+    dependencies=[Public()],
+)  # fmt: skip
 def login(body: LoginIn, session: SessionDep, state: StateDep, now: NowDep) -> TokenOut:
     return _login(session, state, now, body.username, body.password)
 
 
-@router.post("/token", response_model=TokenOut, summary="OAuth2 password form (Swagger UI)")
+@router.post(
+    "/token", response_model=TokenOut, summary="OAuth2 password form (Swagger UI)",
+    dependencies=[Public()],
+)  # fmt: skip
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, state: StateDep,
     now: NowDep,
@@ -75,7 +89,10 @@ def token(
     return _login(session, state, now, form.username, form.password)
 
 
-@router.post("/refresh", response_model=TokenOut, summary="New tokens from a refresh token")
+@router.post(
+    "/refresh", response_model=TokenOut, summary="New tokens from a refresh token",
+    dependencies=[Public()],
+)  # fmt: skip
 def refresh(body: RefreshIn, session: SessionDep, state: StateDep, now: NowDep) -> TokenOut:
     claims = state.rules.signer.verify(body.refresh_token, "refresh", now)
     user = session.get(User, claims.user_id)
@@ -84,6 +101,9 @@ def refresh(body: RefreshIn, session: SessionDep, state: StateDep, now: NowDep) 
     return _tokens(state, user, now)
 
 
-@router.get("/me", response_model=UserPublic, summary="The logged-in user")
+@router.get(
+    "/me", response_model=UserPublic, summary="The logged-in user",
+    dependencies=[api_scope.roles(*LOGIN_ROLES)],
+)  # fmt: skip
 def me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user)

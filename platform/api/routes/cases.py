@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session
 from streetorder.platform.api.background import deliver_sms
 from streetorder.platform.api.deps import (
     AdminUser,
-    AnyUser,
     NowDep,
     RulesDep,
     SessionDep,
-    StaffUser,
+    SquadStaff,
+    SquadUser,
     StateDep,
 )
 from streetorder.platform.api.routes.nodes import publish_pending
+from streetorder.platform.api.scope import squad_limit
 from streetorder.platform.db import Case
 from streetorder.platform.domain.roles import Actor
 from streetorder.platform.domain.workflow import State
@@ -61,7 +62,7 @@ def _detail(session: Session, case: Case, actor: Actor, rules, now) -> CaseDetai
 
 @router.get("", response_model=Page[CasePublic], summary="List cases (filters, paging)")
 def list_cases(
-    session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: str | None = None, track: Literal["exempt", "penalty"] | None = None,
     overdue: bool | None = Query(None, description="Only cases with (or without) a yellow light."),
     squad_id: int | None = None, street_id: int | None = None, merchant_id: int | None = None,
@@ -85,7 +86,7 @@ def list_cases(
     "/review-queue", response_model=Page[CasePublic], summary="Pending review, oldest first"
 )
 def review_queue(
-    session: SessionDep, actor: StaffUser, rules: RulesDep, now: NowDep,
+    session: SessionDep, actor: SquadStaff, rules: RulesDep, now: NowDep,
     offset: Annotated[int, Query(ge=0)] = 0, limit: Limit = 50,
 ) -> Page[CasePublic]:  # fmt: skip
     rows, count = svc.list_cases(
@@ -98,8 +99,8 @@ def review_queue(
 
 
 @router.get("/stats", response_model=CaseStats, summary="Counts for the command-centre screen")
-def stats(session: SessionDep, actor: StaffUser, now: NowDep) -> CaseStats:
-    return CaseStats(**case_reads.stats(session, now=now))
+def stats(session: SessionDep, actor: SquadStaff, now: NowDep) -> CaseStats:
+    return CaseStats(**case_reads.stats(session, now=now, squad_id=squad_limit(actor)))
 
 
 @router.post(
@@ -113,26 +114,26 @@ def escalate_overdue(
 
 @router.get("/{case_id}", response_model=CaseDetail, summary="A case with its full history")
 def get_case(
-    case_id: int, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
+    case_id: int, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep
 ) -> CaseDetail:
     return _detail(session, svc.get_case(session, case_id=case_id, actor=actor), actor, rules, now)
 
 
 @router.get("/{case_id}/events", response_model=list[CaseEventPublic], summary="Audit trail")
-def events(case_id: int, session: SessionDep, actor: AnyUser) -> list[CaseEventPublic]:
+def events(case_id: int, session: SessionDep, actor: SquadUser) -> list[CaseEventPublic]:
     svc.get_case(session, case_id=case_id, actor=actor)
     return [CaseEventPublic.model_validate(e) for e in svc.timeline(session, case_id=case_id)]
 
 
 @router.get("/{case_id}/evidence", response_model=list[EvidenceFilePublic])
-def case_evidence(case_id: int, session: SessionDep, actor: AnyUser) -> list[EvidenceFilePublic]:
+def case_evidence(case_id: int, session: SessionDep, actor: SquadUser) -> list[EvidenceFilePublic]:
     case = svc.get_case(session, case_id=case_id, actor=actor)
     return [EvidenceFilePublic.of(f) for f in evidence.case_files(session, case=case)]
 
 
 @router.post("/{case_id}/confirm", response_model=CaseDetail, summary="Confirm: SMS + work order")
 def confirm(
-    case_id: int, body: Note, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    case_id: int, body: Note, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: StateDep, tasks: BackgroundTasks,
 ) -> CaseDetail:  # fmt: skip
     case = svc.confirm(session, case_id=case_id, actor=actor, rules=rules, now=now, note=body.note)
@@ -142,7 +143,7 @@ def confirm(
 
 @router.post("/{case_id}/reject", response_model=CaseDetail, summary="Reject (reason required)")
 def reject(
-    case_id: int, body: Reason, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    case_id: int, body: Reason, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: StateDep, tasks: BackgroundTasks,
 ) -> CaseDetail:  # fmt: skip
     case = svc.reject(
@@ -157,7 +158,7 @@ def reject(
     summary="Upload an after-correction photo (JPEG/PNG, at most 10 MB)",
 )  # fmt: skip
 def upload_photo(
-    case_id: int, file: Annotated[UploadFile, File()], session: SessionDep, actor: AnyUser,
+    case_id: int, file: Annotated[UploadFile, File()], session: SessionDep, actor: SquadUser,
     state: StateDep, now: NowDep,
 ) -> EvidenceFilePublic:  # fmt: skip
     case = svc.get_case(session, case_id=case_id, actor=actor)
@@ -171,8 +172,9 @@ def upload_photo(
 
 @router.post("/{case_id}/rectify", response_model=CaseDetail, summary="Rectified, with photo(s)")
 def rectify(
-    case_id: int, body: RectifyIn, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
-) -> CaseDetail:
+    case_id: int, body: RectifyIn, session: SessionDep, actor: SquadUser, rules: RulesDep,
+    now: NowDep,
+) -> CaseDetail:  # fmt: skip
     case = svc.rectify(
         session, case_id=case_id, actor=actor, rules=rules, now=now, photo_ids=body.photo_ids,
         note=body.note,
@@ -186,7 +188,7 @@ def _simple(action, *, reason: bool):
     if reason:
 
         def handler(
-            case_id: int, body: Reason, session: SessionDep, actor: AnyUser, rules: RulesDep,
+            case_id: int, body: Reason, session: SessionDep, actor: SquadUser, rules: RulesDep,
             now: NowDep,
         ) -> CaseDetail:  # fmt: skip
             case = action(
@@ -196,7 +198,7 @@ def _simple(action, *, reason: bool):
     else:
 
         def handler(
-            case_id: int, body: Note, session: SessionDep, actor: AnyUser, rules: RulesDep,
+            case_id: int, body: Note, session: SessionDep, actor: SquadUser, rules: RulesDep,
             now: NowDep,
         ) -> CaseDetail:  # fmt: skip
             case = action(
@@ -221,7 +223,7 @@ router.post(
 
 @router.post("/{case_id}/rework", response_model=CaseDetail, summary="Verification failed (reason)")
 def rework(
-    case_id: int, body: Reason, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    case_id: int, body: Reason, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: StateDep, tasks: BackgroundTasks,
 ) -> CaseDetail:  # fmt: skip
     case = svc.rework(
@@ -241,7 +243,7 @@ router.post("/{case_id}/close", response_model=CaseDetail, summary="Close the ca
 
 @router.post("/{case_id}/fine", response_model=CaseDetail, summary="Decide the fine; payment due")
 def decide_fine(
-    case_id: int, body: FineIn, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep,
+    case_id: int, body: FineIn, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: StateDep, tasks: BackgroundTasks,
 ) -> CaseDetail:  # fmt: skip
     tasks.add_task(deliver_sms, state)
@@ -254,8 +256,9 @@ def decide_fine(
 
 @router.post("/{case_id}/payment", response_model=CaseDetail, summary="Record the payment")
 def record_payment(
-    case_id: int, body: PaymentIn, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep
-) -> CaseDetail:
+    case_id: int, body: PaymentIn, session: SessionDep, actor: SquadUser, rules: RulesDep,
+    now: NowDep,
+) -> CaseDetail:  # fmt: skip
     svc.record_payment(
         session, case_id=case_id, actor=actor, rules=rules, now=now, paid_cents=body.paid_cents,
         reference=body.reference,
@@ -264,7 +267,7 @@ def record_payment(
 
 
 @router.get("/{case_id}/penalty", response_model=PenaltyPublic | None)
-def penalty(case_id: int, session: SessionDep, actor: AnyUser, rules: RulesDep, now: NowDep):
+def penalty(case_id: int, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep):
     svc.get_case(session, case_id=case_id, actor=actor)
     record = svc.get_penalty(session, case_id=case_id)
     if record is None:

@@ -11,12 +11,13 @@ from pydantic import Field
 from streetorder.platform.api.background import deliver_sms
 from streetorder.platform.api.deps import (
     AdminUser,
-    AnyUser,
     NowDep,
     SessionDep,
-    StaffUser,
+    SquadStaff,
+    SquadUser,
     StateDep,
 )
+from streetorder.platform.api.scope import squad_limit
 from streetorder.platform.schemas.cases import SmsPublic, WorkOrderPublic
 from streetorder.platform.schemas.common import In, Page
 from streetorder.platform.services import sms, work_orders
@@ -35,12 +36,13 @@ class DeliveryReport(In):
 
 @sms_router.get("", response_model=Page[SmsPublic], summary="The SMS outbox (all messages)")
 def list_sms(
-    session: SessionDep, actor: StaffUser, case_id: int | None = None, state: str | None = None,
+    session: SessionDep, actor: SquadStaff, case_id: int | None = None, state: str | None = None,
     offset: Offset = 0, limit: Limit = 100,
 ) -> Page[SmsPublic]:  # fmt: skip
     rows, count = sms.list_messages(
-        session, case_id=case_id, state=state, offset=offset, limit=limit
-    )
+        session, case_id=case_id, state=state, offset=offset, limit=limit,
+        squad_id=squad_limit(actor),
+    )  # fmt: skip
     return Page(data=[SmsPublic.model_validate(m) for m in rows], count=count)
 
 
@@ -65,7 +67,7 @@ def delivery_report(
 
 @orders_router.get("", response_model=Page[WorkOrderPublic], summary="Work orders (own squad)")
 def list_orders(
-    session: SessionDep, actor: AnyUser, state: str | None = None, squad_id: int | None = None,
+    session: SessionDep, actor: SquadUser, state: str | None = None, squad_id: int | None = None,
     offset: Offset = 0, limit: Limit = 100,
 ) -> Page[WorkOrderPublic]:  # fmt: skip
     rows, count = work_orders.list_orders(
@@ -75,7 +77,7 @@ def list_orders(
 
 
 @orders_router.get("/{work_order_id}", response_model=WorkOrderPublic)
-def get_order(work_order_id: int, session: SessionDep, actor: AnyUser) -> WorkOrderPublic:
+def get_order(work_order_id: int, session: SessionDep, actor: SquadUser) -> WorkOrderPublic:
     return WorkOrderPublic.model_validate(
         work_orders.get(session, work_order_id=work_order_id, actor=actor)
     )
@@ -83,7 +85,7 @@ def get_order(work_order_id: int, session: SessionDep, actor: AnyUser) -> WorkOr
 
 @orders_router.post("/{work_order_id}/acknowledge", response_model=WorkOrderPublic)
 def acknowledge(
-    work_order_id: int, session: SessionDep, actor: AnyUser, now: NowDep
+    work_order_id: int, session: SessionDep, actor: SquadUser, now: NowDep
 ) -> WorkOrderPublic:
     order = work_orders.acknowledge(session, work_order_id=work_order_id, actor=actor, now=now)
     return WorkOrderPublic.model_validate(order)

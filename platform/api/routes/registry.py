@@ -6,7 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
 
-from streetorder.platform.api.deps import AdminUser, AnyUser, SessionDep, StaffUser, StateDep
+from streetorder.platform.api.deps import (
+    AdminUser,
+    AnyUser,
+    SessionDep,
+    SquadStaff,
+    SquadUser,
+    StateDep,
+)
+from streetorder.platform.api.scope import squad_limit
 from streetorder.platform.schemas.common import Page
 from streetorder.platform.schemas.registry import (
     Colour,
@@ -81,13 +89,14 @@ def update_user(
 
 @merchants.get("", response_model=Page[MerchantPublic])
 def list_merchants(
-    session: SessionDep, actor: AnyUser, q: str | None = None, street_code: str | None = None,
+    session: SessionDep, actor: SquadUser, q: str | None = None, street_code: str | None = None,
     risk_colour: Colour | None = None, offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[MerchantPublic]:  # fmt: skip
     rows, count = svc.list_merchants(
-        session, q=q, street_code=street_code, risk_colour=risk_colour, offset=offset, limit=limit
-    )
+        session, q=q, street_code=street_code, risk_colour=risk_colour, offset=offset, limit=limit,
+        squad_id=squad_limit(actor),
+    )  # fmt: skip
     return Page(data=[MerchantPublic.model_validate(m) for m in rows], count=count)
 
 
@@ -102,13 +111,13 @@ def import_merchants(body: CsvBody, session: SessionDep, actor: AdminUser) -> Im
 
 
 @merchants.get("/{shop_id}", response_model=MerchantPublic)
-def get_merchant(shop_id: str, session: SessionDep, actor: AnyUser) -> MerchantPublic:
+def get_merchant(shop_id: str, session: SessionDep, actor: SquadUser) -> MerchantPublic:
     return MerchantPublic.model_validate(svc.get_merchant(session, shop_id=shop_id))
 
 
 @merchants.patch("/{shop_id}", response_model=MerchantPublic)
 def update_merchant(
-    shop_id: str, body: MerchantUpdate, session: SessionDep, actor: StaffUser
+    shop_id: str, body: MerchantUpdate, session: SessionDep, actor: SquadStaff
 ) -> MerchantPublic:
     return MerchantPublic.model_validate(svc.update_merchant(session, shop_id=shop_id, data=body))
 

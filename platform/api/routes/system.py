@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from streetorder.platform.api.deps import AdminUser, SessionDep, StaffUser, StateDep
+from streetorder.platform.api.deps import AdminUser, Public, SessionDep, StaffUser, StateDep
 from streetorder.platform.db import Case, EvidenceFile
 from streetorder.platform.domain.errors import Forbidden, NotFound
 from streetorder.platform.domain.workflow import format_local
@@ -22,7 +22,7 @@ ingest_router = APIRouter(prefix="/ingest", tags=["system"])
 public_router = APIRouter(prefix="/public", tags=["public"])
 
 
-@health_router.get("/health", summary="Liveness and database check")
+@health_router.get("/health", summary="Liveness and database check", dependencies=[Public()])
 def health(session: SessionDep, state: StateDep) -> dict[str, str]:
     ping(session)
     return {"status": "ok", "database": state.db.dialect}
@@ -64,7 +64,9 @@ class PublicEvidence(BaseModel):
     files: list[PublicFile]
 
 
-@public_router.get("/cases/{case_id}/evidence", response_model=PublicEvidence)
+@public_router.get(
+    "/cases/{case_id}/evidence", response_model=PublicEvidence, dependencies=[Public()]
+)
 def public_evidence(case_id: int, sig: str, session: SessionDep, state: StateDep) -> PublicEvidence:
     """What the merchant's SMS links to: the case's camera evidence (signed link, no login)."""
     signer = state.rules.signer
@@ -88,7 +90,10 @@ def public_evidence(case_id: int, sig: str, session: SessionDep, state: StateDep
     )  # fmt: skip
 
 
-@public_router.get("/evidence/{file_id}", summary="One evidence file behind a signed link")
+@public_router.get(
+    "/evidence/{file_id}", summary="One evidence file behind a signed link",
+    dependencies=[Public()],
+)  # fmt: skip
 def public_file(file_id: int, sig: str, session: SessionDep, state: StateDep) -> Response:
     if not state.rules.signer.check_link(f"file:{file_id}", sig):
         raise Forbidden("invalid link")

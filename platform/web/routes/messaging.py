@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from streetorder.platform.domain.roles import Role
+from streetorder.platform.domain.roles import Role, squad_limit
 from streetorder.platform.services import case_reads, registry
 from streetorder.platform.services import sms as sms_service
 from streetorder.platform.services import work_orders as order_service
@@ -27,7 +27,9 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 def sms_outbox(request: Request, ctx: Ctx, viewer: Staff, state: str = "", limit: Limit = 200):
     state = state if state in sms_service.STATES else ""
     with ctx.db.session() as session:
-        messages, total = sms_service.list_messages(session, state=state or None, limit=limit)
+        messages, total = sms_service.list_messages(
+            session, state=state or None, limit=limit, squad_id=squad_limit(viewer.actor)
+        )
         numbers = case_reads.numbers(session, case_ids={m.case_id for m in messages})
         rows = [
             {
