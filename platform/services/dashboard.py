@@ -50,6 +50,8 @@ class DashboardStats:
     corrected_in_time: int
     average_handling: timedelta | None
     per_day: dict[date, int] = field(default_factory=dict)
+    #: average handling time of the closed cases of each source (camera, citizen, hotline)
+    handling_by_source: dict[str, timedelta] = field(default_factory=dict)
 
     @property
     def officer_trips_saved(self) -> int:
@@ -78,6 +80,10 @@ class DashboardStats:
             "corrected_in_time": self.corrected_in_time,
             "average_handling_seconds": None if avg is None else round(avg.total_seconds()),
             "per_day": {d.isoformat(): n for d, n in self.per_day.items()},
+            "average_handling_seconds_by_source": {
+                source: round(span.total_seconds())
+                for source, span in self.handling_by_source.items()
+            },
         }
 
 
@@ -104,11 +110,14 @@ def compute_stats(
     by_stage: Counter[str] = Counter()
     by_source: Counter[str] = Counter()
     by_street: Counter[str] = Counter()
+    closed_by_source: Counter[str] = Counter()
     urged = confirmed = dispatched = self_corrected = corrected = 0
     for street, state, source, n, n_urged, n_confirmed, n_dispatched, n_self, n_in_time in groups:
         by_stage[state] += n
         by_source[source] += n
         by_street[street] += n
+        if state == State.CLOSED.value:
+            closed_by_source[source] += n
         urged += n_urged
         confirmed += n_confirmed
         dispatched += n_dispatched
@@ -133,8 +142,12 @@ def compute_stats(
         closed=closed,
         rejected=by_stage[State.REJECTED.value],
         corrected_in_time=corrected,
-        average_handling=timedelta(seconds=round(handling / closed)) if closed else None,
+        average_handling=timedelta(seconds=round(handling.total() / closed)) if closed else None,
         per_day=per_day,
+        handling_by_source={
+            source: timedelta(seconds=round(handling[source] / n))
+            for source, n in sorted(closed_by_source.items())
+        },
     )
 
 
@@ -144,10 +157,10 @@ def _street_names(session: Session) -> dict[int, str]:
 
 def _rollup_groups(
     session: Session, start: datetime, end: datetime, tz: ZoneInfo
-) -> tuple[list[Group], int, list[tuple[date | datetime, int]]]:
+) -> tuple[list[Group], Counter[str], list[tuple[date | datetime, int]]]:
     """One pass over the period's rollup rows: the sums per street, state and source, the
-    handling seconds of its closed cases, and new cases per local day (PostgreSQL groups by
-    day; SQLite, without time zones in SQL, by hour)."""
+    handling seconds of its closed cases per source, and new cases per local day (PostgreSQL
+    groups by day; SQLite, without time zones in SQL, by hour)."""
     r = CaseRollup
     if session.get_bind().dialect.name == "postgresql":
         bucket = func.date(func.timezone(str(tz), r.hour))
@@ -165,7 +178,7 @@ def _rollup_groups(
     names = _street_names(session)
     sums: dict[tuple[str, str, str], list[int]] = {}
     per_bucket: Counter[date | datetime] = Counter()
-    handling = 0
+    handling: Counter[str] = Counter()
     for when, street_id, state, source, *values in rows:
         n, *flags, seconds = (int(v) for v in values)
         if n == 0:
@@ -176,14 +189,14 @@ def _rollup_groups(
         for i, v in enumerate((n, *flags)):
             total[i] += v
         if state == State.CLOSED.value:
-            handling += seconds
+            handling[source] += seconds
     groups: list[Group] = [(*key, *values) for key, values in sums.items()]  # type: ignore[misc]
     return groups, handling, list(per_bucket.items())
 
 
 def _scan_groups(
     session: Session, start: datetime, end: datetime, tz: ZoneInfo
-) -> tuple[list[Group], int, dict[date, int]]:
+) -> tuple[list[Group], Counter[str], dict[date, int]]:
     """The same sums by one scan of the period's cases (any period)."""
     where = [Case.discovered_at >= start, Case.discovered_at < end]
     street_name = func.coalesce(Street.name, UNASSIGNED)
@@ -207,12 +220,12 @@ def _scan_groups(
         (str(street), state, source, *(int(v or 0) for v in sums))  # type: ignore[misc]
         for street, state, source, *sums in rows
     ]
-    handling = 0
-    closed = select(Case.discovered_at, Case.closed_at).where(
+    handling: Counter[str] = Counter()
+    closed = select(Case.source, Case.discovered_at, Case.closed_at).where(
         *where, Case.state == State.CLOSED.value, Case.closed_at.is_not(None)
     )
-    for discovered, closed_at in session.execute(closed):
-        handling += max(0, (closed_at - discovered) // timedelta(seconds=1))
+    for source, discovered, closed_at in session.execute(closed):
+        handling[source] += max(0, (closed_at - discovered) // timedelta(seconds=1))
     moments = session.scalars(select(Case.discovered_at).where(*where))
     per_day = _days(start, end, tz, [(m, 1) for m in moments])
     return groups, handling, per_day
