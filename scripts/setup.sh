@@ -53,7 +53,7 @@ fi
 
 if [ "$profile" = test ]; then
   port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-  apt_install mosquitto postgresql chromium
+  apt_install mosquitto postgresql chromium prometheus
   # a real RTSP camera for the edge tests (tests/support/rtsp_server.py, run by the system Python)
   apt_install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base \
     gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly

@@ -17,6 +17,7 @@ from streetorder.platform.settings import PlatformSettings
 from streetorder.platform.sms.providers import SmsProvider
 from streetorder.platform.storage import EvidenceStore
 from streetorder.platform.web import mount_console
+from streetorder.server.metrics import mount_operations
 from streetorder.server.settings import ServerSettings
 
 
@@ -44,4 +45,5 @@ def create_app(
         "/", lambda: RedirectResponse("/console"), include_in_schema=False, methods=["GET"]
     )
     attach_officer_app(app, mobile=settings.mobile)  # the officer app under /api/mobile/v1
+    mount_operations(app, app.state.platform.db, clock)  # /metrics, /livez, /readyz
     return app

@@ -59,6 +59,8 @@ class ServerRuntime:
         )
         if self.consumer is not None:
             self.app.state.platform.ingest_stats = self.consumer.snapshot
+            self.app.state.operations.ingest_stats = self.consumer.snapshot
+            self.app.state.operations.broker_connected = self.consumer.client.is_connected
         return self.app
 
     def stop(self) -> None:
