@@ -57,6 +57,8 @@ class User(Base):
     node_id: Mapped[int | None] = mapped_column(ForeignKey("edge_nodes.id"))
     mobile: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The console's language for this user (``zh-CN`` or ``en``); ``None`` is the default, Chinese.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     squad: Mapped[Squad | None] = relationship()
 
