@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from streetorder.platform.domain.errors import DomainError
+from streetorder.platform.domain.errors import UnsupportedMediaType
 
-
-class UnsupportedMediaType(DomainError):
-    """The upload is a file type the app does not take."""
-
-    status = 415
+__all__ = ["UnsupportedMediaType"]

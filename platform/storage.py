@@ -1,12 +1,16 @@
 """Where evidence bytes live: a small interface, the filesystem by default.
 
-An object store (S3, OSS, MinIO) implements the same three methods. Keys are write-once:
-``put`` of the same bytes again is a no-op (an uploader's retry), of other bytes it raises
-:class:`KeyExistsError` and the first file stays (an object store: a conditional put).
+An object store (S3, OSS, MinIO) implements the same methods. Keys are write-once: ``put`` of
+the same bytes again is a no-op (an uploader's retry), of other bytes it raises
+:class:`KeyExistsError` and the first file stays (an object store: a conditional put). Large
+uploads are staged (:meth:`FileSystemStore.stage`: written, counted and hashed chunk by chunk)
+and then put under their key, so no upload is ever held in memory whole. ``delete`` is for the
+retention job only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -20,12 +24,55 @@ class KeyExistsError(Exception):
     """The key already holds other bytes; stored evidence is never overwritten."""
 
 
+class StagedUpload:
+    """An upload being received: appended to a temporary file, counted and hashed on the way."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".upload-")
+        self.path = Path(name)
+        self._file = os.fdopen(fd, "wb")
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def finish(self) -> None:
+        """Flush to disk (before the file is put under its key)."""
+        if not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+
+    def read(self) -> bytes:
+        self.finish()
+        return self.path.read_bytes()
+
+    def discard(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
 class EvidenceStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
 
     def get(self, key: str) -> bytes: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def stage(self) -> StagedUpload: ...
+
+    def put_staged(self, key: str, staged: StagedUpload) -> None: ...
+
+    def delete(self, key: str) -> bool: ...
 
 
 class FileSystemStore:
@@ -57,8 +104,40 @@ class FileSystemStore:
         finally:
             Path(tmp).unlink(missing_ok=True)
 
+    def stage(self) -> StagedUpload:
+        """A temporary file on the store's file system (so putting it is a hard link)."""
+        return StagedUpload(self.root / ".staging")
+
+    def put_staged(self, key: str, staged: StagedUpload) -> None:
+        """Put a staged upload under ``key``, with ``put``'s write-once rule."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged.finish()
+        try:
+            os.link(staged.path, path)
+        except FileExistsError:
+            if _file_sha256(path) != staged.sha256:
+                raise KeyExistsError(f"{key} already holds other content") from None
+
+    def delete(self, key: str) -> bool:
+        """Remove a stored file (retention); False if it was not there."""
+        path = self._path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

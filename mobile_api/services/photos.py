@@ -69,8 +69,7 @@ def add_rectification_photo(
         case=case,
         actor=actor,
         filename=f"rectification-{photo.sha256[:12]}.{photo.extension}",
-        data=photo.data,
-        content_type=photo.content_type,
+        photo=photo.image,
         now=now,
         kind="rectification",
     )

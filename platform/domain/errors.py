@@ -52,3 +52,9 @@ class BadRequest(DomainError):
 
 class PayloadTooLarge(DomainError):
     status = 413
+
+
+class UnsupportedMediaType(DomainError):
+    """The upload is a file type this endpoint does not take (HTTP 415)."""
+
+    status = 415

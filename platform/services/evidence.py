@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,29 +21,40 @@ from streetorder.platform.domain.errors import (
     PayloadTooLarge,
 )
 from streetorder.platform.domain.roles import Actor, Role
-from streetorder.platform.storage import EvidenceStore, KeyExistsError
+from streetorder.platform.imaging.validate import CleanImage, ImagePolicy, open_checked
+from streetorder.platform.storage import EvidenceStore, KeyExistsError, StagedUpload
 
-IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
+#: What a case photo may be (POST /cases/{id}/photos); stored re-encoded, without metadata.
+PHOTO_POLICY = ImagePolicy(formats=frozenset({"JPEG", "PNG"}), max_bytes=10 * 1024 * 1024)
+PHOTO_MAX_BYTES = PHOTO_POLICY.max_bytes
+#: Frames the edge made: checked as images, stored byte for byte (their sha256 is the record).
+EVIDENCE_IMAGE_POLICY = ImagePolicy(
+    formats=frozenset({"JPEG", "PNG"}), max_bytes=20 * 1024 * 1024, max_pixels=40_000_000,
+    allow_trailer=False, what="the evidence image",
+)  # fmt: skip
 
 
-def upload_alert_evidence(
-    session: Session, *, store: EvidenceStore, actor: Actor, alert_id: str, filename: str,
-    data: bytes, declared_sha256: str | None, content_type: str, max_bytes: int, now: datetime,
-) -> tuple[EvidenceFile, bool]:  # fmt: skip
-    """Store one evidence file of an alert. Returns the record and whether it was new.
+@dataclass(frozen=True)
+class EvidencePlan:
+    """What the headers of an evidence upload decided, before its body is read."""
 
-    Raises BadRequest (body ≠ header hash, or file not in the alert), InvalidInput (hash differs
-    from the alert's EvidenceRef: 422), NotYet (alert, or the episode end that brings an
-    after-frame, not yet received: 409 with Retry-After, the edge retries), Conflict (the
-    storage key already holds other bytes: stored evidence is write-once; 409, final), Forbidden
-    (another node's alert), PayloadTooLarge.
+    ref: dict[str, Any]  # the alert's EvidenceRef for this file
+    existing: EvidenceFile | None  # already stored (a retry)
+
+    def already_stored(self, declared_sha256: str | None) -> bool:
+        """The same file again, announced by its hash: answered without reading the body."""
+        return self.existing is not None and _same_hash(declared_sha256, self.existing.sha256)
+
+
+def plan_alert_evidence(
+    session: Session, *, actor: Actor, alert_id: str, filename: str
+) -> EvidencePlan:
+    """Check an evidence upload from its headers alone (the caller has authenticated).
+
+    Raises NotYet (alert, or the episode end that brings an after-frame, not yet received: 409
+    with Retry-After, the edge retries), Forbidden (another node's alert), BadRequest (the
+    file is not in the alert).
     """
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"file is larger than {max_bytes // (1024 * 1024)} MB")
-    actual = hashlib.sha256(data).hexdigest()
-    if not declared_sha256 or declared_sha256.lower() != actual:
-        raise BadRequest("body does not match X-Content-Sha256")
     alert = session.scalars(select(AlertRecord).filter_by(alert_id=alert_id)).first()
     if alert is None:
         raise NotYet("alert not yet received")
@@ -54,46 +66,87 @@ def upload_alert_evidence(
         raise NotYet(f"{filename!r} is not in the alert's evidence list (yet)")
     if ref is None:
         raise BadRequest(f"{filename!r} is not in the alert's evidence list")
-    if ref["sha256"] != actual:
-        raise InvalidInput(f"{filename}: sha256 differs from the alert's evidence record")
     existing = session.scalars(
         select(EvidenceFile).filter_by(alert_id=alert_id, filename=filename)
     ).first()
-    if existing is not None:
-        return existing, False
+    return EvidencePlan(ref=ref, existing=existing)
+
+
+def record_alert_evidence(
+    session: Session, *, store: EvidenceStore, actor: Actor, alert_id: str, filename: str,
+    staged: StagedUpload, declared_sha256: str | None, content_type: str, now: datetime,
+) -> tuple[EvidenceFile, bool]:  # fmt: skip
+    """Store a received (staged, hashed) evidence file. Returns the record and whether it was new.
+
+    Raises BadRequest (body ≠ header hash), InvalidInput (hash differs from the alert's
+    EvidenceRef, or an image that does not validate: 422), Conflict (the storage key already
+    holds other bytes: stored evidence is write-once; 409, final), and what
+    :func:`plan_alert_evidence` raises.
+    """
+    plan = plan_alert_evidence(session, actor=actor, alert_id=alert_id, filename=filename)
+    actual = staged.sha256
+    if not _same_hash(declared_sha256, actual):
+        raise BadRequest("body does not match X-Content-Sha256")
+    if plan.ref["sha256"] != actual:
+        raise InvalidInput(f"{filename}: sha256 differs from the alert's evidence record")
+    if plan.existing is not None:
+        return plan.existing, False
+    kind_type = plan.ref.get("content_type") or content_type
+    if kind_type.startswith("image/"):
+        open_checked(staged.read(), EVIDENCE_IMAGE_POLICY)  # the original is kept as it is
     key = f"alerts/{now:%Y/%m/%d}/{alert_id}/{filename}"
-    _put_once(store, key, data)
+    try:
+        store.put_staged(key, staged)
+    except KeyExistsError:
+        raise Conflict(f"evidence {key} is already stored with other content") from None
     record = EvidenceFile(
-        alert_id=alert_id, case_id=alert.case_id, kind=ref["kind"], filename=filename,
-        content_type=ref.get("content_type") or content_type, size_bytes=len(data),
-        sha256=actual, storage_key=key, uploaded_by=actor.user_id, uploaded_at=now,
+        alert_id=alert_id, case_id=session.scalars(
+            select(AlertRecord.case_id).filter_by(alert_id=alert_id)
+        ).first(), kind=plan.ref["kind"], filename=filename, content_type=kind_type,
+        size_bytes=staged.size, sha256=actual, storage_key=key, uploaded_by=actor.user_id,
+        uploaded_at=now,
     )  # fmt: skip
     session.add(record)
     session.flush()
     return record, True
 
 
+def upload_alert_evidence(
+    session: Session, *, store: EvidenceStore, actor: Actor, alert_id: str, filename: str,
+    data: bytes, declared_sha256: str | None, content_type: str, max_bytes: int, now: datetime,
+) -> tuple[EvidenceFile, bool]:  # fmt: skip
+    """An evidence file already in memory (the seeders, the demo): the same checks as the
+    streamed upload of ``PUT /alerts/{id}/evidence/{name}``."""
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"file is larger than {max_bytes // (1024 * 1024)} MB")
+    staged = store.stage()
+    try:
+        staged.write(data)
+        return record_alert_evidence(
+            session, store=store, actor=actor, alert_id=alert_id, filename=filename,
+            staged=staged, declared_sha256=declared_sha256, content_type=content_type, now=now,
+        )  # fmt: skip
+    finally:
+        staged.discard()
+
+
+def _same_hash(declared: str | None, actual: str) -> bool:
+    return bool(declared) and declared.strip().lower() == actual
+
+
 def attach_case_photo(
     session: Session, *, store: EvidenceStore, case: Case, actor: Actor, filename: str,
-    data: bytes, content_type: str, now: datetime, kind: str = "rectification",
+    photo: CleanImage, now: datetime, kind: str = "rectification",
 ) -> EvidenceFile:  # fmt: skip
-    """A JPEG/PNG photo for a case (e.g. after correction); checked to be what it claims."""
-    if len(data) > PHOTO_MAX_BYTES:
-        raise PayloadTooLarge("a photo may have at most 10 MB")
-    magic = IMAGE_MAGIC.get(content_type)
-    if magic is None:
-        raise InvalidInput(f"photos must be image/jpeg or image/png, not {content_type!r}")
-    if not data.startswith(magic):
-        raise InvalidInput(f"the file is not a {content_type} image")
-    digest = hashlib.sha256(data).hexdigest()
-    ext = ".jpg" if content_type == "image/jpeg" else ".png"
-    key = f"cases/{case.id}/{digest}{ext}"
-    _put_once(store, key, data)
+    """A photo for a case (e.g. after correction), as the image validator re-encoded it."""
+    ext = f".{photo.extension}"
+    key = f"cases/{case.id}/{photo.sha256}{ext}"
+    _put_once(store, key, photo.data)
     safe_name = "".join(c for c in filename if c.isalnum() or c in "._-")[:100] or f"photo{ext}"
     record = EvidenceFile(
-        case_id=case.id, kind=kind, filename=safe_name, content_type=content_type,
-        size_bytes=len(data), sha256=digest, storage_key=key, uploaded_by=actor.user_id,
-        uploaded_at=now,
+        case_id=case.id, kind=kind, filename=safe_name, content_type=photo.content_type,
+        size_bytes=len(photo.data), sha256=photo.sha256, storage_key=key,
+        uploaded_by=actor.user_id, uploaded_at=now,
     )  # fmt: skip
     session.add(record)
     session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
@@ -113,3 +114,69 @@ def oversized_jpeg(min_bytes: int) -> bytes:
         if out.tell() > min_bytes:
             return out.getvalue()
         side *= 2
+
+
+def webp(seed: int = 0) -> bytes:
+    out = io.BytesIO()
+    scene(seed=seed).save(out, format="WEBP", quality=80)
+    return out.getvalue()
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    import struct
+    import zlib
+
+    body = kind + payload
+    return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` x ``height`` grey pixels (a bomb's header)."""
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def zero_filled_png(width: int, height: int) -> bytes:
+    """A complete, valid grey PNG of zeros: a few MB that decode to ``width*height`` bytes.
+    Compressed row by row, so making it never holds the decoded picture."""
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    squeeze = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)  # filter byte 0, then the row
+    idat = b"".join(squeeze.compress(row) for _ in range(height)) + squeeze.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def zip_archive() -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("payload.txt", "not part of any photo")
+    return out.getvalue()
+
+
+def jpeg_zip_polyglot(seed: int = 0) -> bytes:
+    """A valid JPEG with a ZIP archive appended: opens as either."""
+    return jpeg(seed=seed) + zip_archive()
+
+
+def jpeg_with_trailer(seed: int = 0) -> bytes:
+    """A JPEG followed by an unknown vendor trailer, as some phones append."""
+    return jpeg(seed=seed) + b"SEFH" + bytes(range(256)) * 4

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image, UnidentifiedImageError
 
 from streetorder.mobile_api.errors import UnsupportedMediaType
-from streetorder.mobile_api.photos import _decode
+from streetorder.mobile_api.photos import policy
+from streetorder.platform.imaging.validate import open_checked
 
 
 @pytest.fixture
@@ -37,4 +38,4 @@ def patched_image_open(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_refusal_does_not_depend_on_image_open(patched_image_open, data, message) -> None:
     with pytest.raises(UnsupportedMediaType, match=message):
-        _decode(data, 10**8, allow_heic=True)
+        open_checked(data, policy(max_bytes=10**6, max_pixels=10**8, allow_heic=True))

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from streetorder.contracts import EpisodeEnd
+from streetorder.platform.imaging.validate import clean_image
 from streetorder.platform.db import Case, rollups
 from streetorder.platform.domain.errors import DomainError
 from streetorder.platform.domain.roles import Actor, Role
@@ -79,7 +80,9 @@ def _random_action(platform: Platform, rng: random.Random, store: FileSystemStor
                 case = cases.get_case(s, case_id=case_id)
                 photo = evidence.attach_case_photo(
                     s, store=store, case=case, actor=ADMIN, filename="after.jpg",
-                    data=jpeg_bytes((rng.randrange(255), 9, 9)), content_type="image/jpeg",
+                    photo=clean_image(
+                        jpeg_bytes((rng.randrange(255), 9, 9)), evidence.PHOTO_POLICY
+                    ),
                     now=now,
                 )  # fmt: skip
                 cases.rectify(

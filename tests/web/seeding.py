@@ -17,6 +17,7 @@ import numpy as np
 
 from streetorder.contracts import Alert, DetectedObject, ModelInfo
 from streetorder.contracts.messages import stable_alert_id
+from streetorder.platform.imaging.validate import clean_image
 from streetorder.platform.db import Database
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.schemas.registry import (
@@ -320,8 +321,8 @@ def generate_month(
         with db.session() as s:
             case = cases.get_case(s, case_id=case_id)
             photo = evidence.attach_case_photo(
-                s, store=store, case=case, actor=admin, filename="after.jpg", data=_photo(),
-                content_type="image/jpeg", now=step,
+                s, store=store, case=case, actor=admin, filename="after.jpg",
+                photo=clean_image(_photo(), evidence.PHOTO_POLICY), now=step,
             )  # fmt: skip
             cases.rectify(s, case_id=case_id, actor=admin, rules=rules, now=step,
                           photo_ids=[photo.id])  # fmt: skip

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from streetorder.platform.imaging.validate import clean_image
 from streetorder.platform.db import Case, CaseEvent, SmsMessage, WorkOrder
 from streetorder.platform.security import hash_password
 from tests.web.conftest import Console
@@ -300,13 +301,13 @@ def test_officer_photo_then_verify_and_close_from_the_case_page(sqlite_console: 
         case = cases.get_case(s, case_id=case_id)
         record = evidence.attach_case_photo(
             s, store=env.state.store, case=case, actor=officer, filename="after.jpg",
-            data=photo, content_type="image/jpeg", now=env.clock.now,
+            photo=clean_image(photo, evidence.PHOTO_POLICY), now=env.clock.now,
         )  # fmt: skip
         cases.rectify(s, case_id=case_id, actor=officer, rules=env.state.rules,
                       now=env.clock.now, photo_ids=[record.id])  # fmt: skip
     page = client.get(f"/console/cases/{case_id}").text
     (url,) = re.findall(r'<a href="(/console/files/\d+)">', page)
-    assert client.get(url).content == photo
+    assert client.get(url).content == env.state.store.get(record.storage_key)
     for event in ("verify", "close"):
         done = client.post(
             f"/console/cases/{case_id}/events/{event}",

@@ -17,12 +17,19 @@ from streetorder.platform.api.deps import (
 )
 from streetorder.platform.api.scope import squad_limit
 from streetorder.platform.api.state import PlatformState
-from streetorder.platform.domain.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
-from streetorder.platform.domain.roles import Role
+from streetorder.platform.domain.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
+from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.schemas.cases import AlertPublic, EvidenceFilePublic
 from streetorder.platform.schemas.common import Page
 from streetorder.platform.services import case_reads, evidence
 from streetorder.platform.services.paging import page
+from streetorder.platform.storage import StagedUpload
 
 router = APIRouter(prefix="/alerts", tags=["alerts and evidence"])
 FILENAME = r"^[A-Za-z0-9_.-]+$"
@@ -46,22 +53,42 @@ def get_alert(alert_id: str, session: SessionDep, actor: SquadUser) -> AlertPubl
     return AlertPublic.model_validate(alert)
 
 
-def _store_upload(
-    state: PlatformState, token: str, alert_id: str, filename: str, data: bytes,
-    sha256: str | None, content_type: str,
-) -> tuple[EvidenceFilePublic, bool]:  # fmt: skip
-    now = state.clock()
+def _before_body(
+    state: PlatformState, token: str, alert_id: str, filename: str, content_length: str | None,
+) -> tuple[Actor, evidence.EvidencePlan]:  # fmt: skip
+    """Everything the headers decide: who sends (401/403), how much (413), whether the alert
+    and its file are known (409/400); no byte of the body has been read."""
     with state.db.session() as session:
-        user = authenticate(session, state, token, now)
-        actor = actor_of(session, user)
+        actor = actor_of(session, authenticate(session, state, token, state.clock()))
         if actor.role not in (Role.EDGE_NODE, Role.ADMIN):
             raise Forbidden("only edge nodes upload alert evidence")
-        record, created = evidence.upload_alert_evidence(
+        limit = _limit(state)
+        if content_length and content_length.isdigit() and int(content_length) > limit:
+            raise PayloadTooLarge(_too_large(state))
+        plan = evidence.plan_alert_evidence(
+            session, actor=actor, alert_id=alert_id, filename=filename
+        )
+        return actor, plan
+
+
+def _after_body(
+    state: PlatformState, actor: Actor, alert_id: str, filename: str, staged: StagedUpload,
+    sha256: str | None, content_type: str,
+) -> tuple[EvidenceFilePublic, bool]:  # fmt: skip
+    with state.db.session() as session:
+        record, created = evidence.record_alert_evidence(
             session, store=state.store, actor=actor, alert_id=alert_id, filename=filename,
-            data=data, declared_sha256=sha256, content_type=content_type,
-            max_bytes=int(state.settings.evidence.max_upload_mb * 1024 * 1024), now=now,
+            staged=staged, declared_sha256=sha256, content_type=content_type, now=state.clock(),
         )  # fmt: skip
         return EvidenceFilePublic.of(record), created
+
+
+def _limit(state: PlatformState) -> int:
+    return int(state.settings.evidence.max_upload_mb * 1024 * 1024)
+
+
+def _too_large(state: PlatformState) -> str:
+    return f"file is larger than {state.settings.evidence.max_upload_mb:g} MB"
 
 
 @router.put(
@@ -77,7 +104,10 @@ def _store_upload(
         403: {"description": "Another node's alert."},
         409: {"description": "Alert not yet received: retry later."},
         413: {"description": "Larger than the limit (50 MB)."},
-        422: {"description": "Hash differs from the alert's EvidenceRef."},
+        422: {
+            "description": "Hash or length differs from the alert's EvidenceRef, or an image "
+            "that does not decode."
+        },
     },
 )
 async def upload_evidence(
@@ -90,24 +120,35 @@ async def upload_evidence(
     content_type: Annotated[str, Header()] = "application/octet-stream",
     authorization: Annotated[str | None, Header()] = None,
 ) -> EvidenceFilePublic:
+    """Headers first: the node's token, the size and the alert are checked before the body is
+    read; the body then streams to the store's staging area (counted, hashed), never whole
+    into memory."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("not authenticated: send Authorization: Bearer <node token>")
-    limit = int(state.settings.evidence.max_upload_mb * 1024 * 1024)
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"file is larger than {state.settings.evidence.max_upload_mb:g} MB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"file is larger than {state.settings.evidence.max_upload_mb:g} MB"
-            )
-        chunks.append(chunk)
-    out, created = await run_in_threadpool(
-        _store_upload, state, authorization[7:].strip(), alert_id, filename, b"".join(chunks),
-        x_content_sha256, content_type,
+    actor, plan = await run_in_threadpool(
+        _before_body, state, authorization[7:].strip(), alert_id, filename,
+        request.headers.get("content-length"),
     )  # fmt: skip
+    if plan.already_stored(x_content_sha256):  # a retry: nothing to read
+        response.status_code = 200
+        return EvidenceFilePublic.of(plan.existing)
+    cap = min(_limit(state), int(plan.ref.get("size_bytes") or 0) or _limit(state))
+    staged = await run_in_threadpool(state.store.stage)
+    try:
+        async for chunk in request.stream():
+            staged.write(chunk)
+            if staged.size > cap:
+                if cap < _limit(state):
+                    raise InvalidInput(
+                        f"{filename}: the body is longer than the alert's evidence record "
+                        f"({cap} bytes)"
+                    )
+                raise PayloadTooLarge(_too_large(state))
+        out, created = await run_in_threadpool(
+            _after_body, state, actor, alert_id, filename, staged, x_content_sha256, content_type
+        )
+    finally:
+        staged.discard()
     response.status_code = 201 if created else 200
     return out
 

@@ -22,6 +22,7 @@ from streetorder.platform.api.scope import squad_limit
 from streetorder.platform.db import Case
 from streetorder.platform.domain.roles import Actor
 from streetorder.platform.domain.workflow import State
+from streetorder.platform.imaging.validate import clean_image, read_limited
 from streetorder.platform.schemas.cases import (
     CaseDetail,
     CaseEventPublic,
@@ -155,17 +156,23 @@ def reject(
 
 @router.post(
     "/{case_id}/photos", response_model=EvidenceFilePublic, status_code=201,
-    summary="Upload an after-correction photo (JPEG/PNG, at most 10 MB)",
+    summary="Upload an after-correction photo (JPEG/PNG, at most 10 MB; stored re-encoded)",
+    responses={
+        413: {"description": "Larger than 10 MB."},
+        415: {"description": "Not a JPEG or PNG."},
+        422: {"description": "Empty, truncated, corrupt, too many pixels, or a file attached."},
+    },
 )  # fmt: skip
 def upload_photo(
     case_id: int, file: Annotated[UploadFile, File()], session: SessionDep, actor: SquadUser,
     state: StateDep, now: NowDep,
 ) -> EvidenceFilePublic:  # fmt: skip
     case = svc.get_case(session, case_id=case_id, actor=actor)
-    data = file.file.read(evidence.PHOTO_MAX_BYTES + 1)
+    data = read_limited(file.file, evidence.PHOTO_POLICY.max_bytes)
+    photo = clean_image(data, evidence.PHOTO_POLICY)
     record = evidence.attach_case_photo(
         session, store=state.store, case=case, actor=actor, filename=file.filename or "photo",
-        data=data, content_type=file.content_type or "", now=now,
+        photo=photo, now=now,
     )  # fmt: skip
     return EvidenceFilePublic.of(record)
 
