@@ -11,6 +11,7 @@ from streetorder.platform.db.cases import (
     WorkOrder,
 )
 from streetorder.platform.db.messaging import RejectedMessage, SmsMessage
+from streetorder.platform.db.model_versions import ModelAssignmentRecord, ModelVersion
 from streetorder.platform.db.open311 import CitizenReport, Open311Client
 from streetorder.platform.db.registry import (
     Camera,
@@ -41,6 +42,8 @@ __all__ = [
     "IgnoreRegionRecord",
     "LifecycleEvent",
     "Merchant",
+    "ModelAssignmentRecord",
+    "ModelVersion",
     "Open311Client",
     "Penalty",
     "RejectedMessage",

@@ -13,11 +13,13 @@ from streetorder.contracts import (
     CameraLocation,
     ConfigPush,
     IgnoreRegion,
+    ModelAssignment,
     SceneReferenceSpec,
     ZoneConfig,
     ZoneRules,
 )
 from streetorder.platform.db import Camera, ConfigPushRecord, EdgeNode
+from streetorder.platform.services import model_versions
 from streetorder.platform.services.registry import get_node
 
 
@@ -27,7 +29,9 @@ class Publisher(Protocol):
     def publish(self, topic: str, payload: bytes, *, qos: int, retain: bool) -> bool: ...
 
 
-def build(node: EdgeNode, *, revision: int, now: datetime) -> ConfigPush:
+def build(
+    node: EdgeNode, *, revision: int, now: datetime, models: ModelAssignment | None = None
+) -> ConfigPush:
     cameras = []
     for camera in node.cameras:
         zones = tuple(
@@ -55,7 +59,10 @@ def build(node: EdgeNode, *, revision: int, now: datetime) -> ConfigPush:
                 ignore=_ignore_regions(camera),
             )  # fmt: skip
         )
-    return ConfigPush(node_id=node.code, revision=revision, cameras=tuple(cameras), issued_at=now)
+    return ConfigPush(
+        node_id=node.code, revision=revision, cameras=tuple(cameras), issued_at=now,
+        models=models or ModelAssignment(),
+    )  # fmt: skip
 
 
 def reference_of(camera: Camera) -> SceneReferenceSpec | None:
@@ -82,7 +89,8 @@ def new_revision(
     node = session.scalars(select(EdgeNode).filter_by(code=node_code).with_for_update()).first()
     node = node or get_node(session, code=node_code)
     node.config_revision += 1
-    push = build(node, revision=node.config_revision, now=now)
+    models = model_versions.assignment_for(session, node)
+    push = build(node, revision=node.config_revision, now=now, models=models)
     record = ConfigPushRecord(
         node_id=node.id, revision=push.revision, payload=push.model_dump(mode="json"), issued_at=now
     )
