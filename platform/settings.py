@@ -139,9 +139,33 @@ class DispatchSettings(Strict):
     )
 
 
+class S3Settings(Strict):
+    """An S3-compatible object store (AWS S3, MinIO, Ceph RGW, Alibaba OSS, Tencent COS)."""
+
+    bucket: str = Field(min_length=3, max_length=63)
+    endpoint_url: str | None = Field(None, description="None: AWS; else the store's URL.")
+    region: str = "us-east-1"
+    access_key_id: str | None = Field(None, description="None: the SDK's usual sources.")
+    secret_access_key: str | None = None
+    prefix: str = Field("", description="Keys go under this folder of the bucket.")
+    multipart_threshold_mb: float = Field(8.0, ge=5, le=5120)
+    url_expiry_seconds: int = Field(600, ge=10, le=7 * 24 * 3600)
+
+
 class EvidenceSettings(Strict):
-    dir: Path = Field(Path("var/evidence"), description="Filesystem evidence store.")
+    dir: Path = Field(
+        Path("var/evidence"),
+        description="Filesystem evidence store; with s3, where uploads are staged.",
+    )
     max_upload_mb: float = Field(50.0, gt=0, le=2048)
+    backend: Literal["filesystem", "s3"] = "filesystem"
+    s3: S3Settings | None = None
+
+    @model_validator(mode="after")
+    def _s3_needs_its_section(self) -> EvidenceSettings:
+        if self.backend == "s3" and self.s3 is None:
+            raise ValueError("backend s3 needs the evidence.s3 section (bucket, endpoint_url…)")
+        return self
 
 
 class AuthSettings(Strict):

@@ -15,9 +15,16 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 _KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+
+
+def check_key(key: str) -> str:
+    """Keys are relative paths of safe characters (no ``..``), on every store."""
+    if not _KEY.match(key) or ".." in key.split("/"):
+        raise ValueError(f"invalid storage key {key!r}")
+    return key
 
 
 class KeyExistsError(Exception):
@@ -83,9 +90,7 @@ class FileSystemStore:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key) or ".." in key.split("/"):
-            raise ValueError(f"invalid storage key {key!r}")
-        return self.root / key
+        return self.root / check_key(key)
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -141,3 +146,18 @@ def _file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def make_store(evidence: Any) -> EvidenceStore:
+    """The store ``evidence`` settings name (``platform.settings.EvidenceSettings``)."""
+    if evidence.backend == "s3":
+        from streetorder.platform.object_store import S3Store
+
+        s3 = evidence.s3
+        return S3Store(
+            bucket=s3.bucket, endpoint_url=s3.endpoint_url, region=s3.region,
+            access_key_id=s3.access_key_id, secret_access_key=s3.secret_access_key,
+            prefix=s3.prefix, staging_dir=str(Path(evidence.dir) / ".staging"),
+            multipart_threshold_mb=s3.multipart_threshold_mb,
+        )  # fmt: skip
+    return FileSystemStore(evidence.dir)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.s3 import S3Server, s3_server
 from tests.support.services import (
     Broker,
     PrivateMosquitto,
@@ -81,3 +82,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 __all__ = ["Broker", "unavailable"]
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One S3-protocol server per test session; each test makes its own bucket."""
+    with s3_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server

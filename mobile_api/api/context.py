@@ -13,7 +13,7 @@ from streetorder.platform.db.session import Database
 from streetorder.platform.security import TokenSigner
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import PlatformSettings
-from streetorder.platform.storage import EvidenceStore, FileSystemStore
+from streetorder.platform.storage import EvidenceStore, make_store
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class MobileContext:
             settings=settings,
             mobile=mobile or MobileSettings(),
             rules=rules,
-            store=store or FileSystemStore(settings.evidence.dir),
+            store=store or make_store(settings.evidence),
             signer=rules.signer,
             clock=clock,
         )
