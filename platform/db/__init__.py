@@ -10,6 +10,7 @@ from streetorder.platform.db.cases import (
     Penalty,
     WorkOrder,
 )
+from streetorder.platform.db.leases import JobLease
 from streetorder.platform.db.messaging import RejectedMessage, SmsMessage
 from streetorder.platform.db.model_versions import ModelAssignmentRecord, ModelVersion
 from streetorder.platform.db.open311 import CitizenReport, Open311Client
@@ -40,6 +41,7 @@ __all__ = [
     "EdgeNode",
     "EvidenceFile",
     "IgnoreRegionRecord",
+    "JobLease",
     "LifecycleEvent",
     "Merchant",
     "ModelAssignmentRecord",

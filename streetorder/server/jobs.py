@@ -1,20 +1,36 @@
-"""Both parts' periodic jobs in one thread: the platform's, then the officer app's."""
+"""Both parts' periodic jobs in one thread: the platform's, then the officer app's.
+
+Several replicas may run on one database: each round, only the replica holding the
+``periodic-jobs`` lease runs the jobs, so a case is escalated and an SMS sent once, not once per
+replica. A replica that dies stops renewing; another takes over when the lease expires.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from streetorder.mobile_api.jobs import run_scheduler
 from streetorder.mobile_api.settings import MobileSettings
 from streetorder.platform.db import Database
+from streetorder.platform.db.leases import claim_lease, release_lease
 from streetorder.platform.services import cases, sms
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.sms.providers import SmsProvider
 
 log = logging.getLogger(__name__)
+
+JOBS_LEASE = "periodic-jobs"
+
+
+def replica_holder_id() -> str:
+    """Unique per process start: host, pid and a random suffix (pids repeat across hosts)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class PeriodicJobs:
@@ -26,10 +42,14 @@ class PeriodicJobs:
         self, db: Database, rules: Rules, provider: SmsProvider, *,
         mobile: MobileSettings | None = None, interval: float = 15.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        holder: str | None = None, lease_seconds: float | None = None,
     ) -> None:  # fmt: skip
         self.db, self.rules, self.provider = db, rules, provider
         self.mobile = mobile or MobileSettings()
         self.interval, self.clock = interval, clock
+        self.holder = holder or replica_holder_id()
+        # Three missed renewals before another replica takes over.
+        self.lease = timedelta(seconds=lease_seconds or max(3 * interval, 10.0))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -49,10 +69,18 @@ class PeriodicJobs:
             "colour_changes": scheduled.colour_changes,
         }
 
+    def run_round(self) -> dict[str, int] | None:
+        """Run the jobs if this replica holds (or can take) the lease; None when another does."""
+        with self.db.session() as session:
+            leader = claim_lease(
+                session, JOBS_LEASE, self.holder, now=self.clock(), ttl=self.lease
+            )
+        return self.run_once() if leader else None
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.run_once()
+                self.run_round()
             except Exception:  # noqa: BLE001 - a failed round is retried next round
                 log.exception("periodic jobs failed")
 
@@ -65,3 +93,8 @@ class PeriodicJobs:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
+        try:
+            with self.db.session() as session:
+                release_lease(session, JOBS_LEASE, self.holder, now=self.clock())
+        except Exception:  # noqa: BLE001 - an unreleased lease only expires later
+            log.warning("could not release the %s lease", JOBS_LEASE, exc_info=True)
