@@ -18,7 +18,6 @@ from streetorder.platform.api.routes import (
     auth,
     cases,
     messaging,
-    model_versions,
     nodes,
     registry,
     reviews,
@@ -26,11 +25,13 @@ from streetorder.platform.api.routes import (
 )
 from streetorder.platform.api.state import PlatformState, system_clock
 from streetorder.platform.db import Database
+from streetorder.platform.open311.api import routes as open311_routes
+from streetorder.platform.open311.api import staff as open311_staff
 from streetorder.platform.services.edge_config import Publisher
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import PlatformSettings
 from streetorder.platform.sms.providers import SmsProvider, make_provider
-from streetorder.platform.storage import EvidenceStore, make_store
+from streetorder.platform.storage import EvidenceStore, FileSystemStore
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -61,7 +62,7 @@ def create_app(
         settings=settings,
         db=db or Database(settings.database_url),
         rules=Rules.from_settings(settings),
-        store=store or make_store(settings.evidence),
+        store=store or FileSystemStore(settings.evidence.dir),
         sms_provider=sms_provider or make_provider(settings),
         publisher=publisher,
         clock=clock,
@@ -72,8 +73,11 @@ def create_app(
         auth.router, registry.streets, registry.squads, registry.users, registry.merchants,
         nodes.router, nodes.zones_router, cases.router, alerts.router, alerts.evidence_router,
         messaging.sms_router, messaging.orders_router, system.health_router,
-        system.ingest_router, system.public_router, reviews.router, model_versions.router,
+        system.ingest_router, system.public_router, reviews.router,
     ):  # fmt: skip
         api.include_router(router)
+    if settings.open311.enabled:  # GeoReport v2 for residents and the 12345 hotline
+        api.include_router(open311_staff.router)
+        app.include_router(open311_routes.router)
     app.include_router(api)
     return app

@@ -21,6 +21,10 @@ from typing import Any
 from streetorder.platform.domain.lifecycle import Lifecycle, step
 from streetorder.platform.domain.roles import Role
 
+#: The stage of an SMS to a citizen reporter (Open311), ``reporter-<report id>``: the reporter's
+#: number is shown to the command centre only, never on a case page or to a squad.
+REPORTER_STAGE_PREFIX = "reporter-"
+
 
 class SmsState(StrEnum):
     QUEUED = "queued"

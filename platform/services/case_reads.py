@@ -22,6 +22,7 @@ from streetorder.platform.db import (
     WorkOrder,
 )
 from streetorder.platform.db.cases import case_number
+from streetorder.platform.domain.sms import REPORTER_STAGE_PREFIX
 from streetorder.platform.domain.workflow import TERMINAL_VALUES, State
 
 #: closed cases the average handling time is taken over (the newest ones)
@@ -59,16 +60,19 @@ def alerts_query(*, case_id: int | None = None, squad_id: int | None = None) -> 
     :func:`paging.page`)."""
     stmt = select(AlertRecord).order_by(AlertRecord.id.desc())
     if squad_id is not None:
-        stmt = stmt.where(
-            AlertRecord.case_id.in_(select(Case.id).where(Case.squad_id == squad_id))
-        )
+        stmt = stmt.where(AlertRecord.case_id.in_(select(Case.id).where(Case.squad_id == squad_id)))
     return stmt if case_id is None else stmt.filter_by(case_id=case_id)
 
 
 def sms_of(session: Session, *, case_id: int) -> list[SmsMessage]:
-    return list(
-        session.scalars(select(SmsMessage).filter_by(case_id=case_id).order_by(SmsMessage.id))
+    """The case's messages to the merchant (a citizen reporter's stay in the SMS outbox)."""
+    stmt = (
+        select(SmsMessage)
+        .filter_by(case_id=case_id)
+        .where(SmsMessage.stage.not_like(f"{REPORTER_STAGE_PREFIX}%"))
+        .order_by(SmsMessage.id)
     )
+    return list(session.scalars(stmt))
 
 
 def orders_of(session: Session, *, case_id: int) -> list[WorkOrder]:

@@ -17,7 +17,13 @@ from streetorder.platform.db import Case, Database, SmsMessage
 from streetorder.platform.domain.errors import InvalidInput, NotFound
 from streetorder.platform.domain.identifiers import normalise_mobile
 from streetorder.platform.domain.roles import SYSTEM, Actor
-from streetorder.platform.domain.sms import DUE_STATES, LIFECYCLE, SmsEvent, SmsState
+from streetorder.platform.domain.sms import (
+    DUE_STATES,
+    LIFECYCLE,
+    REPORTER_STAGE_PREFIX,
+    SmsEvent,
+    SmsState,
+)
 from streetorder.platform.domain.workflow import format_local
 from streetorder.platform.services import lifecycle_audit
 from streetorder.platform.services.rules import Rules
@@ -94,8 +100,9 @@ def list_messages(
     from streetorder.platform.services.paging import page
 
     stmt = select(SmsMessage).order_by(SmsMessage.id.desc())
-    if squad_id is not None:
+    if squad_id is not None:  # a squad sees its cases' messages, never to a citizen reporter
         stmt = stmt.where(SmsMessage.case_id.in_(select(Case.id).where(Case.squad_id == squad_id)))
+        stmt = stmt.where(SmsMessage.stage.not_like(f"{REPORTER_STAGE_PREFIX}%"))
     if case_id is not None:
         stmt = stmt.filter_by(case_id=case_id)
     if state:

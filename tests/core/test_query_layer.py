@@ -2,7 +2,7 @@
 
 Reads the source with ast: no call of SQLAlchemy's ``select``/``insert``/``update``/``delete``
 and no ``session.execute``/``session.scalars``/``session.scalar`` in ``platform/api``,
-``platform/web`` or ``mobile_api/api``.
+``platform/web``, ``mobile_api/api`` or ``platform/open311/api``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-LAYERS = ("platform/api", "platform/web", "mobile_api/api")
+LAYERS = ("platform/api", "platform/web", "mobile_api/api", "platform/open311/api")
 BUILDERS = {"select", "insert", "update", "delete"}
 RUNNERS = {"execute", "scalars", "scalar"}
 
