@@ -3,6 +3,11 @@
 Image ``i`` of split ``s`` is drawn from ``default_rng([seed, s, i])`` alone, so any image can be
 regenerated on its own, in any order or process, with identical bytes. ``train`` and ``val`` come
 from the training domain, ``test`` from the held-out domain (see ``params``).
+
+Since generator 1.3 every split also gets unlabelled hard negatives in the frontage
+(``hard_negatives``) and the camera realism of ``realism``; train images alone get cut-and-paste
+objects (``composite``). These draw from a second stream, ``default_rng([seed, s, i, 1])``, so
+the scene and effects draws of the first stream are unchanged.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ import cv2
 import numpy as np
 
 from streetorder.models.synth import GENERATOR_VERSION
+from streetorder.models.synth.composite import paste_objects
 from streetorder.models.synth.effects import apply, sample_effects
+from streetorder.models.synth.hard_negatives import add_hard_negatives
 from streetorder.models.synth.params import sample_params
+from streetorder.models.synth.realism import finish, sample_realism, shade
 from streetorder.models.synth.scene import (
     Label,
     build_background,
@@ -44,14 +52,22 @@ def generate_image(
     """One labelled street image, a pure function of (seed, split, index, size, balanced)."""
     code, domain = SPLITS[split]
     rng = np.random.default_rng([seed, code, index])
+    extra = np.random.default_rng([seed, code, index, 1])
     params = sample_params(rng, domain)
     camera = make_camera(params, width, height, x=float(rng.uniform(-5, 5)))
     scene = build_background(rng, params, camera)
     populate(rng, scene, balanced)
+    negatives = add_hard_negatives(extra, scene)
     img, emissive, labels = render(scene)
+    pasted: list[str] = []
+    if split == "train":
+        img, labels, pasted = paste_objects(extra, scene, img, labels, width, height)
+    look = sample_realism(extra, params)
+    img = shade(img, look, extra)
     fx = sample_effects(rng, params)
-    frame = apply(img, emissive, fx, rng)
-    return Sample(frame, labels, params.as_dict())
+    frame = finish(apply(img, emissive, fx, rng, compress=look.codec == "keep"), look)
+    meta = {**params.as_dict(), "realism": look.as_dict(), "hard_negatives": negatives}
+    return Sample(frame, labels, {**meta, "pasted": pasted})
 
 
 def yolo_lines(labels: list[Label], width: int, height: int) -> list[str]:
