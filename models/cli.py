@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     _add_train(sub)
     _add_export(sub)
     _add_eval(sub)
+    from streetorder.models.chain.cli import add_chain
+
+    add_chain(sub)
     try:
         from streetorder.models.feedback.cli import add_export_reviews
     except ModuleNotFoundError as exc:  # the feedback part is optional
@@ -190,6 +193,9 @@ def _add_train(sub) -> None:
         action="store_true",
         help="bfloat16 mixed precision (CPUs with AVX-512 BF16 or AMX; faster steps)",
     )
+    p.add_argument(
+        "--device", default="cpu", help="cpu (default) or cuda:N (Ultralytics' own trainer)"
+    )
     p.add_argument("--project", type=Path, default=Path("runs/models"), help="output root")
     p.add_argument("--name", default="train", help="run name under --project")
     p.set_defaults(func=_train)
@@ -220,6 +226,7 @@ def _train(args: argparse.Namespace) -> int:
         lr0=args.lr0,
         nbs=args.nbs,
         bf16=args.bf16,
+        device=args.device,
     )
     print(f"weights: {weights}")
     return 0

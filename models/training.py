@@ -111,9 +111,15 @@ def train(
     lr0: float | None = None,
     nbs: int = 64,
     bf16: bool = False,
+    device: str = "cpu",
+    save_period: int = -1,
+    report: dict[str, Any] | None = None,
 ) -> Path:
     """Train and return the best weights' path. ``bf16``: bfloat16 mixed precision (CPUs with
-    native bfloat16 arithmetic, e.g. AVX-512 BF16)."""
+    native bfloat16 arithmetic, e.g. AVX-512 BF16). ``device``: "cpu" (this project's CPU
+    trainer) or a CUDA device ("cuda:0", Ultralytics' own trainer); ``save_period``: keep a
+    checkpoint every N epochs besides ``last.pt``; ``report``: filled with the epochs run and
+    the final validation's mAP50 per class."""
     project = Path(project).resolve()
     offline_environment(project)
     data_yaml = merged_data_yaml(Path(data), [Path(p) for p in extra_data], project / name)
@@ -123,7 +129,7 @@ def train(
         raise StreetorderError("--lr0 needs --optimizer (auto chooses its own learning rate)")
     if nbs < 1:
         raise StreetorderError(f"--nbs must be at least 1, not {nbs}")
-    if bf16:
+    if bf16 and device == "cpu":
         from streetorder.models.cpu_trainer import cpu_has_native_bf16
 
         if not cpu_has_native_bf16():
@@ -132,8 +138,6 @@ def train(
         raise StreetorderError(f"{model}: give a model YAML (e.g. yolo11n.yaml); no download")
     from ultralytics import YOLO
 
-    from streetorder.models.cpu_trainer import CpuTrainer
-
     net = YOLO(str(weights) if weights is not None else model)
     kwargs: dict[str, Any] = dict(
         data=str(data_yaml),
@@ -141,7 +145,8 @@ def train(
         epochs=epochs,
         batch=batch,
         workers=workers,
-        device="cpu",
+        device=device.removeprefix("cuda:") if device.startswith("cuda") else device,
+        save_period=save_period,
         pretrained=weights is not None,
         amp="bf16" if bf16 else False,
         plots=False,
@@ -163,11 +168,35 @@ def train(
         kwargs["lr0"] = lr0
     if hours is not None:
         kwargs["time"] = hours
-    net.train(trainer=CpuTrainer, **kwargs)
+    if device == "cpu":
+        from streetorder.models.cpu_trainer import CpuTrainer
+
+        net.train(trainer=CpuTrainer, **kwargs)
+    else:
+        net.train(**kwargs)
     results = project / name / "results.csv"
     if results.is_file():
         from streetorder.models.curves import plot_training
 
         print(f"training curve: {plot_training(results, results.with_name('training-curve.png'))}")
+    if report is not None:
+        report.update(_trainer_report(net.trainer))
     best = Path(net.trainer.best)
     return best if best.is_file() else Path(net.trainer.last)
+
+
+def _trainer_report(trainer: Any) -> dict[str, Any]:
+    """Epochs run and planned, and the final validation's mAP50 per class (by name)."""
+    out: dict[str, Any] = {
+        "epochs_completed": int(trainer.epoch) + 1,
+        "epochs_planned": trainer.epochs,
+    }
+    box = getattr(getattr(trainer.validator, "metrics", None), "box", None)
+    if box is not None and len(getattr(box, "ap_class_index", [])):
+        out["val_map50_per_class"] = {
+            CLASS_NAMES[int(c)]: round(float(box.ap50[i]), 4)
+            for i, c in enumerate(box.ap_class_index)
+        }
+        out["val_map50"] = round(float(box.map50), 4)
+        out["val_map50_95"] = round(float(box.map), 4)
+    return out

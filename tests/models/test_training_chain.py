@@ -1,0 +1,241 @@
+"""The staged training chain: device choice, the manifest, time boxes, status and a real tiny
+two-stage run that continues from a committed (partial) checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from streetorder.errors import StreetorderError
+from streetorder.models.chain import manifest as mf
+from streetorder.models.chain.runner import parse_until, reproduce_plan, time_box
+
+torch = pytest.importorskip("torch")
+
+
+# ----------------------------------------------------------------------------- device
+
+
+@pytest.mark.parametrize(
+    ("available", "count", "expected"),
+    [(True, 1, "cuda:0"), (True, 2, "cuda:0"), (False, 0, "cpu"), (True, 0, "cpu")],
+)
+def test_device_is_cuda_when_present_else_cpu(monkeypatch, available, count, expected) -> None:
+    from streetorder.models.chain.device import OVERRIDE, choose_device
+
+    monkeypatch.delenv(OVERRIDE, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    assert choose_device() == expected
+
+
+def test_device_override_is_checked(monkeypatch) -> None:
+    from streetorder.models.chain.device import OVERRIDE, choose_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv(OVERRIDE, "cpu")
+    assert choose_device() == "cpu"
+    monkeypatch.setenv(OVERRIDE, "gpu")
+    with pytest.raises(ValueError, match="cpu' or 'cuda:N"):
+        choose_device()
+
+
+# ----------------------------------------------------------------------------- manifest
+
+
+def test_the_committed_chain_starts_from_the_bundled_weights() -> None:
+    chain = mf.load_chain()
+    first = chain.stages[0]
+    path, sha = mf.start_weights(chain, first)
+    assert path == (mf.REPO_ROOT / "models/bootstrap/streetorder-det.pt").resolve()
+    assert sha == first.start_sha256
+    assert all(s.start == mf.PREVIOUS for s in chain.stages[1:])
+    from streetorder.models.synth import GENERATOR_VERSION
+
+    assert chain.data.generator_version == GENERATOR_VERSION
+    budget = sum(s.hours or 0 for s in chain.stages)
+    assert budget <= 8.0, "the issue allows about 8 h on this machine"
+
+
+def _chain_dir(tmp_path: Path, stages: list[dict], data: dict | None = None) -> Path:
+    root = tmp_path / "chain"
+    root.mkdir(exist_ok=True)
+    spec = {
+        "name": "t",
+        "architecture": "models/configs/streetorder-det.yaml",
+        "data": data
+        or {"generator_version": "1.3.0", "seed": 1, "counts": {"train": 2}, "size": [64, 64]},
+        "stages": stages,
+    }
+    (root / "chain.yaml").write_text(yaml.safe_dump(spec))
+    return root / "chain.yaml"
+
+
+@pytest.mark.parametrize(
+    ("stages", "reason"),
+    [
+        ([{"name": "a", "start": "x.pt", "seed": 1, "epochs": 1, "hours": 1}], "start_sha256"),
+        ([{"name": "a", "start": "previous", "seed": 1, "epochs": 1}], "cannot start from"),
+        (
+            [{"name": "a", "start": "x.pt", "start_sha256": "ab", "seed": 1, "epochs": 1,
+              "train": {"lr": 1}}],
+            "unknown train keys",
+        ),
+        (
+            [{"name": "a", "start": "x.pt", "start_sha256": "ab", "seed": 1, "epochs": 1}] * 2,
+            "unique",
+        ),
+        ([], "no stages"),
+    ],
+)  # fmt: skip
+def test_a_malformed_chain_says_what_is_wrong(tmp_path: Path, stages, reason) -> None:
+    with pytest.raises(StreetorderError, match=reason):
+        mf.load_chain(_chain_dir(tmp_path, stages))
+
+
+def test_start_weights_must_match_their_sha256(tmp_path: Path) -> None:
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"weights")
+    stage = {"name": "a", "start": str(weights), "start_sha256": "0" * 64, "seed": 1, "epochs": 1}
+    chain = mf.load_chain(_chain_dir(tmp_path, [stage]))
+    with pytest.raises(StreetorderError, match="the chain expects"):
+        mf.start_weights(chain, chain.stages[0])
+
+
+def test_status_done_partial_pending_and_a_tampered_checkpoint(tmp_path: Path) -> None:
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"start")
+    sha = mf.sha256_of(weights)
+    base = {"seed": 1, "epochs": 1}
+    chain = mf.load_chain(
+        _chain_dir(
+            tmp_path,
+            [
+                {"name": "a", "start": str(weights), "start_sha256": sha, **base},
+                {"name": "b", "start": "previous", **base},
+                {"name": "c", "start": "previous", **base},
+            ],
+        )
+    )
+    assert [mf.stage_status(chain, n) for n in chain.names()] == ["pending"] * 3
+    with pytest.raises(StreetorderError, match="needs stage a done first"):
+        mf.start_weights(chain, chain.stages[1])
+
+    def record(name: str, status: str, content: bytes) -> Path:
+        ckpt = chain.weights / f"{name}.pt"
+        ckpt.parent.mkdir(parents=True, exist_ok=True)
+        ckpt.write_bytes(content)
+        ref = {"file": f"weights/{name}.pt", "sha256": mf.sha256_of(ckpt)}
+        mf.write_record(chain, name, {"status": status, "checkpoint": ref, "runs": []})
+        return ckpt
+
+    a = record("a", "done", b"after a")
+    record("b", "partial", b"half of b")
+    assert [mf.stage_status(chain, n) for n in chain.names()] == ["done", "partial", "pending"]
+    assert mf.next_stage(chain).name == "b"
+    path, _ = mf.start_weights(chain, chain.stages[1])
+    assert path.name == "b.pt", "a partial stage continues from its own snapshot"
+    a.write_bytes(b"changed")
+    with pytest.raises(StreetorderError, match="does not match its sha256"):
+        mf.stage_status(chain, "a")
+
+
+# ----------------------------------------------------------------------------- time boxes
+
+
+def test_time_box_fits_the_budget_left_and_the_session_end() -> None:
+    stage = mf.StageSpec("s", "previous", None, 1, 10, 1.75)
+    now = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
+    assert time_box(stage, 0.0, None, now) == 1.75
+    assert time_box(stage, 1.0, None, now) == 0.75
+    until = now + timedelta(hours=1)
+    assert time_box(stage, 0.0, until, now) == pytest.approx(1.0 - 0.1)
+    with pytest.raises(StreetorderError, match="min left to train"):
+        time_box(stage, 0.0, now + timedelta(minutes=5), now)
+    assert time_box(mf.StageSpec("s", "previous", None, 1, 10, None), 0.0, None, now) is None
+
+
+def test_parse_until_takes_the_next_such_utc_time() -> None:
+    now = datetime(2026, 12, 6, 23, 50, tzinfo=UTC)
+    assert parse_until("01:55", now) == datetime(2026, 12, 7, 1, 55, tzinfo=UTC)
+    assert parse_until("23:59", now) == datetime(2026, 12, 6, 23, 59, tzinfo=UTC)
+    with pytest.raises(StreetorderError, match="HH:MM"):
+        parse_until("soon", now)
+
+
+def test_reproduce_plan_chains_each_stage_from_the_one_before(tmp_path: Path) -> None:
+    chain = mf.load_chain()
+    plan = reproduce_plan(chain, tmp_path, "cpu")
+    assert [p["stage"] for p in plan] == chain.names()
+    assert plan[0]["kwargs"]["weights"] == Path(chain.stages[0].start)
+    for before, step in zip(plan, plan[1:], strict=False):
+        assert (
+            step["kwargs"]["weights"] == tmp_path / f"{before['stage']}-reproduced/weights/best.pt"
+        )
+        assert step["kwargs"]["hours"] is None, "a reproduction runs the recorded epochs"
+
+
+# ----------------------------------------------------------------------------- a real run
+
+
+@pytest.mark.train
+@pytest.mark.slow
+def test_two_tiny_stages_run_record_snapshot_and_continue(tmp_path: Path) -> None:
+    pytest.importorskip("ultralytics")
+    from streetorder.models.chain.runner import run_stage, snapshot
+
+    bootstrap = mf.REPO_ROOT / "models/bootstrap/streetorder-det.pt"
+    train = {"imgsz": 64, "batch": 4, "workers": 0, "close_mosaic": 0, "warmup_epochs": 0.0}
+    data = {"generator_version": "1.3.0", "seed": 3, "counts": {"train": 8, "val": 4},
+            "size": [192, 108], "balanced": True}  # fmt: skip
+    chain = mf.load_chain(
+        _chain_dir(
+            tmp_path,
+            [
+                {
+                    "name": "one",
+                    "start": str(bootstrap),
+                    "start_sha256": mf.sha256_of(bootstrap),
+                    "seed": 1,
+                    "epochs": 1,
+                    "train": train,
+                },
+                {"name": "two", "start": "previous", "seed": 2, "epochs": 1, "train": train},
+            ],  # fmt: skip
+            data,
+        )
+    )
+    project = tmp_path / "runs"
+    rec = run_stage(chain, project, project, device="cpu")
+    assert rec["stage"] == "one" and rec["status"] == "done"
+    ckpt = chain.root / rec["checkpoint"]["file"]
+    assert ckpt.is_file() and mf.sha256_of(ckpt) == rec["checkpoint"]["sha256"]
+    assert ckpt.stat().st_size < 7e6, "the committed checkpoint has no optimizer state"
+    assert rec["start_weights"]["sha256"] == mf.sha256_of(bootstrap)
+    assert rec["data"]["generator_version"] == "1.3.0" and "--balanced" in rec["data"]["command"]
+    run = rec["runs"][0]
+    assert run["device"]["device"] == "cpu" and run["wall_seconds"] > 0 and run["cpu_seconds"] > 0
+    assert "--weights" in run["command"] and rec["epochs_completed"] == 1
+    assert (chain.records / rec["results_csv"]).is_file()
+
+    # stage two is cut short: its last.pt is snapshotted as partial, then it continues from it
+    cut = project / "two-run1"
+    shutil.copytree(project / "one-run1", cut)
+    marker = json.loads((cut / "chain-run.json").read_text())
+    marker.update(stage="two", pid=os.getpid())
+    (cut / "chain-run.json").write_text(json.dumps(marker))
+    part = snapshot(chain, project)
+    assert part["stage"] == "two" and part["status"] == "partial"
+    assert mf.stage_status(chain, "two") == "partial"
+    snap_sha = part["checkpoint"]["sha256"]
+    done = run_stage(chain, project, project, device="cpu")
+    assert done["stage"] == "two" and done["status"] == "done" and len(done["runs"]) == 2
+    assert done["runs"][1]["start_weights"]["sha256"] == snap_sha
+    assert mf.next_stage(chain) is None
