@@ -332,9 +332,16 @@ def update_zone(
 
 
 def delete_zone(session: Session, *, node_code: str, camera_code: str, zone_code: str) -> None:
-    session.delete(
-        get_zone(session, node_code=node_code, camera_code=camera_code, zone_code=zone_code)
-    )
+    """Delete a zone no case refers to (a case keeps the zone it was seen in: 409)."""
+    from streetorder.platform.db import Case
+
+    zone = get_zone(session, node_code=node_code, camera_code=camera_code, zone_code=zone_code)
+    if session.scalar(select(Case.id).filter_by(zone_id=zone.id).limit(1)) is not None:
+        raise Conflict(
+            f"zone {zone_code!r} of camera {camera_code!r} has cases and cannot be deleted; "
+            "change its shop or polygon instead"
+        )
+    session.delete(zone)
     session.flush()
 
 
