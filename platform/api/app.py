@@ -18,6 +18,7 @@ from streetorder.platform.api.routes import (
     auth,
     cases,
     messaging,
+    model_versions,
     nodes,
     registry,
     reviews,
@@ -73,7 +74,7 @@ def create_app(
         auth.router, registry.streets, registry.squads, registry.users, registry.merchants,
         nodes.router, nodes.zones_router, cases.router, alerts.router, alerts.evidence_router,
         messaging.sms_router, messaging.orders_router, system.health_router,
-        system.ingest_router, system.public_router, reviews.router,
+        system.ingest_router, system.public_router, reviews.router, model_versions.router,
     ):  # fmt: skip
         api.include_router(router)
     if settings.open311.enabled:  # GeoReport v2 for residents and the 12345 hotline
