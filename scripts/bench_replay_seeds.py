@@ -50,7 +50,7 @@ def generate(folder: Path, set_name: str, seed: int) -> None:
     subprocess.run(cmd, check=True)
 
 
-def replay(folder: Path, out: Path, reference: str) -> dict:
+def replay(folder: Path, out: Path, reference: str, model: Path | None = None) -> dict:
     from streetorder.cli import main as cli
 
     if reference == "learned":
@@ -59,6 +59,8 @@ def replay(folder: Path, out: Path, reference: str) -> dict:
         folder = rewritten(folder, "scene reference off", zone_rule("only_new_objects", False))
     videos = sorted(folder.glob("*.mp4"))
     args = ["replay", *map(str, videos), "--truth", "auto", "--out", str(out), "--no-video"]
+    if model is not None:
+        args += ["--model", str(model)]
     if cli(args) != 0:
         raise SystemExit(f"replay of {folder} failed")
     return json.loads((out / "metrics.json").read_text())
@@ -90,6 +92,7 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/streetorder-bench-scenarios"))
     ap.add_argument("--out", type=Path, default=Path("out/bench-replay-seeds"))
     ap.add_argument("--reference", choices=("snapshot", "learned", "off"), default="snapshot")
+    ap.add_argument("--model", type=Path, help="ONNX model (default: the bundled one)")
     args = ap.parse_args()
 
     rows: list[tuple[int, int, int]] = []
@@ -103,7 +106,7 @@ def main() -> int:
             print(f"== {set_name} seed {seed}", flush=True)
             generate(folder, set_name, seed)
             metrics = replay(
-                folder, args.out / args.reference / f"{set_name}-{seed}", args.reference
+                folder, args.out / args.reference / f"{set_name}-{seed}", args.reference, args.model
             )
             for name, s in metrics["scenarios"].items():
                 rows.append((s["tp"], s["fp"], s["fn"]))
@@ -117,6 +120,7 @@ def main() -> int:
         "seeds": seeds,
         "sets": args.sets,
         "reference": args.reference,
+        "model": str(args.model or "bundled"),
         "videos": len(rows),
         "episodes": tp + fn,
         "tp": tp,
