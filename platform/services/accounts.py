@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from streetorder.i18n import LANGUAGES
 from streetorder.platform.db import EdgeNode, User
+from streetorder.platform.domain.errors import InvalidInput, NotFound
 from streetorder.platform.security import hash_api_key
 
 
@@ -22,3 +24,29 @@ def node_code_of(session: Session, *, user: User) -> str | None:
     if user.node_id is None:
         return None
     return session.scalar(select(EdgeNode.code).filter_by(id=user.node_id))
+
+
+def set_language(session: Session, *, user_id: int, language: str) -> None:
+    """Store the console language a user chose (one of ``streetorder.i18n.LANGUAGES``).
+
+    Raises:
+        InvalidInput: an unsupported language.
+        NotFound: no such user.
+    """
+    if language not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    user.language = language
+
+
+def display_names(session: Session, *, user_ids: set[int | None]) -> dict[int, str]:
+    """Names to show for these users (the display name, else the user name)."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(ids))
+    )
+    return {uid: display or username for uid, display, username in rows}

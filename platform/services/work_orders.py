@@ -8,13 +8,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from streetorder.i18n import CATALOGUE
 from streetorder.platform.db import Case, WorkOrder
 from streetorder.platform.domain.errors import InvalidTransition, NotFound
 from streetorder.platform.domain.roles import SYSTEM, Actor, Role
 from streetorder.platform.domain.work_orders import LIFECYCLE, OPEN_STATES, OrderEvent, OrderState
 from streetorder.platform.services import lifecycle_audit
 
-INSTRUCTIONS = "请您{hours}小时内责令商户改正违法行为,并上传改正后照片。({shop},{place})"
+#: The officer app shows the instructions in Chinese (``officer.instructions`` in the catalogue).
+INSTRUCTIONS = CATALOGUE.messages["officer.instructions"].zh
 
 
 def apply(

@@ -17,6 +17,7 @@ from streetorder.platform.services import cases as case_service
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.web import zone_sync
 from streetorder.platform.web.context import ConsoleContext
+from streetorder.platform.web.views import Translate, label
 
 
 def rules(ctx: ConsoleContext) -> Rules:
@@ -27,18 +28,18 @@ def workflow(ctx: ConsoleContext) -> Workflow:
     return ctx.rules.workflow
 
 
-def _outcome(ctx: ConsoleContext, case_id: int, verdict: str) -> dict[str, Any]:
+def _outcome(ctx: ConsoleContext, case_id: int, verdict: str, t: Translate) -> dict[str, Any]:
     with ctx.db.session() as session:
         case = session.get(Case, case_id)
         assert case is not None
         sms = case_reads.sms_of(session, case_id=case_id)
         orders = case_reads.orders_of(session, case_id=case_id)
         order = orders[-1] if orders else None
-        summary = f"{case.number} {verdict}"
+        summary = t(f"queue.{verdict}", number=case.number)
         if order is not None:
-            summary += f": SMS {sms[-1].state if sms else 'not sent'}, work order due " + (
-                format_local(order.deadline_at, ctx.tz)
-            )
+            sms_state = label(t, "sms_state", sms[-1].state) if sms else t("queue.sms_not_sent")
+            deadline = format_local(order.deadline_at, ctx.tz)
+            summary += ": " + t("queue.outcome_order", sms=sms_state, deadline=deadline)
         if case.exemption_note:
             summary += f" ({case.exemption_note})"
         return {
@@ -60,24 +61,26 @@ def current_state(ctx: ConsoleContext, case_id: int) -> str | None:
         return case.state if case is not None else None
 
 
-def confirm(ctx: ConsoleContext, actor: Actor, case_id: int) -> dict[str, Any]:
+def confirm(ctx: ConsoleContext, actor: Actor, case_id: int, t: Translate) -> dict[str, Any]:
     """Confirm: the service decides the track, queues the SMS and dispatches the work order."""
     with ctx.db.session() as session:
         case_service.confirm(session, case_id=case_id, actor=actor, rules=rules(ctx), now=ctx.now())
-    return _outcome(ctx, case_id, "confirmed")
+    return _outcome(ctx, case_id, "confirmed", t)
 
 
-def reject(ctx: ConsoleContext, actor: Actor, case_id: int, reason: str) -> dict[str, Any]:
+def reject(
+    ctx: ConsoleContext, actor: Actor, case_id: int, reason: str, t: Translate
+) -> dict[str, Any]:
     with ctx.db.session() as session:
         case_service.reject(
             session, case_id=case_id, actor=actor, reason=reason, rules=rules(ctx), now=ctx.now()
         )
     zone_sync.publish_pending(ctx)  # a fixed structure's new ignore regions go to the node
-    outcome = _outcome(ctx, case_id, "rejected")
+    outcome = _outcome(ctx, case_id, "rejected", t)
     with ctx.db.session() as session:
         masks = [r.code for r in ignore_regions.of_case(session, case_id=case_id)]
     if masks:
-        outcome["summary"] += f"; ignored on its camera from now on ({', '.join(masks)})"
+        outcome["summary"] += "; " + t("queue.ignored_after", codes=", ".join(masks))
     return outcome
 
 

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from markupsafe import escape
 
+from streetorder.i18n import text
 from streetorder.platform.web.auth import (
     COMMAND,
     CsrfFailed,
@@ -16,12 +17,14 @@ from streetorder.platform.web.auth import (
     session_viewer,
 )
 from streetorder.platform.web.context import STATIC_DIR, ConsoleContext, get_context
+from streetorder.platform.web.render import language_of
 from streetorder.platform.web.routes import (
     cases,
     dashboard,
     evidence,
     login,
     messaging,
+    preferences,
     queue,
     zones,
 )
@@ -59,7 +62,7 @@ def mount_console(app: FastAPI, *, prefix: str = "/console") -> ConsoleContext:
     """Add the console under ``prefix`` to an app made by ``platform.api.create_app``."""
     ctx = ConsoleContext(platform=app.state.platform, prefix=prefix)
     app.state.console = ctx
-    for module in (login, queue, cases, messaging, dashboard, zones, evidence):
+    for module in (login, preferences, queue, cases, messaging, dashboard, zones, evidence):
         app.include_router(module.router, prefix=prefix, include_in_schema=False)
     app.include_router(_index_router(), prefix=prefix)
     app.mount(f"{prefix}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
@@ -74,7 +77,8 @@ def mount_console(app: FastAPI, *, prefix: str = "/console") -> ConsoleContext:
     def _forbidden(request: Request, exc: NotAllowed) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": exc.reason}, status_code=403)
-        return HTMLResponse(f"<h1>Not allowed</h1><p>{escape(exc.reason)}</p>", status_code=403)
+        title = text("error.not_allowed", language_of(session_viewer(request, ctx)))
+        return HTMLResponse(f"<h1>{title}</h1><p>{escape(exc.reason)}</p>", status_code=403)
 
     @app.exception_handler(CsrfFailed)
     def _csrf(request: Request, exc: CsrfFailed) -> Response:

@@ -26,6 +26,7 @@ def bar_chart(
     label_width: int = 150,
     colour: str = PALETTE[0],
     title: str = "",
+    empty: str = "no data",
 ) -> Markup:
     """Horizontal bars, one per ``(label, value)``, longest bar = largest value.
 
@@ -44,7 +45,7 @@ def bar_chart(
         f'width="{width}" height="{height}" aria-label="{escape(title)}">'
     ]
     if not items:
-        parts.append(f'<text x="8" y="{height - 8}" class="empty">no data</text>')
+        parts.append(f'<text x="8" y="{height - 8}" class="empty">{escape(empty)}</text>')
     for i, (label, value) in enumerate(items):
         y = gap + i * (bar_height + gap)
         w = span * value / top

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -9,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
+from streetorder.i18n import CATALOGUE
 from streetorder.platform.api.state import PlatformState
 from streetorder.platform.db import Database
 from streetorder.platform.services.edge_config import Publisher
@@ -37,6 +41,7 @@ class ConsoleContext:
         self.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
         self.templates.env.globals["base"] = self.prefix
         self.templates.env.globals["static"] = lambda name: f"{self.prefix}/static/{name}"
+        self.templates.env.globals["script_texts"] = script_texts
 
     @property
     def settings(self) -> PlatformSettings:
@@ -64,6 +69,15 @@ class ConsoleContext:
 
     def now(self) -> datetime:
         return self.platform.clock()
+
+
+def script_texts(t: Callable[..., str], keys: list[str]) -> Markup:
+    """The page script's texts in the viewer's language, as JSON in ``<script id="texts">``
+    (read by ``T(key, values)`` in the scripts, which fill the ``{name}`` placeholders)."""
+    texts = {key: CATALOGUE.messages[key].get(t.language) for key in keys}  # type: ignore[attr-defined]
+    data = json.dumps(texts, ensure_ascii=False)
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(f'<script type="application/json" id="texts">{data}</script>')
 
 
 def get_context(request: Request) -> ConsoleContext:

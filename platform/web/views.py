@@ -5,12 +5,14 @@ Reads only; every change goes through the platform's services.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from streetorder.i18n import CATALOGUE, duration, seconds_text
 from streetorder.platform.db import (
     AlertRecord,
     Case,
@@ -18,80 +20,56 @@ from streetorder.platform.db import (
     Penalty,
     Zone,
 )
-from streetorder.platform.domain.ignore_regions import FIXED_STRUCTURE_LABEL
+from streetorder.platform.domain.ignore_regions import FIXED_STRUCTURE
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.domain.workflow import (
     TRANSITIONS,
     Event,
     State,
     Workflow,
-    format_duration,
     format_local,
     handling_time,
     is_overdue,
 )
-from streetorder.platform.services import case_reads
+from streetorder.platform.services import accounts, case_reads, lifecycle_audit
 from streetorder.platform.services import cases as case_service
 from streetorder.platform.services.cases import CaseFilter
 
-STATE_LABELS = {
-    State.DISCOVERED: "discovered",
-    State.PENDING_REVIEW: "pending review",
-    State.REJECTED: "rejected",
-    State.CONFIRMED: "confirmed",
-    State.NOTIFIED: "notified (camera watching)",
-    State.NOTIFIED_DISPATCHED: "notified + dispatched",
-    State.RECTIFIED: "rectified",
-    State.VERIFIED: "verified",
-    State.FINE_DECIDED: "fine decided",
-    State.PAYMENT_DUE: "payment due",
-    State.PAID: "paid",
-    State.CLOSED: "closed",
-}
-EVENT_LABELS = {
-    "discover": "Alert received",
-    "register": "Registered",
-    "confirm": "Confirmed",
-    "reject": "Rejected",
-    "dispatch": "SMS sent + work order dispatched",
-    "notify": "SMS sent (the merchant may correct; the camera watches)",
-    "self_correct": "Self-corrected (seen clear by the camera)",
-    "rectify": "Rectified (photo uploaded)",
-    "extend": "Deadline extended",
-    "urge": "Urged",
-    "rework": "Sent back for rework",
-    "verify": "Verified",
-    "escalate": "Moved to the penalty path",
-    "decide_fine": "Fine decided",
-    "notify_payment": "Payment notice sent",
-    "record_payment": "Payment recorded",
-    "close": "Closed",
-    "episode_end": "Camera sees the frontage clear",
-    "reminder": "Reminder alert",
-}
 #: Buttons on the case page: events a person can trigger there without extra data.
 CASE_PAGE_EVENTS = (Event.URGE, Event.VERIFY, Event.REWORK, Event.CLOSE)
 BUTTON_STYLE = {Event.VERIFY: "primary", Event.CLOSE: "primary", Event.REWORK: "danger"}
 
-#: Rejection reasons offered by the keyboard picker (1-9); the last one asks for free text.
+#: Rejection reasons offered by the picker (buttons and keys 1-9); the last asks for free text.
+#: Each is ``reason.<code>`` in the catalogue; the stored reason is its text in the reviewer's
+#: language (``fixed_structure`` in either language also masks the object on its camera).
 REJECT_REASONS = (
-    "No goods outside the shop (a person, vehicle or shadow taken for goods)",
-    FIXED_STRUCTURE_LABEL,  # also masks the object on its camera (services/ignore_regions.py)
-    "Goods in transit (delivery being unloaded)",
-    "Outside the shop's frontage zone",
-    "Permitted (event or temporary permit)",
-    "Duplicate of an open case",
-    "Wrong merchant bound to the zone",
-    "Image unusable (dark, blurred, blocked)",
-    "Other (type the reason)",
+    "no_goods",
+    FIXED_STRUCTURE,
+    "in_transit",
+    "outside_zone",
+    "permitted",
+    "duplicate",
+    "wrong_merchant",
+    "unusable",
+    "other",
 )
+Translate = Callable[..., str]
 
 
-def state_label(state: str) -> str:
-    try:
-        return STATE_LABELS[State(state)]
-    except ValueError:
-        return state
+def reject_reasons(t: Translate) -> list[dict[str, str]]:
+    return [{"code": code, "text": t(f"reason.{code}")} for code in REJECT_REASONS]
+
+
+def label(t: Translate, group: str, value: str | None) -> str:
+    """``group.value`` from the catalogue, or the raw value when the catalogue has none."""
+    if not value:
+        return ""
+    key = f"{group}.{value}"
+    return t(key) if key in CATALOGUE else value
+
+
+def state_label(state: str, t: Translate) -> str:
+    return label(t, "state", state)
 
 
 def local(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -109,7 +87,45 @@ def evidence_url(prefix: str, alert_id: str, filename: str) -> str:
     return f"{prefix}/evidence/{alert_id}/{filename}"
 
 
-def evidence_view(session: Session, prefix: str, alert: AlertRecord | None) -> dict[str, Any]:
+def _points(polygon: list[list[float]], width: int, height: int) -> str:
+    return " ".join(f"{x * width:.1f},{y * height:.1f}" for x, y in polygon)
+
+
+def overlay_view(alert: AlertRecord, zone: Zone | None, t: Translate, dwell: str) -> dict:
+    """What the SVG drawn over the evidence frame shows, in the frame's pixels: the zone's
+    outline from the registry, its shop, the dwell so far and each object's box."""
+    width, height = (int(v) for v in (alert.frame_size or (1280, 720)))
+    shop = zone.merchant.name if zone is not None and zone.merchant else alert.shop_id
+    name = (zone.name or zone.code) if zone is not None else alert.zone_code
+    polygon = zone.polygon if zone is not None else []
+    top = min((y for _, y in polygon), default=0.0)
+    left = min((x for x, _ in polygon), default=0.0)
+    return {
+        "width": width,
+        "height": height,
+        "zone_points": _points(polygon, width, height) if polygon else "",
+        "label_x": round(left * width + 4, 1),
+        "label_y": round(max(top * height - 8, 22), 1),
+        "zone_label": t("ev.zone_label", zone=name, shop=shop),
+        "dwell_label": t("ev.dwell_label", dwell=dwell),
+        "font": max(14, width // 45),
+        "objects": [
+            {
+                "x": round(o["box_xyxy"][0], 1),
+                "y": round(o["box_xyxy"][1], 1),
+                "w": round(o["box_xyxy"][2] - o["box_xyxy"][0], 1),
+                "h": round(o["box_xyxy"][3] - o["box_xyxy"][1], 1),
+                "label": f"{label(t, 'object', o.get('class_name'))} {o.get('score', 0):.0%}",
+            }
+            for o in alert.objects
+            if len(o.get("box_xyxy") or ()) == 4
+        ],
+    }
+
+
+def evidence_view(
+    session: Session, prefix: str, alert: AlertRecord | None, *, overlay: dict | None = None
+) -> dict[str, Any]:
     """Image, clip and hash rows of an alert's evidence (only files actually stored get URLs)."""
     out: dict[str, Any] = {
         "annotated": None,
@@ -117,6 +133,7 @@ def evidence_view(session: Session, prefix: str, alert: AlertRecord | None) -> d
         "clip": None,
         "crop": None,
         "files": [],
+        "overlay": overlay,
     }
     if alert is None:
         return out
@@ -140,7 +157,7 @@ def evidence_view(session: Session, prefix: str, alert: AlertRecord | None) -> d
     return out
 
 
-def merchant_view(merchant: Merchant | None) -> dict[str, Any] | None:
+def merchant_view(merchant: Merchant | None, t: Translate) -> dict[str, Any] | None:
     if merchant is None:
         return None
     return {
@@ -150,11 +167,12 @@ def merchant_view(merchant: Merchant | None) -> dict[str, Any] | None:
         "mobile": mask_mobile(merchant.mobile),
         "credit_code": merchant.credit_code,
         "risk_colour": merchant.risk_colour,
+        "risk_label": label(t, "colour", merchant.risk_colour),
     }
 
 
 def merchant_history(
-    session: Session, prefix: str, tz: ZoneInfo, case: Case, limit: int = 10
+    session: Session, prefix: str, tz: ZoneInfo, case: Case, t: Translate, limit: int = 10
 ) -> list[dict[str, Any]]:
     rows = case_reads.merchant_cases(session, case=case, limit=limit)
     return [
@@ -163,8 +181,8 @@ def merchant_history(
             "url": f"{prefix}/cases/{c.id}",
             "discovered": local(c.discovered_at, tz),
             "state": c.state,
-            "state_label": state_label(c.state),
-            "track": c.track,
+            "state_label": state_label(c.state, t),
+            "track": label(t, "track", c.track),
         }
         for c in rows
     ]
@@ -186,7 +204,7 @@ def _zone_label(case: Case) -> str:
 
 
 def queue_items(
-    session: Session, tz: ZoneInfo, now: datetime, *, actor: Actor, limit: int
+    session: Session, tz: ZoneInfo, now: datetime, t: Translate, *, actor: Actor, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Pending alerts, oldest first (``services.cases.list_cases``), and how many in all."""
     cases, total = case_service.list_cases(
@@ -199,7 +217,7 @@ def queue_items(
             "number": c.number,
             "merchant": c.merchant.name if c.merchant else (c.shop_id or "?"),
             "discovered": local(c.discovered_at, tz),
-            "waiting": format_duration(now - c.discovered_at),
+            "waiting": duration(now - c.discovered_at, t.language),
             "overdue": is_overdue(c, now),
         }
         for c in cases
@@ -207,57 +225,133 @@ def queue_items(
     return items, total
 
 
-def _common(session: Session, prefix: str, tz: ZoneInfo, now: datetime, case: Case) -> dict:
+def dwell_so_far(alert: AlertRecord, now: datetime) -> float:
+    """Seconds the goods have stood in the zone: to the episode's end, else to now."""
+    end = alert.episode_ended_at or now
+    return max(alert.dwell_seconds, (end - alert.episode_started_at).total_seconds())
+
+
+def _common(
+    session: Session, prefix: str, tz: ZoneInfo, now: datetime, case: Case, t: Translate
+) -> dict:
     alert = case_reads.first_alert(session, case=case)
+    dwell = seconds_text(dwell_so_far(alert, now), t.language) if alert else ""
+    overlay = overlay_view(alert, case.zone, t, dwell) if alert else None
     return {
         "case_id": case.id,
         "number": case.number,
         "url": f"{prefix}/cases/{case.id}",
         "state": case.state,
-        "state_label": state_label(case.state),
+        "state_label": state_label(case.state, t),
         "overdue": is_overdue(case, now),
         "discovered": local(case.discovered_at, tz),
         "place": case.place,
         "camera": _camera_label(session, case),
         "zone": _zone_label(case),
-        "merchant": merchant_view(case.merchant),
-        "history": merchant_history(session, prefix, tz, case),
-        "evidence": evidence_view(session, prefix, alert),
+        "merchant": merchant_view(case.merchant, t),
+        "history": merchant_history(session, prefix, tz, case, t),
+        "evidence": evidence_view(session, prefix, alert, overlay=overlay),
+        "dwell": dwell,
         "alert": alert,
     }
 
 
-def panel_view(session: Session, prefix: str, tz: ZoneInfo, now: datetime, case: Case) -> dict:
+def panel_view(
+    session: Session, prefix: str, tz: ZoneInfo, now: datetime, case: Case, t: Translate
+) -> dict:
     """The review panel of one pending alert."""
-    view = _common(session, prefix, tz, now, case)
+    view = _common(session, prefix, tz, now, case, t)
     alert: AlertRecord | None = view.pop("alert")
     confirmed = sum(1 for h in view["history"] if h["state"] not in ("rejected", "pending_review"))
+    rule = (case.zone.rules or {}).get("dwell_seconds") if case.zone is not None else None
     view.update(
-        waiting=format_duration(now - case.discovered_at),
-        dwell=format_duration(timedelta(seconds=alert.dwell_seconds)) if alert else "",
-        objects=alert.objects if alert else [],
+        waiting=duration(now - case.discovered_at, t.language),
+        dwell_rule=t("panel.dwell_rule", limit=seconds_text(rule, t.language)) if rule else "",
+        objects=[
+            {"label": label(t, "object", o.get("class_name")), "score": o.get("score", 0)}
+            for o in (alert.objects if alert else [])
+        ],
         model=f"{alert.model_name} {alert.model_version}" if alert else "",
         alert_count=case.alert_count,
-        history_note=f"{confirmed} earlier confirmed case(s) shown",
+        history_note=t("panel.history_note", count=confirmed),
     )
     return view
 
 
-def _events(session: Session, case: Case, tz: ZoneInfo) -> list[dict[str, Any]]:
+def _events(session: Session, case: Case, tz: ZoneInfo, t: Translate) -> list[dict[str, Any]]:
     rows = case_service.timeline(session, case_id=case.id)
     return [
         {
             "event": e.event,
-            "label": EVENT_LABELS.get(e.event, e.event),
-            "from_state": e.from_state,
-            "to_state": e.to_state,
+            "label": label(t, "event", e.event),
+            "from_state": state_label(e.from_state, t) if e.from_state else "",
+            "to_state": state_label(e.to_state, t),
+            "changed": e.from_state != e.to_state,
             "at": local(e.at, tz),
             "actor": e.actor_name,
-            "role": e.actor_role,
+            "role": label(t, "role", e.actor_role),
             "note": e.note,
         }
         for e in rows
     ]
+
+
+def _sms_rows(messages: list, tz: ZoneInfo, t: Translate) -> list[dict[str, Any]]:
+    return [
+        {
+            "stage": s.stage,
+            "stage_label": label(t, "sms_stage", s.stage.split("-")[0]),
+            "recipient": s.recipient,
+            "mobile": mask_mobile(s.mobile),
+            "provider": s.provider,
+            "state": s.state,
+            "state_label": label(t, "sms_state", s.state),
+            "attempts": s.attempts,
+            "created": local(s.created_at, tz),
+            "sent": local(s.sent_at, tz),
+            "delivered": local(s.delivered_at, tz),
+            "last_error": s.last_error,
+            "body": s.body,
+        }
+        for s in messages
+    ]
+
+
+def _order_rows(
+    session: Session, case: Case, now: datetime, tz: ZoneInfo, t: Translate
+) -> list[dict[str, Any]]:
+    orders = case_reads.orders_of(session, case_id=case.id)
+    events = [e for e in lifecycle_audit.of_case(session, case_id=case.id)]
+    names = accounts.display_names(session, user_ids={o.assignee_id for o in orders})
+    rows = []
+    for w in orders:
+        history = [e for e in events if e.subject == "work_order" and e.subject_id == w.id]
+        field = [e.actor_name for e in history if e.actor_role in ("officer", "squad_leader")]
+        officer = names.get(w.assignee_id) if w.assignee_id else (field[0] if field else "")
+        rows.append(
+            {
+                "round": w.round,
+                "squad": w.squad.name if w.squad else "",
+                "officer": officer or t("case.order_unassigned"),
+                "state": w.state,
+                "state_label": label(t, "order_state", w.state),
+                "deadline": local(w.deadline_at, tz),
+                "overdue": w.state in ("open", "acknowledged") and now > w.deadline_at,
+                "instructions": w.instructions,
+                "timeline": [
+                    {
+                        "event": e.event,
+                        "label": label(t, "order_event", e.event),
+                        "at": local(e.at, tz),
+                        "actor": e.actor_name,
+                        "role": label(t, "role", e.actor_role),
+                        "note": e.note,
+                    }
+                    for e in history
+                ],
+            }
+        )
+    return rows
 
 
 def case_view(
@@ -266,24 +360,26 @@ def case_view(
     tz: ZoneInfo,
     now: datetime,
     case: Case,
+    t: Translate,
     *,
     role: Role,
     workflow: Workflow,
 ) -> dict[str, Any]:
     """Everything the case page shows."""
-    view = _common(session, prefix, tz, now, case)
+    view = _common(session, prefix, tz, now, case, t)
     view.pop("alert")
-    sms = case_reads.sms_of(session, case_id=case.id)
-    orders = case_reads.orders_of(session, case_id=case.id)
     penalty = case_service.get_penalty(session, case_id=case.id)
     photos = case_reads.officer_photos(session, case_id=case.id)
     allowed = set(workflow.allowed_events(case, role, now=now))
     overdue = is_overdue(case, now)
     view.update(
         track=case.track,
-        source=case.source,
-        handling=format_duration(handling_time(case, now)),
-        overdue_by=format_duration(now - case.deadline_at) if overdue and case.deadline_at else "",
+        track_label=label(t, "track", case.track),
+        source=label(t, "source", case.source),
+        handling=duration(handling_time(case, now), t.language),
+        overdue_by=duration(now - case.deadline_at, t.language)
+        if overdue and case.deadline_at
+        else "",
         step_started=local(case.step_started_at, tz),
         deadline=local(case.deadline_at, tz),
         rectify_deadline=local(case.rectify_deadline_at, tz),
@@ -294,8 +390,8 @@ def case_view(
         rework_count=case.rework_count,
         street=case.street.name if case.street else "",
         squad=case.squad.name if case.squad else "",
-        penalty=_penalty_text(penalty, tz),
-        timeline=_events(session, case, tz),
+        penalty=_penalty_text(penalty, tz, t),
+        timeline=_events(session, case, tz, t),
         photos=[
             {
                 "url": f"{prefix}/files/{p.id}",
@@ -315,35 +411,12 @@ def case_view(
             for f, a in case_service.camera_after_frames(session, case=case)
         ],
         self_corrected=case.self_corrected_at is not None,
-        sms=[
-            {
-                "stage": s.stage,
-                "recipient": s.recipient,
-                "mobile": mask_mobile(s.mobile),
-                "provider": s.provider,
-                "state": s.state,
-                "attempts": s.attempts,
-                "created": local(s.created_at, tz),
-                "last_error": s.last_error,
-                "body": s.body,
-            }
-            for s in sms
-        ],
-        work_orders=[
-            {
-                "round": w.round,
-                "squad": w.squad.name if w.squad else "",
-                "state": w.state,
-                "deadline": local(w.deadline_at, tz),
-                "overdue": w.state == "open" and now > w.deadline_at,
-                "instructions": w.instructions,
-            }
-            for w in orders
-        ],
+        sms=_sms_rows(case_reads.sms_of(session, case_id=case.id), tz, t),
+        work_orders=_order_rows(session, case, now, tz, t),
         actions=[
             {
                 "event": e.value,
-                "label": e.value.replace("_", " ").capitalize(),
+                "label": t(f"action.{e.value}"),
                 "needs_note": TRANSITIONS[e].needs_note,
                 "description": TRANSITIONS[e].description,
                 "style": BUTTON_STYLE.get(e, ""),
@@ -355,16 +428,19 @@ def case_view(
     return view
 
 
-def _penalty_text(penalty: Penalty | None, tz: ZoneInfo) -> str:
+def _penalty_text(penalty: Penalty | None, tz: ZoneInfo, t: Translate) -> str:
     if penalty is None:
         return ""
-    text = f"{penalty.fine_cents / 100:.2f} CNY decided {local(penalty.decided_at, tz)}"
+    text = t(
+        "case.fine_text", amount=f"{penalty.fine_cents / 100:.2f}",
+        decided=local(penalty.decided_at, tz),
+    )  # fmt: skip
     if penalty.due_at:
-        text += f", due {local(penalty.due_at, tz)}"
+        text += t("case.fine_due", due=local(penalty.due_at, tz))
     if penalty.paid_at:
-        text += f", paid {local(penalty.paid_at, tz)}"
+        text += t("case.fine_paid", paid=local(penalty.paid_at, tz))
         if penalty.surcharge_cents:
-            text += f" (+{penalty.surcharge_cents / 100:.2f} late surcharge)"
+            text += t("case.fine_surcharge", amount=f"{penalty.surcharge_cents / 100:.2f}")
     return text
 
 
@@ -373,6 +449,7 @@ def case_rows(
     prefix: str,
     tz: ZoneInfo,
     now: datetime,
+    t: Translate,
     *,
     actor: Actor,
     state: str | None,
@@ -389,11 +466,11 @@ def case_rows(
             "number": c.number,
             "url": f"{prefix}/cases/{c.id}",
             "state": c.state,
-            "state_label": state_label(c.state),
+            "state_label": state_label(c.state, t),
             "merchant": c.merchant.name if c.merchant else (c.shop_id or ""),
             "street": c.street.name if c.street else "",
             "discovered": local(c.discovered_at, tz),
-            "handling": format_duration(handling_time(c, now)),
+            "handling": duration(handling_time(c, now), t.language),
             "overdue": is_overdue(c, now),
         }
         for c in cases

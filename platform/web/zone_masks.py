@@ -17,6 +17,7 @@ from streetorder.platform.domain.workflow import format_local
 from streetorder.platform.services import camera_reads, ignore_regions, scene_reference
 from streetorder.platform.web import zone_sync
 from streetorder.platform.web.context import ConsoleContext
+from streetorder.platform.web.views import Translate
 
 
 def _camera(session: Session, camera_id: int) -> Camera:
@@ -42,18 +43,16 @@ def masks(camera: Camera, tz: ZoneInfo) -> list[dict[str, Any]]:
     ]
 
 
-def reference_text(session: Session, camera: Camera, tz: ZoneInfo) -> str:
+def reference_text(session: Session, camera: Camera, tz: ZoneInfo, t: Translate) -> str:
     """What the node is asked to take as its reference, and whether it has the request."""
     if camera.reference_at is None and camera.reference_image is None:
-        return "No reference requested: the node learns the clear frontage from the stream."
+        return t("reference.none")
     if camera.reference_at is not None:
-        what = f"the first frame at or after {format_local(camera.reference_at, tz)}"
+        what = t("reference.frame_at", at=format_local(camera.reference_at, tz))
     else:
-        what = f"the node's image file {camera.reference_image}"
-    asked = f"Reference: {what} (set by {camera.reference_set_by}"
-    if camera.reference_set_at is not None:
-        asked += f", {format_local(camera.reference_set_at, tz)}"
-    asked += ")."
+        what = t("reference.image", image=camera.reference_image)
+    when = format_local(camera.reference_set_at, tz) if camera.reference_set_at else ""
+    asked = t("reference.asked", what=what, who=camera.reference_set_by, when=when)
     node = camera.node
     record = (
         camera_reads.first_push_since(session, node_id=node.id, since=camera.reference_set_at)
@@ -61,12 +60,12 @@ def reference_text(session: Session, camera: Camera, tz: ZoneInfo) -> str:
         else None
     )
     if record is None:
-        return f"{asked} Not pushed yet."
+        return asked + " " + t("reference.not_pushed")
     if not record.published and (node.acked_revision or 0) < record.revision:
-        return f"{asked} Revision {record.revision} saved, not published (no broker connection)."
+        return asked + " " + t("editor.not_published", revision=record.revision)
     if (node.acked_revision or 0) >= record.revision:
-        return f"{asked} Edge node {node.code} acknowledged it (revision {node.acked_revision})."
-    return f"{asked} Revision {record.revision} pushed; waiting for the edge node's answer."
+        return asked + " " + t("reference.acked", node=node.code, revision=node.acked_revision)
+    return asked + " " + t("editor.pushed", revision=record.revision)
 
 
 def local_moment(now: datetime, tz: ZoneInfo, hhmm: str, day: Literal["today", "tomorrow"]):
@@ -93,7 +92,7 @@ def remove_mask(ctx: ConsoleContext, *, camera_id: int, code: str, actor: Actor)
 
 
 def set_reference(
-    ctx: ConsoleContext, *, camera_id: int, actor: Actor, at: datetime | None
+    ctx: ConsoleContext, *, camera_id: int, actor: Actor, at: datetime | None, t: Translate
 ) -> tuple[int, str]:
     """Request the reference at ``at`` (None clears the request); the revision and the text."""
     now = ctx.now()
@@ -106,4 +105,4 @@ def set_reference(
         revision = camera.node.config_revision
     zone_sync.publish_pending(ctx)
     with ctx.db.session() as session:
-        return revision, reference_text(session, _camera(session, camera_id), ctx.tz)
+        return revision, reference_text(session, _camera(session, camera_id), ctx.tz, t)

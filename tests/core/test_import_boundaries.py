@@ -27,6 +27,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "streetorder/server": ("edge", "models", "demo"),
     "streetorder/contracts": PARTS,
     "streetorder/config": PARTS,
+    "streetorder/i18n": PARTS,
 }
 CORE_MODULES = ("errors.py", "mqtt.py", "vocabulary.py", "__init__.py", "__main__.py", "cli.py")
 

@@ -116,3 +116,13 @@ def page(browser):
         yield page
     finally:
         context.close()
+
+
+def prefer_language(env: Console, username: str, language: str) -> None:
+    """Store a user's console language, as the switch in the top bar does."""
+    from streetorder.platform.services import accounts
+
+    with env.db.session() as s:
+        user = accounts.user_by_username(s, username=username)
+        assert user is not None
+        accounts.set_language(s, user_id=user.id, language=language)

@@ -17,9 +17,9 @@ import numpy as np
 
 from streetorder.contracts import Alert, DetectedObject, ModelInfo
 from streetorder.contracts.messages import stable_alert_id
-from streetorder.platform.imaging.validate import clean_image
 from streetorder.platform.db import Database
 from streetorder.platform.domain.roles import Actor, Role
+from streetorder.platform.imaging.validate import clean_image
 from streetorder.platform.schemas.registry import (
     CameraCreate,
     EdgeNodeCreate,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from streetorder.contracts import Availability, CameraStats, Heartbeat, ModelInfo, encode, topics
+from streetorder.i18n import text
 from streetorder.platform.domain.workflow import format_local
 from streetorder.platform.ingest.consumer import BatchWriter, Inbound
 from tests.web.conftest import Console
@@ -56,16 +57,16 @@ def test_the_camera_list_shows_state_since_and_reason_from_the_last_heartbeat(
     )
     writer.write([heartbeat(env, frozen)])
     cell = camera_cell(client.get("/console/zones").text)
-    assert "trouble" in cell and ">frozen<" in cell
-    assert f"since {format_local(since, env.settings.tz)}" in cell
-    assert "frames not analysed" in cell and "edge node offline" not in cell
+    assert "trouble" in cell and 'data-state="frozen">画面冻结<' in cell
+    assert f"自{format_local(since, env.settings.tz)}起" in cell
+    assert "frames not analysed" in cell and text("zones.stale") not in cell
 
     online = frozen.model_copy(update={"state": "online", "since": env.clock.now, "error": None})
     writer.write([heartbeat(env, online)])
     cell = camera_cell(client.get("/console/zones").text)
-    assert ">online<" in cell and "trouble" not in cell and "not analysed" not in cell
+    assert ">在线<" in cell and "trouble" not in cell and "not analysed" not in cell
 
     # the node's Last Will: what the console shows is the node's last word
     gone = Availability(node_id=NODE, state="offline", at=env.clock.now)
     writer.write([Inbound(topics.status(NODE), encode(gone))])
-    assert "edge node offline" in camera_cell(client.get("/console/zones").text)
+    assert text("zones.stale") in camera_cell(client.get("/console/zones").text)

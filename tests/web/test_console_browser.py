@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from streetorder.i18n import text
 from streetorder.platform.db import Case, CaseEvent, SmsMessage, WorkOrder
 from streetorder.platform.web.views import REJECT_REASONS
 from tests.web.browser_support import keep_screenshot, serve, wait_until
@@ -77,13 +78,13 @@ def test_review_an_alert_with_the_keyboard_then_see_sms_and_work_order(
         page.keyboard.press("a")
         assert page.is_visible("video.clip")
         assert page.text_content(".panel .zone-name").strip().startswith("frontage shop-")
-        screenshot(page, tmp_path, "queue.png")
+        screenshot(page, tmp_path, "queue-keyboard.png")
 
         page.keyboard.press("c")
         assert page.is_visible("#confirm-box")
         page.keyboard.press("Enter")
         wait_pending(page, 2)
-        assert "confirmed" in page.text_content("#toast")
+        assert "已确认" in page.text_content("#toast")
         assert selected_case(page) == second
 
         page.keyboard.press("r")
@@ -101,12 +102,13 @@ def test_review_an_alert_with_the_keyboard_then_see_sms_and_work_order(
         events = page.eval_on_selector_all("#timeline li", "els => els.map(e => e.dataset.event)")
         assert events[-2:] == ["confirm", "dispatch"]
         assert "first offence in 365 days" in page.text_content("#exemption-note")
-        screenshot(page, tmp_path, "case.png")
+        screenshot(page, tmp_path, "case-dispatched.png")
 
     with env.db.session() as s:
         assert s.get(Case, first).state == "notified_dispatched"
         rejected = s.get(Case, second)
-        assert rejected.state == "rejected" and rejected.reject_reason == REJECT_REASONS[2]
+        assert rejected.reject_reason == text(f"reason.{REJECT_REASONS[2]}")  # in transit
+        assert rejected.state == "rejected"
         assert s.get(Case, third).state == "pending_review"
 
 
@@ -131,7 +133,7 @@ def test_work_through_fifty_alerts_with_the_keyboard_alone(
                     page.keyboard.type("Shop closed; goods belong to the market stall")
                     reason = "Shop closed; goods belong to the market stall"
                 else:
-                    reason = REJECT_REASONS[int(key) - 1]
+                    reason = text(f"reason.{REJECT_REASONS[int(key) - 1]}")
                 verdicts[case_id] = reason
             else:
                 page.keyboard.press("c")
@@ -139,7 +141,7 @@ def test_work_through_fifty_alerts_with_the_keyboard_alone(
             page.keyboard.press("Enter")
             wait_pending(page, 49 - i)
         elapsed = time.monotonic() - started
-        assert page.is_visible("text=Queue done")
+        assert page.is_visible("#queue-done")
         print(f"50 alerts reviewed with the keyboard in {elapsed:.1f} s")
         confirmed = sum(1 for v in verdicts.values() if v == "confirm")
         page.goto(base + "/console/sms")  # every confirmation is in the outbox...
@@ -193,4 +195,4 @@ def test_the_queue_reloads_the_next_page_when_one_is_done(sqlite_console: Consol
             page.keyboard.press("c")
             page.keyboard.press("Enter")
             wait_pending(page, left)
-        assert page.is_visible("text=Queue done")
+        assert page.is_visible("#queue-done")

@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from streetorder.platform.imaging.validate import clean_image
+from streetorder.i18n import text
 from streetorder.platform.db import Case, CaseEvent, SmsMessage, WorkOrder
+from streetorder.platform.imaging.validate import clean_image
 from streetorder.platform.security import hash_password
 from tests.web.conftest import Console
 from tests.web.seeding import PASSWORD, evidence_sets, ingest_with_evidence, make_alert
@@ -59,7 +60,7 @@ def test_login_sets_a_safe_cookie_and_wrong_password_is_refused(console: Console
         .startswith("/console/login?next=/console/queue")
     )
     bad = login(client, "reviewer", "wrong-password")
-    assert bad.status_code == 401 and "Wrong user name or password" in bad.text
+    assert bad.status_code == 401 and text("login.wrong") in bad.text  # 用户名或密码错误
     ok = login(client, "reviewer")
     assert ok.status_code == 303 and ok.headers["location"] == "/console/queue"
     cookie = ok.headers["set-cookie"]
@@ -83,7 +84,7 @@ def test_login_form_needs_its_csrf_token(sqlite_console: Console) -> None:
         data={"username": "reviewer", "password": PASSWORD, "csrf_token": "forged"},
         follow_redirects=False,
     )
-    assert response.status_code == 401 and "form expired" in response.text
+    assert response.status_code == 401 and text("login.expired") in response.text
     assert "so_session" not in client.cookies
 
 
@@ -207,7 +208,7 @@ def test_case_page_buttons_go_through_the_workflow(sqlite_console: Console) -> N
     )
     env.clock.advance(hours=30)
     page = client.get(f"/console/cases/{case_id}").text
-    assert 'id="yellow-light"' in page and "1 day 6 hours" in page  # handling time
+    assert 'id="yellow-light"' in page and "1天6小时" in page  # handling time
     no_token = client.post(f"/console/cases/{case_id}/events/urge", data={"note": "x"})
     assert no_token.status_code == 403
     urged = client.post(
@@ -316,9 +317,9 @@ def test_officer_photo_then_verify_and_close_from_the_case_page(sqlite_console: 
         )
         assert done.headers["location"].endswith(f"?done={event}"), done.headers["location"]
     page = client.get(f"/console/cases/{case_id}").text
-    assert 'id="case-state">closed<' in page
+    assert f'id="case-state">{text("state.closed")}<' in page
     # discovered 1 minute before the confirmation, closed 3 hours after it
-    assert 'id="handling-time">3 hours 1 minute<' in page
+    assert 'id="handling-time">3小时1分钟<' in page
     other = TestClient(env.app)
     login(other, "leader")  # same squad: sees it
     assert other.get(url).status_code == 200

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from streetorder.config.common import BrokerConfig
 from streetorder.contracts import ConfigPush
 from streetorder.platform.db import AlertRecord, Camera, Case, IgnoreRegionRecord
-from streetorder.platform.domain.ignore_regions import FIXED_STRUCTURE_LABEL
+from streetorder.platform.domain.ignore_regions import FIXED_STRUCTURE, FIXED_STRUCTURE_LABEL
 from streetorder.platform.ingest.consumer import IngestConsumer
 from streetorder.platform.ingest.mqtt import MqttPublisher
 from streetorder.platform.web.views import REJECT_REASONS
 from tests.web.browser_support import serve, wait_until
-from tests.web.conftest import Console, console_app
+from tests.web.conftest import Console, console_app, prefer_language
 from tests.web.test_console_browser import keyboard_login, screenshot, wait_panel, wait_pending
 from tests.web.test_console_http import add_alerts
 from tests.web.test_zones_browser import EdgeStandIn
@@ -71,7 +71,9 @@ def test_reject_as_fixed_structure_then_remove_the_mask_and_set_the_reference(
     consumer = IngestConsumer(broker, env.db, env.state.rules, clock=env.clock)
     consumer.start()
     edge = EdgeStandIn(broker)
-    key = str(REJECT_REASONS.index(FIXED_STRUCTURE_LABEL) + 1)
+    key = str(REJECT_REASONS.index(FIXED_STRUCTURE) + 1)
+    prefer_language(env, "reviewer", "en")  # this test reads the English texts
+    prefer_language(env, "admin", "en")
     reviewer = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
     admin = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-GB")
     try:

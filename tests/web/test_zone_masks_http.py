@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from streetorder.platform.db import Camera, ConfigPushRecord, IgnoreRegionRecord
 from streetorder.platform.domain.ignore_regions import FIXED_STRUCTURE_LABEL
-from tests.web.conftest import Console
+from tests.web.conftest import Console, prefer_language
 from tests.web.test_console_http import add_alerts, login, page_csrf
 
 MASKS_RE = re.compile(r'<script type="application/json" id="masks-data">(.*?)</script>', re.S)
@@ -20,6 +20,8 @@ MASKS_RE = re.compile(r'<script type="application/json" id="masks-data">(.*?)</s
 def test_masks_and_reference_in_the_zone_editor(console: Console) -> None:
     env = console
     (case_id,) = add_alerts(env, 1)
+    prefer_language(env, "reviewer", "en")  # this test reads the English texts
+    prefer_language(env, "admin", "en")
     reviewer = TestClient(env.app)
     login(reviewer, "reviewer")
     token = page_csrf(reviewer, "/console/queue")

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from streetorder.config.common import BrokerConfig
 from streetorder.contracts import ConfigPush, encode, topics
 from streetorder.edge.runtime.config_push import decide
+from streetorder.i18n import text
 from streetorder.platform.db import Camera, ConfigPushRecord, Zone
 from streetorder.platform.ingest.consumer import IngestConsumer
 from streetorder.platform.ingest.mqtt import MqttPublisher
@@ -95,13 +96,13 @@ def test_draw_a_zone_save_and_see_the_edge_acknowledge(
             page.click("#save-zones")
             wait_until(
                 page,
-                "document.getElementById('push-status').textContent.includes('applied')",
+                "document.getElementById('push-status').textContent.includes('已生效')",
                 timeout=20,
             )
             status = page.text_content("#push-status")
-            assert f"Edge node {NODE} acknowledged revision 1: applied" in status
+            assert text("editor.applied", node=NODE, revision=1) in status  # 已确认版本1:已生效
             page.evaluate("window.scrollTo(0, 0)")
-            screenshot(page, tmp_path, "zones.png")
+            screenshot(page, tmp_path, "zones-pushed.png")
         pushed = edge.pushes.get(timeout=5)
     finally:
         edge.stop()
@@ -112,6 +113,9 @@ def test_draw_a_zone_save_and_see_the_edge_acknowledge(
     (code,) = new_codes
     zone = next(z for z in pushed.cameras[0].zones if z.id == code)
     assert zone.shop_id == shop
+    with env.db.session() as s:  # a new zone is named after its shop
+        named = s.scalars(select(Zone).filter_by(code=code)).one()
+        assert named.name == text("editor.new_zone_name", shop=named.merchant.name)
     for (x, y), (want_x, want_y) in zip(zone.polygon, corners, strict=True):
         assert abs(x - want_x) < 0.01 and abs(y - want_y) < 0.01
     with env.db.session() as s:

@@ -8,26 +8,29 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from streetorder.i18n import translator
 from streetorder.platform.domain.errors import DomainError, NotFound
 from streetorder.platform.domain.workflow import Event, State
 from streetorder.platform.services import cases as case_service
 from streetorder.platform.web import actions
 from streetorder.platform.web.auth import EVERYONE, Viewer, require, require_csrf
 from streetorder.platform.web.context import ConsoleContext, get_context
-from streetorder.platform.web.render import render
+from streetorder.platform.web.render import language_of, render
 from streetorder.platform.web.views import CASE_PAGE_EVENTS, case_rows, case_view
 
 router = APIRouter()
 Ctx = Annotated[ConsoleContext, Depends(get_context)]
 Anyone = Annotated[Viewer, Depends(require(*EVERYONE))]
+STATES = [s.value for s in State]
 
 
 @router.get("/cases", response_class=HTMLResponse)
 def case_list(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", yellow: bool = False):
     state = state if state in {s.value for s in State} else ""
+    t = translator(language_of(viewer))
     with ctx.db.session() as session:
         rows, total = case_rows(
-            session, ctx.prefix, ctx.tz, ctx.now(), actor=viewer.actor, state=state or None,
+            session, ctx.prefix, ctx.tz, ctx.now(), t, actor=viewer.actor, state=state or None,
             yellow=yellow,
         )  # fmt: skip
     return render(
@@ -38,7 +41,7 @@ def case_list(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", yello
         nav="cases",
         rows=rows,
         total=total,
-        states=[s.value for s in State],
+        states=STATES,
         state=state,
         yellow=yellow,
     )
@@ -54,7 +57,7 @@ def case_page(request: Request, ctx: Ctx, viewer: Anyone, case_id: int):
         if case is None:
             return render(
                 ctx, request, "cases.html", viewer, status_code=404, nav="cases", rows=[],
-                total=0, states=[s.value for s in State], state="", yellow=False,
+                total=0, states=STATES, state="", yellow=False,
             )  # fmt: skip
         view = case_view(
             session,
@@ -62,6 +65,7 @@ def case_page(request: Request, ctx: Ctx, viewer: Anyone, case_id: int):
             ctx.tz,
             ctx.now(),
             case,
+            translator(language_of(viewer)),
             role=viewer.role,
             workflow=actions.workflow(ctx),
         )

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from streetorder.i18n import text
 from streetorder.platform.web.auth import (
     CsrfFailed,
     authenticate,
@@ -86,12 +87,12 @@ def login(
             request,
             next_url=next,
             username=username,
-            error="The form expired; please log in again.",
+            error=text("login.expired"),
         )
     user = authenticate(ctx, username, password)
     if user is None:
         return _login_form(
-            ctx, request, next_url=next, username=username, error="Wrong user name or password."
+            ctx, request, next_url=next, username=username, error=text("login.wrong")
         )
     lifetime = ctx.settings.auth.access_token_minutes * 60
     session = new_session(user.id, user.password_hash, lifetime)

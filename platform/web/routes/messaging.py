@@ -7,14 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from streetorder.i18n import translator
 from streetorder.platform.domain.roles import Role, squad_limit
 from streetorder.platform.services import case_reads, registry
 from streetorder.platform.services import sms as sms_service
 from streetorder.platform.services import work_orders as order_service
 from streetorder.platform.web.auth import EVERYONE, Viewer, require
 from streetorder.platform.web.context import ConsoleContext, get_context
-from streetorder.platform.web.render import render
-from streetorder.platform.web.views import local, mask_mobile
+from streetorder.platform.web.render import language_of, render
+from streetorder.platform.web.views import label, local, mask_mobile
 
 router = APIRouter()
 Ctx = Annotated[ConsoleContext, Depends(get_context)]
@@ -26,6 +27,7 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 @router.get("/sms", response_class=HTMLResponse)
 def sms_outbox(request: Request, ctx: Ctx, viewer: Staff, state: str = "", limit: Limit = 200):
     state = state if state in sms_service.STATES else ""
+    t = translator(language_of(viewer))
     with ctx.db.session() as session:
         messages, total = sms_service.list_messages(
             session, state=state or None, limit=limit, squad_id=squad_limit(viewer.actor)
@@ -35,12 +37,14 @@ def sms_outbox(request: Request, ctx: Ctx, viewer: Staff, state: str = "", limit
             {
                 "case_url": f"{ctx.prefix}/cases/{m.case_id}",
                 "case": numbers.get(m.case_id, m.case_id),
-                "stage": m.stage,
+                "stage": label(t, "sms_stage", m.stage.split("-")[0]),
                 "to": f"{m.recipient} {mask_mobile(m.mobile)}",
                 "state": m.state,
+                "state_label": label(t, "sms_state", m.state),
                 "attempts": m.attempts,
                 "created": local(m.created_at, ctx.tz),
                 "sent": local(m.sent_at, ctx.tz),
+                "delivered": local(m.delivered_at, ctx.tz),
                 "body": m.body,
                 "error": m.last_error or "",
             }
@@ -55,6 +59,7 @@ def sms_outbox(request: Request, ctx: Ctx, viewer: Staff, state: str = "", limit
 @router.get("/work-orders", response_class=HTMLResponse)
 def work_orders(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", limit: Limit = 200):
     now = ctx.now()
+    t = translator(language_of(viewer))
     with ctx.db.session() as session:
         orders, total = order_service.list_orders(
             session, actor=viewer.actor, state=state or None, limit=limit
@@ -68,6 +73,7 @@ def work_orders(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", lim
                 "round": o.round,
                 "squad": squads.get(o.squad_id, ""),
                 "state": o.state,
+                "state_label": label(t, "order_state", o.state),
                 "deadline": local(o.deadline_at, ctx.tz),
                 "overdue": o.state in order_service.OPEN_STATES and now > o.deadline_at,
                 "instructions": o.instructions,

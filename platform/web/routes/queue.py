@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from streetorder.i18n import translator
 from streetorder.platform.db import Case
 from streetorder.platform.domain.errors import DomainError, NotFound
 from streetorder.platform.web import actions
 from streetorder.platform.web.auth import COMMAND, Viewer, require, require_csrf
 from streetorder.platform.web.context import ConsoleContext, get_context
-from streetorder.platform.web.render import render
-from streetorder.platform.web.views import REJECT_REASONS, panel_view, queue_items
+from streetorder.platform.web.render import language_of, render, render_fragment
+from streetorder.platform.web.views import panel_view, queue_items, reject_reasons
 
 router = APIRouter()
 Ctx = Annotated[ConsoleContext, Depends(get_context)]
@@ -29,9 +30,10 @@ class Verdict(BaseModel):
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(request: Request, ctx: Ctx, viewer: Reviewer, limit: int = QUEUE_PAGE):
+    t = translator(language_of(viewer))
     with ctx.db.session() as session:
         items, total = queue_items(
-            session, ctx.tz, ctx.now(), actor=viewer.actor, limit=max(1, min(limit, 500))
+            session, ctx.tz, ctx.now(), t, actor=viewer.actor, limit=max(1, min(limit, 500))
         )
     return render(
         ctx,
@@ -41,18 +43,19 @@ def queue_page(request: Request, ctx: Ctx, viewer: Reviewer, limit: int = QUEUE_
         nav="queue",
         items=items,
         total=total,
-        reasons=REJECT_REASONS,
+        reasons=reject_reasons(t),
     )
 
 
 @router.get("/queue/panel/{case_id}", response_class=HTMLResponse)
 def queue_panel(request: Request, ctx: Ctx, viewer: Reviewer, case_id: int):
+    t = translator(language_of(viewer))
     with ctx.db.session() as session:
         case = session.get(Case, case_id)
         if case is None:
-            return HTMLResponse('<p class="error">No such case.</p>', status_code=404)
-        view = panel_view(session, ctx.prefix, ctx.tz, ctx.now(), case)
-    return ctx.templates.TemplateResponse(request, "_panel.html", {"c": view})
+            return HTMLResponse(f'<p class="error">{t("error.no_case")}</p>', status_code=404)
+        view = panel_view(session, ctx.prefix, ctx.tz, ctx.now(), case, t)
+    return render_fragment(ctx, request, "_panel.html", viewer, c=view)
 
 
 @router.post("/cases/{case_id}/review")
@@ -66,10 +69,11 @@ async def review(request: Request, ctx: Ctx, viewer: Reviewer, case_id: int) -> 
             {"detail": "expected {verdict: confirm|reject, reason}"}, status_code=422
         )
     try:
+        t = translator(language_of(viewer))
         if body.verdict == "confirm":
-            outcome = actions.confirm(ctx, viewer.actor, case_id)
+            outcome = actions.confirm(ctx, viewer.actor, case_id, t)
         else:
-            outcome = actions.reject(ctx, viewer.actor, case_id, body.reason)
+            outcome = actions.reject(ctx, viewer.actor, case_id, body.reason, t)
     except NotFound as exc:
         return JSONResponse({"detail": str(exc)}, status_code=404)
     except DomainError as exc:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from streetorder.contracts.camera import ZoneRules
+from streetorder.i18n import translator
 from streetorder.platform.db import Camera, EdgeNode
 from streetorder.platform.domain.errors import DomainError
 from streetorder.platform.services import camera_reads
@@ -18,7 +19,8 @@ from streetorder.platform.web import zone_masks, zone_sync
 from streetorder.platform.web.auth import ADMIN, Viewer, require, require_csrf
 from streetorder.platform.web.camera_health import camera_health
 from streetorder.platform.web.context import ConsoleContext, get_context
-from streetorder.platform.web.render import render
+from streetorder.platform.web.render import language_of, render
+from streetorder.platform.web.views import Translate, label
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -77,21 +79,22 @@ def _push_status(session, node: EdgeNode) -> dict[str, Any]:
     return status
 
 
-def push_text(status: dict[str, Any]) -> str:
+def push_text(status: dict[str, Any], t: Translate) -> str:
     if status["revision"] is None:
-        return "No config pushed to this node yet."
-    rev = status["revision"]
+        return t("editor.never_pushed")
+    rev, node = status["revision"], status["node"]
     if status["ack_accepted"] is True:
-        return f"Edge node {status['node']} acknowledged revision {rev}: applied."
+        return t("editor.applied", node=node, revision=rev)
     if status["ack_accepted"] is False:
-        return f"Edge node {status['node']} refused revision {rev}: {status['ack_reason']}"
+        return t("editor.refused", node=node, revision=rev, reason=status["ack_reason"])
     if not status["published"]:
-        return f"Revision {rev} saved but not published (no broker connection)."
-    return f"Revision {rev} pushed; waiting for the edge node's acknowledgement."
+        return t("editor.not_published", revision=rev)
+    return t("editor.pushed", revision=rev)
 
 
 @router.get("/zones", response_class=HTMLResponse)
 def camera_list(request: Request, ctx: Ctx, viewer: Admin):
+    t = translator(language_of(viewer))
     with ctx.db.session() as session:
         zone_counts = camera_reads.zone_counts(session)
         cameras = [
@@ -109,11 +112,14 @@ def camera_list(request: Request, ctx: Ctx, viewer: Admin):
             }
             for cam in camera_reads.cameras(session)
         ]
+    for cam in cameras:
+        cam["state_label"] = label(t, "camera_state", cam["health"]["state"])
     return render(ctx, request, "zones.html", viewer, nav="zones", cameras=cameras)
 
 
 @router.get("/zones/{camera_id}", response_class=HTMLResponse)
 def zone_editor(request: Request, ctx: Ctx, viewer: Admin, camera_id: int):
+    t = translator(language_of(viewer))
     with ctx.db.session() as session:
         camera = session.get(Camera, camera_id)
         if camera is None:
@@ -135,7 +141,7 @@ def zone_editor(request: Request, ctx: Ctx, viewer: Admin, camera_id: int):
         frame = camera_reads.latest_clean_frame(session, camera=camera)
         status = _push_status(session, camera.node)
         masks = zone_masks.masks(camera, ctx.tz)
-        reference = zone_masks.reference_text(session, camera, ctx.tz)
+        reference = zone_masks.reference_text(session, camera, ctx.tz, t)
         cam = {
             "id": camera.id,
             "node": camera.node.code,
@@ -143,15 +149,13 @@ def zone_editor(request: Request, ctx: Ctx, viewer: Admin, camera_id: int):
             "address": camera.address,
         }
     frame_url = f"{ctx.prefix}/evidence/{frame.alert_id}/{frame.filename}" if frame else None
-    note = (
-        f"Latest frame: alert {frame.alert_id}"
-        if frame
-        else "No frame from this camera yet: zones can still be drawn on the blank canvas (16:9)."
-    )
+    note = t("editor.latest_frame", alert=frame.alert_id) if frame else t("editor.no_frame")
     return render(
         ctx, request, "zone_editor.html", viewer, nav="zones", cam=cam, merchants=merchants,
-        zones_json=_script_json(zones), frame_url=frame_url, frame_note=note,
-        push_text=push_text(status), masks_json=_script_json(masks), masks=masks,
+        zones_json=_script_json(zones),
+        merchant_names_json=_script_json({m["shop_id"]: m["name"] for m in merchants}),
+        frame_url=frame_url, frame_note=note,
+        push_text=push_text(status, t), masks_json=_script_json(masks), masks=masks,
         reference_text=reference, tz_name=str(ctx.tz),
     )  # fmt: skip
 
@@ -177,13 +181,14 @@ async def save_zones(request: Request, ctx: Ctx, viewer: Admin, camera_id: int) 
 
 @router.get("/zones/{camera_id}/push")
 def push_status(ctx: Ctx, viewer: Admin, camera_id: int) -> JSONResponse:
+    t = translator(language_of(viewer))
     with ctx.db.session() as session:
         camera = session.get(Camera, camera_id)
         if camera is None:
             return JSONResponse({"detail": "no such camera"}, status_code=404)
         status = _push_status(session, camera.node)
-        status["reference"] = zone_masks.reference_text(session, camera, ctx.tz)
-    status["text"] = push_text(status)
+        status["reference"] = zone_masks.reference_text(session, camera, ctx.tz, t)
+    status["text"] = push_text(status, t)
     return JSONResponse(status)
 
 
@@ -219,7 +224,7 @@ async def set_reference(request: Request, ctx: Ctx, viewer: Admin, camera_id: in
         elif body.when == "at":
             at = zone_masks.local_moment(ctx.now(), ctx.tz, body.time or "", body.day)
         revision, text = zone_masks.set_reference(
-            ctx, camera_id=camera_id, actor=viewer.actor, at=at
+            ctx, camera_id=camera_id, actor=viewer.actor, at=at, t=translator(language_of(viewer))
         )
     except DomainError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)

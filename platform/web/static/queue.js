@@ -1,4 +1,5 @@
-// Review queue: keyboard-driven confirm / reject. No framework, no network beyond this site.
+// Review queue: confirm / reject with the mouse (buttons) or the keyboard. No framework, no
+// network beyond this site. Texts come from the page (<script id="texts">, the catalogue).
 //   j/k or arrows move; c then Enter confirms; r, 1-9, Enter rejects with a reason;
 //   a toggles annotated/clean; v plays the clip; o opens the case; ? shows help; Esc cancels.
 (function () {
@@ -17,6 +18,9 @@
   const countEl = document.getElementById("pending-count");
   const reasons = Array.from(rejectBox.querySelectorAll(".reasons li"));
   const OTHER_KEY = String(reasons.length); // the last reason is "Other (type it)"
+  const TEXTS = JSON.parse(document.getElementById("texts").textContent);
+  const T = (key, values) =>
+    (TEXTS[key] || key).replace(/\{(\w+)\}/g, (m, name) => (values && name in values ? values[name] : m));
 
   let mode = "browse"; // browse | confirm | reject | busy
   let reasonKey = null;
@@ -28,7 +32,12 @@
   function select(item) {
     items().forEach((el) => el.classList.toggle("selected", el === item));
     if (!item) {
-      panel.innerHTML = '<p class="empty">Queue done. Reload for more.</p>';
+      panel.innerHTML = "";
+      const done = document.createElement("p");
+      done.className = "empty";
+      done.id = "queue-done";
+      done.textContent = T("queue.done");
+      panel.appendChild(done);
       return;
     }
     item.scrollIntoView({ block: "nearest" });
@@ -41,18 +50,24 @@
     try {
       const res = await fetch(root.dataset.panelUrl + caseId, { credentials: "same-origin" });
       if (ticket !== panelRequest) return; // the reviewer moved on meanwhile
-      panel.innerHTML = res.ok ? await res.text() : `<p class="error">Could not load (${res.status}).</p>`;
-      wireFrames();
+      if (res.ok) panel.innerHTML = await res.text();
+      else panel.textContent = T("queue.load_failed", { status: res.status });
+      wirePanel();
     } catch (err) {
-      if (ticket === panelRequest) panel.innerHTML = `<p class="error">${err}</p>`;
+      if (ticket === panelRequest) panel.textContent = String(err);
     } finally {
       if (ticket === panelRequest) panel.classList.remove("loading");
     }
   }
 
-  function wireFrames() {
+  function wirePanel() {
     panel.querySelectorAll(".view-btn").forEach((btn) =>
       btn.addEventListener("click", () => showFrame(btn.dataset.show)));
+    const overlay = panel.querySelector(".overlay-switch");
+    if (overlay) overlay.addEventListener("change", () =>
+      panel.querySelector(".frames").classList.toggle("no-overlay", !overlay.checked));
+    panel.querySelectorAll("[data-verdict]").forEach((btn) =>
+      btn.addEventListener("click", () => { if (mode === "browse") openBar(btn.dataset.verdict); }));
   }
 
   function showFrame(view) {
@@ -102,8 +117,7 @@
   function reasonText() {
     if (!reasonKey) return "";
     if (reasonKey === OTHER_KEY) return otherInput.value.trim();
-    const li = reasons.find((r) => r.dataset.key === reasonKey);
-    return li.textContent.replace(/^\s*\d+\s*/, "").trim();
+    return reasons.find((r) => r.dataset.key === reasonKey).dataset.reason;
   }
 
   function say(text, kind) {
@@ -120,7 +134,7 @@
     const verdict = mode;
     const reason = verdict === "reject" ? reasonText() : "";
     if (verdict === "reject" && !reason) {
-      say(reasonKey === OTHER_KEY ? "Type the reason first." : "Pick a reason (1-9) first.", "error");
+      say(T(reasonKey === OTHER_KEY ? "queue.type_reason" : "queue.pick_reason"), "error");
       return;
     }
     mode = "busy";
@@ -138,7 +152,9 @@
         closeBar();
         return;
       }
-      say(body.summary || `${item.dataset.number} ${verdict}ed`, "ok");
+      const fallback = verdict === "confirm" ? T("queue.confirmed", { number: item.dataset.number })
+        : T("queue.rejected", { number: item.dataset.number });
+      say(body.summary || fallback, "ok");
       finish(item);
       closeBar();
     } catch (err) {
@@ -160,6 +176,17 @@
     }
     select(rest[Math.min(i, rest.length - 1)] || null);
   }
+
+  reasons.forEach((li) => li.querySelector("button").addEventListener("click", () => {
+    if (mode === "reject") pickReason(li.dataset.key);
+  }));
+  document.getElementById("submit-confirm").addEventListener("click", () => {
+    if (mode === "confirm") submit();
+  });
+  document.getElementById("submit-reject").addEventListener("click", () => {
+    if (mode === "reject") submit();
+  });
+  bar.querySelectorAll(".cancel-verdict").forEach((b) => b.addEventListener("click", closeBar));
 
   list.addEventListener("click", (ev) => {
     const item = ev.target.closest(".queue-item");

@@ -14,6 +14,10 @@
   const COLOURS = ["#e53e3e", "#3182ce", "#38a169", "#d69e2e", "#805ad5", "#dd6b20", "#319795"];
   const HANDLE = 7; // px on the canvas
 
+  const TEXTS = JSON.parse(document.getElementById("texts").textContent);
+  const T = (key, values) =>
+    (TEXTS[key] || key).replace(/\{(\w+)\}/g, (m, name) => (values && name in values ? values[name] : m));
+  const merchantNames = JSON.parse(document.getElementById("merchant-names").textContent);
   let zones = JSON.parse(document.getElementById("zones-data").textContent);
   let masks = JSON.parse(document.getElementById("masks-data").textContent);
   const maskList = document.getElementById("mask-list");
@@ -46,7 +50,7 @@
       g.fillRect(0, 0, canvas.width, canvas.height);
       g.fillStyle = "#a0aec0";
       g.font = "28px sans-serif";
-      g.fillText("no frame from this camera yet", 40, 60);
+      g.fillText(T("editor.no_frame_canvas"), 40, 60);
     }
     zones.forEach((z, i) => {
       const c = colour(i);
@@ -69,7 +73,7 @@
         const [lx, ly] = px(z.polygon[0]);
         g.font = `bold ${Math.max(12, Math.round(canvas.width / 55))}px sans-serif`;
         g.fillStyle = c;
-        g.fillText(`${z.code} ${z.shop_id || "(no merchant)"}`, lx + 6, ly - 8);
+        g.fillText(`${z.name || z.code} ${z.shop_id || T("editor.no_merchant")}`, lx + 6, ly - 8);
       }
     });
     drawMasks();
@@ -114,11 +118,11 @@
       const li = document.createElement("li");
       li.dataset.code = m.code;
       const text = document.createElement("span");
-      text.textContent = `${m.code} · alert ${m.alert_id || "-"} · ${m.created_by}, ${m.created_at}`;
+      text.textContent = `${m.code} · ${T("editor.mask_alert")} ${m.alert_id || "-"} · ${m.created_by}, ${m.created_at}`;
       const button = document.createElement("button");
       button.type = "button";
       button.className = "remove-mask";
-      button.textContent = "Remove";
+      button.textContent = T("editor.remove");
       button.addEventListener("click", () => removeMask(m.code));
       li.append(text, button);
       maskList.appendChild(li);
@@ -139,19 +143,19 @@
   async function removeMask(code) {
     const base = document.getElementById("masks").dataset.removeUrl;
     const r = await post(`${base}/${encodeURIComponent(code)}/remove`);
-    if (!r.ok) { status(r.body.detail || `Remove failed (${r.status})`, "refused"); return; }
+    if (!r.ok) { status(r.body.detail || T("editor.remove_failed", { status: r.status }), "refused"); return; }
     masks = masks.filter((m) => m.code !== code);
     renderMasks();
     draw();
-    status(`Ignore region ${code} removed. Revision ${r.body.revision} pushed; waiting for the edge node…`);
+    status(T("editor.mask_removed", { code: code, revision: r.body.revision }));
     poll(r.body.revision, 0);
   }
 
   async function setReference(body) {
     const r = await post(document.getElementById("reference").dataset.url, body);
-    if (!r.ok) { referenceEl.textContent = r.body.detail || `Failed (${r.status})`; return; }
+    if (!r.ok) { referenceEl.textContent = r.body.detail || T("editor.failed", { status: r.status }); return; }
     referenceEl.textContent = r.body.reference;
-    status(`Revision ${r.body.revision} pushed; waiting for the edge node…`);
+    status(T("editor.pushed", { revision: r.body.revision }));
     poll(r.body.revision, 0);
   }
 
@@ -172,15 +176,26 @@
       li.dataset.code = z.code;
       li.innerHTML = `
         <strong>${z.code}</strong>
-        <label>Merchant (shop id) <input class="shop" list="merchants" required></label>
-        <label>Name <input class="name"></label>
-        <label>Dwell seconds <input class="dwell" type="number" min="1" step="1"></label>
-        <button type="button" class="remove">Remove</button>`;
+        <label><span class="t-merchant"></span> <input class="shop" list="merchants" required></label>
+        <label><span class="t-name"></span> <input class="name"></label>
+        <label><span class="t-dwell"></span> <input class="dwell" type="number" min="1" step="1"></label>
+        <button type="button" class="remove"></button>`;
+      li.querySelector(".t-merchant").textContent = T("editor.merchant");
+      li.querySelector(".t-name").textContent = T("editor.name");
+      li.querySelector(".t-dwell").textContent = T("editor.dwell");
+      li.querySelector(".remove").textContent = T("editor.remove");
       li.querySelector(".shop").value = z.shop_id || "";
       li.querySelector(".name").value = z.name || "";
       li.querySelector(".dwell").value = (z.rules && z.rules.dwell_seconds) || 300;
-      li.querySelector(".shop").addEventListener("input", (e) => { z.shop_id = e.target.value.trim(); draw(); });
-      li.querySelector(".name").addEventListener("input", (e) => (z.name = e.target.value));
+      li.querySelector(".shop").addEventListener("input", (e) => {
+        z.shop_id = e.target.value.trim();
+        if (z.autoName) { // a new zone is named after its shop until someone types a name
+          z.name = T("editor.new_zone_name", { shop: merchantNames[z.shop_id] || z.shop_id });
+          li.querySelector(".name").value = z.name;
+        }
+        draw();
+      });
+      li.querySelector(".name").addEventListener("input", (e) => { z.name = e.target.value; z.autoName = false; draw(); });
       li.querySelector(".dwell").addEventListener("input", (e) => {
         z.rules = Object.assign({}, z.rules, { dwell_seconds: Number(e.target.value) });
       });
@@ -204,16 +219,20 @@
   function startDrawing() {
     drawing = [];
     canvas.focus();
-    status("Click the corners of the frontage; double-click or Enter to finish.");
+    status(T("editor.draw_hint"));
   }
 
   function finishDrawing() {
     if (!drawing) return;
     if (drawing.length < 3) {
-      status("A zone needs at least 3 corners.", "refused");
+      status(T("editor.need_corners"), "refused");
       return;
     }
-    zones.push({ code: nextCode(), name: "", shop_id: "", polygon: drawing, rules: { dwell_seconds: 300 } });
+    const code = nextCode();
+    zones.push({
+      code: code, name: T("editor.new_zone_name", { shop: code }), autoName: true, shop_id: "",
+      polygon: drawing, rules: { dwell_seconds: 300 },
+    });
     drawing = null;
     selected = zones.length - 1;
     renderList();
@@ -221,7 +240,7 @@
     const input = listEl.lastElementChild.querySelector(".shop");
     input.focus({ preventScroll: true });
     listEl.lastElementChild.scrollIntoView({ block: "nearest" });
-    status("Bind the zone to a merchant, then save.");
+    status(T("editor.bind"));
   }
 
   function inside(p, poly) {
@@ -289,17 +308,17 @@
 
   async function save() {
     const missing = zones.find((z) => !z.shop_id);
-    if (missing) { status(`Zone ${missing.code} has no merchant.`, "refused"); return; }
-    status("Saving…");
+    if (missing) { status(T("editor.missing_merchant", { code: missing.code }), "refused"); return; }
+    status(T("editor.saving"));
     const res = await fetch(root.dataset.saveUrl, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ zones: zones }),
+      body: JSON.stringify({ zones: zones.map(({ autoName, ...zone }) => zone) }),
     });
     const body = await res.json().catch(() => ({}));
-    if (!res.ok) { status(body.detail || `Save failed (${res.status})`, "refused"); return; }
-    status(`Saved. Revision ${body.revision} pushed to ${body.node}; waiting for the edge node…`);
+    if (!res.ok) { status(body.detail || T("editor.save_failed", { status: res.status }), "refused"); return; }
+    status(T("editor.saved", { revision: body.revision, node: body.node }));
     poll(body.revision, 0);
   }
 
@@ -308,12 +327,12 @@
     const s = await res.json().catch(() => ({}));
     if (s.reference) referenceEl.textContent = s.reference;
     if (s.revision === revision && s.ack_accepted !== null && s.ack_accepted !== undefined) {
-      if (s.ack_accepted) status(`Edge node ${s.node} acknowledged revision ${revision}: applied.`, "accepted");
-      else status(`Edge node ${s.node} refused revision ${revision}: ${s.ack_reason}`, "refused");
+      if (s.ack_accepted) status(T("editor.applied", { node: s.node, revision: revision }), "accepted");
+      else status(T("editor.refused", { node: s.node, revision: revision, reason: s.ack_reason }), "refused");
       return;
     }
     if (tries < 120) setTimeout(() => poll(revision, tries + 1), 1000);
-    else status(`Revision ${revision} pushed; no answer from the edge node yet (it gets it when it reconnects).`);
+    else status(T("editor.no_answer", { revision: revision }));
   }
 
   const url = root.dataset.frameUrl;

@@ -1,0 +1,45 @@
+"""SMS texts to merchants. Sent in Chinese (``zh-CN``); the English is the reviewer's reading aid.
+
+Variables: sign, shop, time, place, deadline, case_number, link, amount.
+"""
+
+from __future__ import annotations
+
+from streetorder.i18n.catalogue import Msg
+
+MESSAGES: dict[str, Msg] = {
+    # On confirmation, first offence in the look-back window (exempt if corrected in time).
+    "sms_text.notice_exempt": Msg(
+        "【{sign}】{shop}负责人您好:{time}在{place}发现贵店存在跨门营业(出店经营)行为,"
+        "案件编号{case_number}。请于{deadline}前自行改正,按期改正的首次违法行为不予处罚。"
+        "证据查看:{link}",
+        "[{sign}] Dear person responsible for {shop}: at {time} out-of-shop trading by your shop "
+        "was found at {place}, case {case_number}. Please correct it by {deadline}; a first "
+        "offence corrected in time is not fined. Evidence: {link}",
+    ),
+    # On confirmation, repeat offence.
+    "sms_text.notice_penalty": Msg(
+        "【{sign}】{shop}负责人您好:{time}在{place}发现贵店存在跨门营业(出店经营)行为,"
+        "案件编号{case_number}。贵店一年内再次违法,请于{deadline}前改正,本案将依法处罚。"
+        "证据查看:{link}",
+        "[{sign}] Dear person responsible for {shop}: at {time} out-of-shop trading by your shop "
+        "was found at {place}, case {case_number}. This is a repeat offence within a year: "
+        "please correct it by {deadline}; the case will be fined by law. Evidence: {link}",
+    ),
+    # Verification failed: correct again.
+    "sms_text.rework": Msg(
+        "【{sign}】{shop}负责人您好:经复查,{place}的跨门营业问题仍未改正(案件编号{case_number}),"
+        "请于{deadline}前改正。证据查看:{link}",
+        "[{sign}] Dear person responsible for {shop}: the re-check found the out-of-shop trading "
+        "at {place} not corrected (case {case_number}); please correct it by {deadline}. "
+        "Evidence: {link}",
+    ),
+    # Fine decided, payment due.
+    "sms_text.penalty": Msg(
+        "【{sign}】{shop}负责人您好:案件{case_number}依法决定罚款{amount}元,请于{deadline}前"
+        "在线缴纳,逾期每日按罚款数额3%加处罚款。详情:{link}",
+        "[{sign}] Dear person responsible for {shop}: a fine of {amount} CNY was decided in case "
+        "{case_number}; please pay online by {deadline}; late payment adds 3% of the fine a day. "
+        "Details: {link}",
+    ),
+}

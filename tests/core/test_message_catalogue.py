@@ -1,0 +1,178 @@
+"""The one message catalogue: both languages for every key, the same placeholders in both, and
+every key that a template, a page script or the code asks for exists (read from the sources)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from jinja2 import Environment, nodes
+
+from streetorder.i18n import CATALOGUE, LANGUAGES, duration, text
+from streetorder.i18n.catalogue import Catalogue, Msg, merge, normalise_language, placeholders
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATES = REPO / "platform" / "web" / "templates"
+STATIC = REPO / "platform" / "web" / "static"
+#: Code whose literal keys are checked: calls ``t("key")`` and ``text("key")``.
+CODE = [REPO / "platform" / "web", REPO / "platform" / "sms", REPO / "platform" / "services"]
+#: Words a template may show outside the catalogue (names, formats, keys on the keyboard).
+ALLOWED_WORDS = {"streetorder", "JSON", "Enter", "Esc", "Delete", "CNY"}
+
+
+def template_calls() -> list[tuple[str, str]]:
+    """(template, key) of every ``t("key")`` and every key listed in ``script_texts(t, [...])``."""
+    env = Environment()
+    found = []
+    for path in sorted(TEMPLATES.glob("*.html")):
+        tree = env.parse(path.read_text(encoding="utf-8"))
+        for call in tree.find_all(nodes.Call):
+            name = getattr(call.node, "name", None)
+            if name == "t" and call.args and isinstance(call.args[0], nodes.Const):
+                found.append((path.name, call.args[0].value))
+            if name == "script_texts":
+                found += [(path.name, item.value) for item in call.args[1].items]
+    return found
+
+
+def script_keys(path: Path) -> set[str]:
+    return set(re.findall(r'\bT\(\s*"([a-z_]+\.[a-z_]+)"', path.read_text(encoding="utf-8")))
+
+
+def code_keys() -> list[tuple[str, str]]:
+    found = []
+    for folder in CODE:
+        for path in sorted(folder.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                first = node.args[0]
+                is_key = isinstance(first, ast.Constant) and re.fullmatch(
+                    r"[a-z_]+\.[a-z_{}]+", str(first.value)
+                )  # not SQL text("SELECT 1")
+                if name in ("t", "text") and is_key:
+                    found.append((path.name, first.value))
+    return found
+
+
+def test_every_key_has_both_languages_with_the_same_placeholders() -> None:
+    assert LANGUAGES == ("zh-CN", "en")
+    for key, msg in CATALOGUE.messages.items():
+        assert msg.zh.strip() and msg.en.strip(), key
+        assert placeholders(msg.zh) == placeholders(msg.en), key
+        assert re.fullmatch(r"[a-z_]+\.[a-z_]+", key), key
+
+
+def test_every_key_a_template_uses_exists() -> None:
+    calls = template_calls()
+    assert len(calls) > 200  # the walker really finds the templates' calls
+    missing = [f"{name}: {key}" for name, key in calls if key not in CATALOGUE]
+    assert missing == []
+
+
+def test_every_key_a_page_script_uses_exists_and_is_sent_by_its_page() -> None:
+    listed = {}
+    for name, key in template_calls():
+        listed.setdefault(name, set()).add(key)
+    pages = {"queue.js": "queue.html", "zones.js": "zone_editor.html"}
+    for script, page in pages.items():
+        keys = script_keys(STATIC / script)
+        assert keys, script
+        assert keys - set(CATALOGUE.messages) == set(), script
+        sent = {k for k in listed[page] if k.startswith(("queue.", "editor."))}
+        assert keys <= sent, f"{script} asks for texts {page} does not send: {keys - sent}"
+
+
+def test_every_key_the_code_asks_for_exists() -> None:
+    keys = code_keys()
+    assert len(keys) > 30
+    dynamic = {k for _, k in keys if "{" in k}
+    missing = [f"{n}: {key}" for n, key in keys if key not in dynamic and key not in CATALOGUE]
+    assert missing == []
+
+
+def test_values_the_console_labels_all_have_texts() -> None:
+    """Keys made from data (``state.<value>`` ...) exist for every value the data can hold."""
+    from streetorder.platform.domain.roles import Role
+    from streetorder.platform.domain.sms import SmsState
+    from streetorder.platform.domain.work_orders import OrderEvent, OrderState
+    from streetorder.platform.domain.workflow import Event, State, Track
+    from streetorder.platform.web.render import FLASHES
+    from streetorder.platform.web.routes.dashboard import TILES
+    from streetorder.platform.web.views import CASE_PAGE_EVENTS, REJECT_REASONS
+    from streetorder.vocabulary import CLASS_NAMES
+
+    wanted = (
+        [f"state.{s.value}" for s in State]
+        + [f"event.{e.value}" for e in Event]
+        + [f"action.{e.value}" for e in CASE_PAGE_EVENTS]
+        + [f"role.{r.value}" for r in Role]
+        + [f"sms_state.{s.value}" for s in SmsState]
+        + [f"order_state.{s.value}" for s in OrderState]
+        + [f"order_event.{e.value}" for e in OrderEvent] + ["order_event.create"]
+        + [f"track.{t.value}" for t in Track]
+        + [f"colour.{c}" for c in ("red", "yellow", "green")]
+        + [f"object.{c}" for c in CLASS_NAMES]
+        + [f"reason.{r}" for r in REJECT_REASONS]
+        + [f"tile.{key}" for key, _ in TILES]
+        + [f"flash.{f}" for f in FLASHES]
+    )  # fmt: skip
+    assert [k for k in wanted if k not in CATALOGUE] == []
+
+
+def test_templates_show_no_text_outside_the_catalogue() -> None:
+    leftovers = {}
+    for path in sorted(TEMPLATES.glob("*.html")):
+        source = path.read_text(encoding="utf-8")
+        source = re.sub(r"\{% block body_class %\}.*?\{% endblock %\}", " ", source)
+        source = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", " ", source, flags=re.S)
+        source = re.sub(r"<script.*?</script>|<style.*?</style>", " ", source, flags=re.S)
+        visible = re.sub(r"<[^>]*>", " ", source)
+        words = set(re.findall(r"[A-Za-z]{3,}", visible)) - ALLOWED_WORDS
+        if words:
+            leftovers[path.name] = sorted(words)
+    assert leftovers == {}
+
+
+def test_the_domain_words_are_the_ones_the_command_centre_uses() -> None:
+    zh = " ".join(m.zh for m in CATALOGUE.messages.values())
+    for word in ("发现", "立案", "审核", "派遣", "处置", "核查", "结案", "黄灯", "催办", "延期",
+                 "返工", "首违免罚", "红黄绿三色", "固定设施"):  # fmt: skip
+        assert word in zh, word
+
+
+def test_lookup_falls_back_to_chinese_and_refuses_unknown_keys_and_missing_values() -> None:
+    assert text("nav.queue") == "审核队列" and text("nav.queue", "en") == "Review queue"
+    assert normalise_language("en-GB") == "en" and normalise_language("fr") == "zh-CN"
+    assert normalise_language(None) == "zh-CN"
+    with pytest.raises(KeyError):
+        text("no.such_key")
+    with pytest.raises(KeyError):
+        text("queue.waiting", "en")  # {waiting} has no value
+    with pytest.raises(ValueError, match="twice"):
+        merge({"a.b": Msg("甲", "a")}, {"a.b": Msg("乙", "b")})
+    assert Catalogue({"a.b": Msg("{n}件", "{n} cases")}).text("a.b", "en", n=3) == "3 cases"
+
+
+def test_durations_read_as_the_command_centre_screen_shows_them() -> None:
+    from datetime import timedelta
+
+    span = timedelta(days=6, hours=23, minutes=41)
+    assert duration(span) == "6天23小时41分钟"
+    assert duration(span, "en") == "6 days 23 hours 41 minutes"
+    assert duration(timedelta(minutes=5)) == "5分钟"
+
+
+def test_sms_are_rendered_in_chinese_from_the_catalogue() -> None:
+    from streetorder.platform.sms.templates import NAMES, VARIABLES, render
+
+    for name in NAMES:
+        assert placeholders(CATALOGUE.messages[f"sms_text.{name}"].zh) <= VARIABLES
+    values = dict.fromkeys(VARIABLES, "X") | {"shop": "鲜果坊", "deadline": "2026-11-21 10:00"}
+    body = render("notice_exempt", **values)
+    assert body.startswith("【X】鲜果坊负责人您好") and "首次违法行为不予处罚" in body
+    with pytest.raises(KeyError, match="needs"):
+        render("notice_exempt", shop="鲜果坊")

@@ -1,0 +1,66 @@
+"""The console speaks Chinese by default; each user may switch to English, stored on the user."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from streetorder.i18n import text
+from streetorder.platform.db import User
+from tests.web.conftest import Console
+from tests.web.test_console_http import FORM_CSRF_RE, login
+
+LANG_FORM = re.compile(r'<form class="language".*?</form>', re.S)
+
+
+def switch(client: TestClient, language: str, next_url: str, token: str | None = None):
+    page = client.get(next_url if next_url.startswith("/") else "/console/cases").text
+    csrf = token if token is not None else FORM_CSRF_RE.search(LANG_FORM.search(page)[0])[1]
+    return client.post(
+        "/console/language",
+        data={"language": language, "next": next_url, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+
+
+def test_chinese_by_default_then_english_for_this_user_only(console: Console) -> None:
+    reviewer, admin = TestClient(console.app), TestClient(console.app)
+    login_page = reviewer.get("/console/login").text
+    assert '<html lang="zh-CN">' in login_page and "用户名" in login_page
+    login(reviewer, "reviewer")
+    login(admin, "admin")
+    queue = reviewer.get("/console/queue").text
+    assert '<html lang="zh-CN">' in queue
+    assert text("nav.queue") in queue and text("queue.pending") in queue
+    assert "Review queue" not in queue
+    # the name once, then the role in the viewer's language (not "reviewer reviewer · reviewer")
+    assert re.search(r'id="whoami">reviewer reviewer · 审核员<', queue)
+
+    moved = switch(reviewer, "en", "/console/cases?state=closed")
+    assert moved.status_code == 303
+    assert moved.headers["location"] == "/console/cases?state=closed&done=language"
+    english = reviewer.get(moved.headers["location"]).text
+    assert '<html lang="en">' in english and "The console is now in English." in english
+    assert ">Cases</a>" in english and "reviewer reviewer · reviewer<" in english
+    with console.db.session() as s:
+        users = {u.username: u.language for u in s.scalars(select(User))}
+    assert users["reviewer"] == "en" and users["admin"] is None
+    assert text("nav.cases") in admin.get("/console/cases").text  # the admin still reads Chinese
+
+    back = switch(reviewer, "zh-CN", "/console/queue")
+    assert '<html lang="zh-CN">' in reviewer.get(back.headers["location"]).text
+
+
+def test_the_switch_needs_the_csrf_token_a_known_language_and_a_local_target(
+    console: Console,
+) -> None:
+    client = TestClient(console.app)
+    login(client, "reviewer")
+    assert switch(client, "en", "/console/queue", token="forged").status_code == 403
+    assert switch(client, "fr", "/console/queue").status_code == 422
+    away = switch(client, "en", "https://evil.example/")
+    assert away.status_code == 303 and away.headers["location"].startswith("/console/queue?")
+    anonymous = TestClient(console.app).post("/console/language", data={"language": "en"})
+    assert anonymous.status_code == 401
