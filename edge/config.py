@@ -46,6 +46,13 @@ class ModelSettings(Strict):
         description="Model class → project class or ignore (e.g. 'dining table': table). "
         "Unlisted model classes keep their name if it is a project class, else are ignored.",
     )
+    latency_budget_ms: float = Field(
+        250.0,
+        gt=0,
+        le=60000,
+        description="A model version the platform delivers is refused when one frame takes "
+        "longer (median after warm-up, at the model's input size).",
+    )
 
 
 class StorageSettings(Strict):

@@ -25,6 +25,7 @@ from streetorder.contracts import (
     ConfigPush,
     EpisodeEnd,
     Heartbeat,
+    ModelAssignment,
     encode,
     topics,
 )
@@ -34,6 +35,7 @@ from streetorder.edge.runtime.anchors import FileAnchors
 from streetorder.edge.runtime.base import Runtime, RuntimeFactory
 from streetorder.edge.runtime.config_push import ActiveConfigStore, check_push_classes, decide
 from streetorder.edge.runtime.episode_store import EpisodeStore
+from streetorder.edge.runtime.models import Plan
 from streetorder.edge.runtime.reference_store import ReferenceFiles
 from streetorder.edge.runtime.storage import lock_storage, prune_evidence, storage_dir
 from streetorder.edge.runtime.worker import (
@@ -71,6 +73,9 @@ class EdgeNode:
         self._runtime_factory = runtime
         self.cameras: tuple[CameraConfig, ...] = config.cameras
         self.revision = 0
+        #: model versions the platform assigned (the active push's); empty: the node's own
+        self.models = ModelAssignment()
+        self._plan: Plan | None = None
         self.workers: dict[str, CameraWorker] = {}
         self.outbox: Outbox | None = None
         self.episodes: EpisodeStore | None = None
@@ -87,6 +92,7 @@ class EdgeNode:
             ("storage", self._open_storage),
             ("active config", self._load_active_config),
             ("detector", self._load_runtime),
+            ("delivered models", self._restore_models),
             ("model classes", self._check_model_classes),
             ("mqtt", self._start_mqtt),
             ("uploader", self._start_uploader),
@@ -187,6 +193,7 @@ class EdgeNode:
                 "using the pushed config revision %d from %s", active.revision, self._store.path
             )
             self.cameras, self.revision = active.cameras, active.revision
+            self.models = active.models
 
     def _load_runtime(self) -> Callable[[], None]:
         factory = self._runtime_factory
@@ -197,15 +204,32 @@ class EdgeNode:
         self.runtime = factory(self.config, self.base_dir)
         return self.runtime.close
 
+    def _restore_models(self) -> None:
+        """Load the model versions of the active push again (from the node's model folder, or
+        downloaded); if that fails, the cameras run the node's own model, and heartbeats say so."""
+        assert self.runtime is not None
+        switch = self.runtime.models
+        if switch is None or (self.models.node is None and not self.models.cameras):
+            return
+        try:
+            switch.commit(switch.prepare(self.models, self.cameras))
+        except ValueError as exc:
+            log.error(
+                "the assigned model versions cannot run (%s); using the node's own model", exc
+            )
+
     def _check_model_classes(self) -> None:
         """Refuse to start when a zone asks for a class the model does not report."""
         assert self.runtime is not None
-        if not self.runtime.class_names:
-            return  # a runtime that does not say (tests, benches)
         source = self._store.path if self.revision else self.config_path or "the node config"
-        problem = zone_class_problem(
-            self.cameras, self.runtime.class_names, self.runtime.model_classes
-        )
+        if self.runtime.models is not None:
+            problem = self.runtime.models.class_problem(self.cameras)
+        elif not self.runtime.class_names:
+            return  # a runtime that does not say (tests, benches)
+        else:
+            problem = zone_class_problem(
+                self.cameras, self.runtime.class_names, self.runtime.model_classes
+            )
         if problem:
             raise ConfigError(f"{source}: {problem}")
 
@@ -345,6 +369,7 @@ class EdgeNode:
             now=datetime.now(UTC),
             check=self._check_push,
         )
+        plan, self._plan = self._plan, None
         if decision.action == "ignore":
             log.debug("config push ignored: %s", decision.reason)
             return
@@ -353,6 +378,7 @@ class EdgeNode:
             try:
                 self._store.save(decision.push)
             except OSError as exc:
+                self._discard(plan)
                 self._send_ack(
                     ConfigAck(
                         node_id=self.node_id,
@@ -364,17 +390,37 @@ class EdgeNode:
                     )
                 )
                 return
+            if plan is not None:
+                assert self.runtime is not None and self.runtime.models is not None
+                self.runtime.models.commit(plan)  # cameras kept switch between two frames
+            self.models = decision.push.models
             self.apply_cameras(decision.push.cameras)
             self.revision = decision.push.revision
             log.info("config revision %d applied: %d camera(s)", self.revision, len(self.cameras))
         else:
+            self._discard(plan)
             log.warning("config push refused: %s", decision.reason)
         assert decision.ack is not None
         self._send_ack(decision.ack)
 
     def _check_push(self, push: ConfigPush) -> None:
-        if self.runtime is not None and self.runtime.class_names:
+        """Refuse (ValueError) a push the node cannot run; its models are loaded and checked
+        here and kept for :meth:`handle_push` to switch to."""
+        if self.runtime is None:
+            return
+        if self.runtime.models is not None:
+            try:
+                self._plan = self.runtime.models.prepare(push.models, push.cameras)
+            except ValueError as exc:
+                raise ValueError(f"config revision {push.revision}: {exc}") from None
+        elif push.models.node is not None or push.models.cameras:
+            raise ValueError("this node's runtime cannot switch models")
+        elif self.runtime.class_names:
             check_push_classes(push, self.runtime.class_names, self.runtime.model_classes)
+
+    def _discard(self, plan: Plan | None) -> None:
+        if plan is not None and self.runtime is not None and self.runtime.models is not None:
+            self.runtime.models.discard(plan)
 
     def _send_ack(self, ack: ConfigAck) -> None:
         assert self.outbox is not None
@@ -386,11 +432,14 @@ class EdgeNode:
     def heartbeat(self) -> Heartbeat:
         assert self.runtime is not None and self.outbox is not None
         stats = [self.workers[c.id].stats() for c in self.cameras if c.id in self.workers]
+        models = self.runtime.models
+        if models is not None:
+            stats = [s.model_copy(update={"model": models.running(s.camera_id)}) for s in stats]
         return Heartbeat(
             node_id=self.node_id,
             sent_at=datetime.now(UTC),
             uptime_seconds=round(time.monotonic() - self._started_at, 3),
-            model=self.runtime.model,
+            model=models.node_model.info if models is not None else self.runtime.model,
             queue_length=len(self.outbox),
             queue_dropped=self.outbox.dropped_total,
             queue_awaiting_receipt=self.outbox.count(SENT),

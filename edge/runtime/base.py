@@ -13,6 +13,7 @@ from pathlib import Path
 
 from streetorder.contracts import Alert, ModelInfo
 from streetorder.edge.config import EdgeNodeConfig
+from streetorder.edge.runtime.models import ModelSwitch
 from streetorder.edge.runtime.worker import PipelineFactory, SourceFactory
 
 
@@ -33,6 +34,8 @@ class Runtime:
     class_names: tuple[str, ...] = ()
     model_classes: tuple[str, ...] = ()
     close: Callable[[], None] = field(default=lambda: None)
+    #: delivered model versions (``edge/runtime/models.py``); None: the runtime cannot switch
+    models: ModelSwitch | None = None
 
 
 RuntimeFactory = Callable[[EdgeNodeConfig, Path], Runtime]

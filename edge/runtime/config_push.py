@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from streetorder.contracts import CameraConfig, ConfigAck, ConfigPush, decode
+from streetorder.contracts import CameraConfig, ConfigAck, ConfigPush, ModelAssignment, decode
 from streetorder.edge.detect.class_map import zone_class_problem
 from streetorder.errors import ContractError
 
@@ -112,6 +112,7 @@ def _revision_of(payload: bytes) -> int:
 class ActiveConfig:
     revision: int
     cameras: tuple[CameraConfig, ...]
+    models: ModelAssignment = ModelAssignment()
 
 
 class ActiveConfigStore:
@@ -133,7 +134,7 @@ class ActiveConfigStore:
             raise ContractError(f"{self.path}: stored config is invalid: {reason}") from None
         if push.node_id != node_id:
             return None
-        return ActiveConfig(push.revision, push.cameras)
+        return ActiveConfig(push.revision, push.cameras, push.models)
 
     def save(self, push: ConfigPush) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,35 +1,18 @@
-"""The production runtime: PyAV sources, one shared ONNX detector, a CameraPipeline per camera."""
+"""The production runtime: PyAV sources, ONNX detectors shared by the cameras that run the same
+model version (``runtime/models.py``), a CameraPipeline per camera."""
 
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
-from typing import Any
 
 from streetorder.contracts import CameraConfig
 from streetorder.edge.config import EdgeNodeConfig
 from streetorder.edge.runtime.base import Runtime
-from streetorder.edge.runtime.storage import evidence_dir
+from streetorder.edge.runtime.model_fetch import ModelFiles
+from streetorder.edge.runtime.models import Loaded, ModelSwitch
+from streetorder.edge.runtime.storage import evidence_dir, storage_dir
 from streetorder.errors import StreetorderError
-
-
-class SharedDetector:
-    """One ONNX session for every camera; calls are serialised (two cores: no oversubscription).
-
-    Everything but ``__call__`` is passed through to the wrapped detector.
-    """
-
-    def __init__(self, detector: Any) -> None:
-        self._detector = detector
-        self._lock = threading.Lock()
-
-    def __call__(self, frame):
-        with self._lock:
-            return self._detector(frame)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._detector, name)
 
 
 def default_runtime(config: EdgeNodeConfig, base_dir: Path):
@@ -42,7 +25,18 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
         from streetorder.edge.pipeline import CameraPipeline
     except ImportError as exc:
         raise StreetorderError(f"the edge analysis pipeline is not available: {exc}") from None
-    detector = SharedDetector(OnnxDetector.from_settings(config.model, base_dir))
+    own = OnnxDetector.from_settings(config.model, base_dir)
+    switch = ModelSwitch(
+        Loaded(own, own.info),
+        lambda path: OnnxDetector.from_settings(config.model, base_dir, path=path),
+        ModelFiles(
+            storage_dir(config, base_dir) / "models",
+            config.platform.url,
+            config.platform.token,
+            timeout=config.platform.upload_timeout_seconds,
+        ),
+        config.model.latency_budget_ms,
+    )
     out = evidence_dir(config, base_dir)
     storage = config.storage
 
@@ -53,7 +47,7 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
         return CameraPipeline(
             config.node_id,
             camera,
-            detector,
+            switch.detector_for(camera.id),
             out,
             config.timezone,
             clip_before=storage.clip_seconds_before,
@@ -83,8 +77,9 @@ def default_runtime(config: EdgeNodeConfig, base_dir: Path):
     return Runtime(
         open_source=source_for,
         make_pipeline=make_pipeline,
-        model=detector.info,
+        model=own.info,
         evidence_path=lambda alert, filename: out / filename,
-        class_names=tuple(detector.names),
-        model_classes=tuple(detector.model_names),
+        class_names=tuple(own.names),
+        model_classes=tuple(own.model_names),
+        models=switch,
     )

@@ -20,9 +20,12 @@ def detector_bytes(
     anchors: list[tuple[float, float, float, float, str, float]],
     size: int = 64,
     busy: int = 0,
+    foreign_op: bool = False,
 ) -> bytes:
     """A raw-head detect model whose output is ``anchors`` whatever the picture; ``busy`` chains
-    that many 384×384 matrix products on the input's mean (ORT cannot fold them away)."""
+    that many 384×384 matrix products on the input's mean (ORT cannot fold them away);
+    ``foreign_op``: valid ONNX whose last operator onnxruntime does not have (it fails to load,
+    like a model exported for another accelerator)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -45,13 +48,17 @@ def detector_bytes(
         helper.make_node("Mul", [last, "zero"], ["nothing"]),
         helper.make_node("Add", ["head", "nothing"], ["output0"]),
     ]
+    opsets = [helper.make_opsetid("", 17)]
+    if foreign_op:
+        nodes[-1].op_type, nodes[-1].domain = "FusedDetectHead", "com.example.accel"
+        opsets.append(helper.make_opsetid("com.example.accel", 1))
     graph = helper.make_graph(
         nodes, "bundle",
         [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, size, size])],
         [helper.make_tensor_value_info("output0", TensorProto.FLOAT, list(out.shape))],
         inits,
     )  # fmt: skip
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(graph, opset_imports=opsets)
     model.ir_version = 8
     helper.set_model_props(
         model,
