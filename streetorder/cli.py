@@ -2,7 +2,8 @@
 
 Subcommand modules only define arguments at import time; heavy imports happen inside the
 handlers, so ``streetorder --help`` stays fast and the edge never loads platform code.
-Errors are printed as one line (``streetorder: error: ...``) with a non-zero exit status.
+Errors are printed as one line each (``streetorder: error: ...``; a config file with several
+mistakes gives one line per mistake) with a non-zero exit status.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except StreetorderError as exc:
-        print(f"streetorder: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"streetorder: error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("streetorder: interrupted", file=sys.stderr)

@@ -46,7 +46,8 @@ def format_location(loc: tuple[Any, ...]) -> str:
 
 
 def validate_mapping(model: type[M], data: Any, source: str) -> M:
-    """Validate already-parsed data; the first error names ``source``, the key path and why."""
+    """Validate already-parsed data; every error is one line of the :class:`ConfigError` naming
+    ``source``, the key path and why."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -57,13 +58,25 @@ def validate_mapping(model: type[M], data: Any, source: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = format_location(first["loc"])
-        reason = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
+        raise ConfigError("\n".join(describe_errors(exc, source))) from None
+
+
+def describe_errors(exc: ValidationError, source: str) -> list[str]:
+    """One line per validation error: ``source: key: reason``."""
+    errors = exc.errors()
+    lines = []
+    for error in errors:
+        if error["type"] == "too_short" and _has_deeper(error["loc"], errors):
+            continue  # "at least 1 item" because an item failed: that item's error says why
+        reason = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
             reason = "unknown key (check the spelling)"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{source}: {key}: {reason}{more}") from None
+        lines.append(f"{source}: {format_location(error['loc'])}: {reason}")
+    return lines
+
+
+def _has_deeper(loc: tuple[Any, ...], errors: list[Any]) -> bool:
+    return any(len(e["loc"]) > len(loc) and e["loc"][: len(loc)] == loc for e in errors)
 
 
 def read_yaml(path: str | Path) -> Any:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from streetorder.contracts.polygon import simplicity_problem
 from streetorder.vocabulary import CLASS_NAMES, DEFAULT_VIOLATION_CLASSES
 
 _SCHEDULE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -95,6 +96,9 @@ class ZoneConfig(Strict):
         for x, y in value:
             if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
                 raise ValueError(f"point ({x}, {y}) is outside 0..1 (coordinates are relative)")
+        problem = simplicity_problem(value)
+        if problem is not None:
+            raise ValueError(f"not a simple polygon: {problem}")
         return value
 
 
