@@ -43,12 +43,18 @@ def _run(args: argparse.Namespace) -> int:
     from streetorder.edge.config import load_edge_config
     from streetorder.edge.node import EdgeNode
     from streetorder.edge.runtime.memory import tune_malloc
+    from streetorder.errors import ConfigError
 
     tune_malloc()
     config = load_edge_config(args.config)
-    EdgeNode(
-        config, base_dir=args.config.resolve().parent, stop=stop, config_path=args.config
-    ).run()
+    try:
+        EdgeNode(
+            config, base_dir=args.config.resolve().parent, stop=stop, config_path=args.config
+        ).run()
+    except ConfigError as exc:  # found while starting (a TLS file): name the config file
+        if str(exc).startswith(str(args.config)):
+            raise
+        raise ConfigError(f"{args.config}: {exc}") from None
     return 0
 
 
@@ -85,14 +91,24 @@ def summary(config, detector=None) -> list[str]:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    """Validate the file, the files it names and the model's classes; report every problem."""
     from streetorder.edge.config import load_edge_config
+    from streetorder.edge.config_files import missing_file_problems
     from streetorder.edge.detect import OnnxDetector, check_zone_classes
+    from streetorder.errors import ConfigError
 
     config = load_edge_config(args.config)
-    detector = OnnxDetector.from_settings(
-        config.model, args.config.resolve().parent, where=args.config
-    )
-    check_zone_classes(config.cameras, detector, args.config)
+    base_dir = args.config.resolve().parent
+    problems = [f"{args.config}: {p}" for p in missing_file_problems(config, base_dir)]
+    detector = None
+    if not any(p.startswith(f"{args.config}: model.path:") for p in problems):
+        try:
+            detector = OnnxDetector.from_settings(config.model, base_dir, where=args.config)
+            check_zone_classes(config.cameras, detector, args.config)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("\n".join(problems))
     print(f"{args.config}: valid")
     for line in summary(config, detector):
         print(line)

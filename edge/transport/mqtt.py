@@ -141,7 +141,9 @@ class MqttLink:
 
     def _on_disconnect(self, client, userdata, flags, reason: ReasonCode, properties) -> None:
         if self.connected.is_set():
-            log.warning("disconnected from %s:%s: %s", *self._where(), reason)
+            # our own clean disconnect ("Normal disconnection") is no cause for concern
+            level = logging.WARNING if reason.is_failure else logging.INFO
+            log.log(level, "disconnected from %s:%s: %s", *self._where(), reason)
         self.connected.clear()
 
     def _on_publish(self, client, userdata, mid: int, reason: ReasonCode, properties) -> None:

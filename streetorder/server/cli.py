@@ -8,7 +8,12 @@ import argparse
 import getpass
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from streetorder.errors import ConfigError
+from streetorder.server.failures import database_errors
 
 CONFIG_HELP = "platform YAML (default: built-in defaults + STREETORDER_* environment variables)"
 
@@ -90,9 +95,22 @@ def _migrate(args: argparse.Namespace) -> int:
     from streetorder.server.migrate import current, upgrade
 
     settings = _settings(args)
-    upgrade(settings.database_url)
-    print(f"database at revision {current(settings.database_url)}")
+    with database_errors(settings.database_url):
+        upgrade(settings.database_url)
+        print(f"database at revision {current(settings.database_url)}")
     return 0
+
+
+@contextmanager
+def _named(config: Path | None) -> Iterator[None]:
+    """Errors about settings found while starting (a TLS file) name the settings file."""
+    try:
+        yield
+    except ConfigError as exc:
+        where = str(config) if config is not None else "settings"
+        if str(exc).startswith(where):
+            raise
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -101,12 +119,14 @@ def _serve(args: argparse.Namespace) -> int:
     from streetorder.server.runtime import ServerRuntime
 
     settings = _server_settings(args)
-    if args.migrate:
-        from streetorder.server.migrate import upgrade
+    with database_errors(settings.platform.database_url), _named(args.config):
+        from streetorder.server.migrate import current, upgrade
 
-        upgrade(settings.platform.database_url)
-    runtime = ServerRuntime(settings, ingest=not args.no_ingest)
-    app = runtime.start()
+        if args.migrate:
+            upgrade(settings.platform.database_url)
+        current(settings.platform.database_url)  # the database answers before we serve
+        runtime = ServerRuntime(settings, ingest=not args.no_ingest)
+        app = runtime.start()
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     finally:
@@ -139,7 +159,7 @@ def _create_user(args: argparse.Namespace) -> int:
                 ) from None
     db = _session(settings)
     try:
-        with db.session() as session:
+        with database_errors(settings.database_url), db.session() as session:
             data = UserCreate(
                 username=args.username, role=args.role, password=password, squad_code=args.squad,
                 node_code=args.node, display_name=args.display_name,
@@ -169,7 +189,7 @@ def _import(args: argparse.Namespace) -> int:
         raise StreetorderError(f"{args.csv}: cannot read: {exc}") from None
     db = _session(settings)
     try:
-        with db.session() as session:
+        with database_errors(settings.database_url), db.session() as session:
             if args.what == "merchants":
                 report = registry.import_merchants_csv(session, text=text)
             else:
@@ -190,7 +210,8 @@ def _seed(args: argparse.Namespace) -> int:
     from streetorder.server.migrate import upgrade
 
     settings = _settings(args)
-    upgrade(settings.database_url)
+    with database_errors(settings.database_url):
+        upgrade(settings.database_url)
     kwargs = {}
     if args.edge_config:
         from streetorder.config.node_file import load_node_registration
@@ -200,7 +221,7 @@ def _seed(args: argparse.Namespace) -> int:
         args.node_token = args.node_token or edge.platform.token
     db = _session(settings)
     try:
-        with db.session() as session:
+        with database_errors(settings.database_url), db.session() as session:
             report = seed_demo(
                 session, password=args.password, node_api_key=args.node_token,
                 bcrypt_rounds=settings.auth.bcrypt_rounds, **kwargs,
@@ -222,7 +243,8 @@ def _schedule(args: argparse.Namespace) -> int:
     settings = _server_settings(args)
     db = _session(settings.platform)
     try:
-        report = run_scheduler(db, now=datetime.now(UTC), mobile=settings.mobile)
+        with database_errors(settings.platform.database_url):
+            report = run_scheduler(db, now=datetime.now(UTC), mobile=settings.mobile)
     finally:
         db.dispose()
     print(
