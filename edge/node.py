@@ -47,7 +47,7 @@ from streetorder.edge.transport.mqtt import Drainer, MqttLink
 from streetorder.edge.transport.queue import SENT, Outbox, OutboxFullError
 from streetorder.edge.transport.receipts import outbox_id
 from streetorder.edge.transport.uploader import EvidenceUploader
-from streetorder.errors import ConfigError
+from streetorder.errors import ConfigError, StreetorderError
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,10 @@ class EdgeNode:
             log.debug("start: %s", name)
             try:
                 undo = step()
-            except BaseException:
-                log.error("start step %r failed; undoing the steps before it", name)
+            except BaseException as exc:
+                # a StreetorderError is reported by the command as one line; say no more here
+                level = logging.DEBUG if isinstance(exc, StreetorderError) else logging.ERROR
+                log.log(level, "start step %r failed; undoing the steps before it", name)
                 self.stop()
                 raise
             if undo is not None:

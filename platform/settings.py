@@ -18,6 +18,7 @@ plus the officer app's ``mobile:`` section) is read by :mod:`streetorder.server.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -31,6 +32,10 @@ from streetorder.platform.open311.settings import Open311Settings
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "dev"})
 DEV_SECRET = "changeme"
+#: Words of an example value left in place ("replace-with-a-long-random-secret", "<your key>").
+PLACEHOLDER_WORDS = re.compile(
+    r"change.?me|change.?this|replace|placeholder|example|your[-_ ]|[<>]|xxxx|todo", re.I
+)
 ENV_OVERRIDES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("STREETORDER_ENV", ("environment",)),
     ("STREETORDER_DATABASE_URL", ("database_url",)),
@@ -205,7 +210,9 @@ class PlatformSettings(Strict):
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> PlatformSettings:
         weak = self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 16
-        if self.environment != "development" and weak:
+        # production also refuses a long example text such as "replace-with-a-long-secret"
+        example = self.environment == "production" and PLACEHOLDER_WORDS.search(self.secret_key)
+        if self.environment != "development" and (weak or example):
             raise ValueError(
                 f"secret_key is a placeholder or shorter than 16 characters; set a real one "
                 f"(STREETORDER_SECRET_KEY) when environment is {self.environment!r}"
