@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 Frame = npt.NDArray[np.uint8]
 Message = Alert | EpisodeEnd
 
+PERSON = "person"
 #: How long a lost track is remembered, in seconds of video.
 LOST_TRACK_SECONDS = 30.0
 #: How long a confirmed track missed by the detector still counts as present in its zone.
@@ -149,6 +150,8 @@ class CameraPipeline:
         self.last_detections = Detections.empty(tracked=True)
         self.last_time: datetime | None = None
         self.frames_processed = 0
+        #: people in the last analysed frame (all of the detector's, ignore regions too)
+        self.last_persons: npt.NDArray[np.float32] | None = None
         self._pending: list[_PendingAlert] = []
         self.store = store
         self.scene = SceneFilter(camera, base_dir)
@@ -188,6 +191,7 @@ class CameraPipeline:
                 out.extend(self._restore(t))
         detections = self.detector(frame)
         assert self.frame_size is not None
+        self.last_persons = person_boxes(detections, self.detector.names)
         detections = detections[self.scene.outside_ignored(detections, self.frame_size)]
         tracked = self.tracker.update(detections)
         self.last_detections, self.last_time = tracked, t
@@ -327,7 +331,7 @@ class CameraPipeline:
         after = ()
         if frame is not None:
             try:
-                after = (write_after_frame(self.evidence_dir, alert_id, frame),)
+                after = (write_after_frame(self.evidence_dir, alert_id, frame, self.last_persons),)
             except Exception:  # noqa: BLE001 - the episode end matters more than its picture
                 log.exception(
                     "camera %s: cannot write the after-frame of %s", self.camera.id, alert_id
@@ -355,6 +359,7 @@ class CameraPipeline:
     ) -> Callable[[], Alert]:
         cfg = zr.zone.config
         objects = zr.in_zone
+        persons = self.last_persons  # of this frame, which the alert's images show
         annotated = self.annotate(frame, t)
         names = self.detector.names
         assert self.frame_size is not None
@@ -371,6 +376,7 @@ class CameraPipeline:
                     crop_box(objects.xyxy, frame_size),
                     clip,
                     clip_fps=1.0 / self.camera.analysis_interval_seconds,
+                    persons=persons,
                 )
             except EvidenceExistsError as exc:
                 # the same alert raised again after a restart: its first evidence stays
@@ -461,6 +467,15 @@ def tracker_settings(camera: CameraConfig, detector: Detector) -> TrackerSetting
         new_track_score=high,
         max_lost_frames=max(1, lost),
     )
+
+
+def person_boxes(detections: Detections, names: tuple[str, ...]) -> npt.NDArray[np.float32] | None:
+    """Boxes of every person the detector saw (any score it reports), for the platform to blur
+    in public renditions; None when the model has no ``person`` class."""
+    if PERSON not in names:
+        return None
+    mask = detections.class_id == names.index(PERSON)
+    return np.asarray(detections.xyxy[mask], dtype=np.float32).reshape(-1, 4)
 
 
 def _concat(a: Detections, b: Detections) -> Detections:

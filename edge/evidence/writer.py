@@ -8,11 +8,13 @@ other bytes are refused (:class:`EvidenceExistsError`) and the first file stays 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -24,6 +26,10 @@ from streetorder.edge.evidence.video import Mp4Writer
 from streetorder.errors import StreetorderError
 
 Frame = npt.NDArray[np.uint8]
+#: Boxes (N x 4: x1, y1, x2, y2) of the people in a frame; None: the detector cannot see people.
+Persons = npt.NDArray[np.float32] | None
+#: Beside the images: their people boxes (not evidence, never uploaded).
+PERSONS_SUFFIX = "_persons.json"
 #: What ``write_evidence`` writes per alert, in this order: name suffix, kind, content type.
 EVIDENCE_FILES = (
     ("_clean.jpg", "clean_frame", "image/jpeg"),
@@ -61,21 +67,25 @@ def write_evidence(
     crop: tuple[int, int, int, int],
     clip: Sequence[tuple[float, Frame]],
     clip_fps: float,
+    persons: Persons = None,
 ) -> tuple[EvidenceRef, ...]:
-    """Write clean/annotated frames, a crop and a clip; return their refs (kind, name, sha256).
+    """Write clean/annotated frames, a crop and a clip; return their refs (kind, name, sha256;
+    the images' refs list the ``persons`` in their own pixels, for the platform's blurring).
 
     Raises:
         EvidenceExistsError: a file of this alert exists with other content (nothing is
             overwritten; files already written by this call stay).
     """
     directory.mkdir(parents=True, exist_ok=True)
+    _remember_persons(directory, alert_id, persons, crop)
     refs = [
-        _jpeg(directory, f"{alert_id}_clean.jpg", clean, "clean_frame"),
-        _jpeg(directory, f"{alert_id}_annotated.jpg", annotated, "annotated_frame"),
+        _jpeg(directory, f"{alert_id}_clean.jpg", clean, "clean_frame", persons),
+        _jpeg(directory, f"{alert_id}_annotated.jpg", annotated, "annotated_frame", persons),
     ]
     x1, y1, x2, y2 = crop
     if x2 > x1 and y2 > y1:
-        refs.append(_jpeg(directory, f"{alert_id}_crop.jpg", clean[y1:y2, x1:x2], "crop"))
+        inside = _shifted(persons, crop)
+        refs.append(_jpeg(directory, f"{alert_id}_crop.jpg", clean[y1:y2, x1:x2], "crop", inside))
     if clip:
         path = directory / f"{alert_id}_clip.mp4"
         t0 = clip[0][0]
@@ -88,21 +98,42 @@ def write_evidence(
     return tuple(refs)
 
 
-def write_after_frame(directory: Path, alert_id: str, frame: Frame) -> EvidenceRef:
+def write_after_frame(
+    directory: Path, alert_id: str, frame: Frame, persons: Persons = None
+) -> EvidenceRef:
     """The frontage as the camera sees it when the episode ends (``<alert_id>_after.jpg``)."""
     directory.mkdir(parents=True, exist_ok=True)
-    return _jpeg(directory, f"{alert_id}{AFTER_FRAME_SUFFIX}", frame, "after_frame")
+    return _jpeg(directory, f"{alert_id}{AFTER_FRAME_SUFFIX}", frame, "after_frame", persons)
 
 
 def existing_evidence(directory: Path, alert_id: str) -> tuple[EvidenceRef, ...]:
     """Refs of the evidence files already written for ``alert_id`` (complete files only: each
     appears under its name at once)."""
     refs = []
+    persons = _recalled_persons(directory, alert_id)
     for suffix, kind, content_type in EVIDENCE_FILES:
         path = directory / f"{alert_id}{suffix}"
         if path.is_file():
-            refs.append(_ref(path, kind, content_type))
+            refs.append(_ref(path, kind, content_type, persons.get(suffix)))
     return tuple(refs)
+
+
+def _remember_persons(
+    directory: Path, alert_id: str, persons: Persons, crop: tuple[int, int, int, int]
+) -> None:
+    """The people boxes of each image, kept beside them (write-once), so an alert raised again
+    after a restart describes its first evidence exactly."""
+    full, inside = _boxes(persons), _boxes(_shifted(persons, crop))
+    record = {"_clean.jpg": full, "_annotated.jpg": full, "_crop.jpg": inside}
+    write_once(directory / f"{alert_id}{PERSONS_SUFFIX}", json.dumps(record).encode())
+
+
+def _recalled_persons(directory: Path, alert_id: str) -> dict[str, Any]:
+    try:
+        record = json.loads((directory / f"{alert_id}{PERSONS_SUFFIX}").read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return {k: tuple(tuple(b) for b in v) if v is not None else None for k, v in record.items()}
 
 
 def write_once(path: Path, data: bytes) -> None:
@@ -146,16 +177,37 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _jpeg(directory: Path, name: str, frame: Frame, kind: str) -> EvidenceRef:
+def _jpeg(directory: Path, name: str, frame: Frame, kind: str, persons: Persons) -> EvidenceRef:
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
     if not ok:
         raise ValueError(f"cannot encode {name}")
     path = directory / name
     write_once(path, buf.tobytes())
-    return _ref(path, kind, "image/jpeg")
+    return _ref(path, kind, "image/jpeg", _boxes(persons))
 
 
-def _ref(path: Path, kind: str, content_type: str) -> EvidenceRef:
+def _shifted(persons: Persons, crop: tuple[int, int, int, int]) -> Persons:
+    """People boxes in the crop's pixels: clipped to it, those outside dropped."""
+    if persons is None or not len(persons):
+        return persons
+    x1, y1, x2, y2 = crop
+    boxes = np.clip(persons, [x1, y1, x1, y1], [x2, y2, x2, y2]) - [x1, y1, x1, y1]
+    keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    return boxes[keep].astype(np.float32)
+
+
+def _boxes(persons: Persons) -> tuple[tuple[float, float, float, float], ...] | None:
+    if persons is None:
+        return None
+    return tuple(tuple(round(float(v), 1) for v in box) for box in persons)  # type: ignore[misc]
+
+
+def _ref(
+    path: Path,
+    kind: str,
+    content_type: str,
+    persons: tuple[tuple[float, float, float, float], ...] | None = None,
+) -> EvidenceRef:
     data = path.read_bytes()
     return EvidenceRef(
         kind=kind,  # type: ignore[arg-type]
@@ -163,4 +215,5 @@ def _ref(path: Path, kind: str, content_type: str) -> EvidenceRef:
         content_type=content_type,
         size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
+        persons=persons,
     )

@@ -25,6 +25,8 @@ from streetorder.errors import ContractError
 
 SCHEMA_VERSION = 1
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+#: A box in pixels: x1, y1, x2, y2.
+Box = tuple[float, float, float, float]
 
 
 class ModelInfo(Strict):
@@ -83,6 +85,16 @@ class EvidenceRef(Strict):
     content_type: str
     size_bytes: int = Field(ge=0)
     sha256: Sha256
+    persons: tuple[Box, ...] | None = Field(
+        None,
+        max_length=500,
+        description=(
+            "Images only: the box (x1, y1, x2, y2 in this file's pixels) of every person the "
+            "detector saw in it; public renditions blur them (bystanders' privacy). None: not "
+            "known (a video, or an edge from before this field; a public rendition then blurs "
+            "all but the alert's objects). Added later with a default: older alerts decode."
+        ),
+    )
 
 
 class Alert(Strict):
