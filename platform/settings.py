@@ -53,7 +53,17 @@ class IngestSettings(Strict):
     )
     batch_size: int = Field(200, ge=1, le=10000, description="Messages per database commit.")
     batch_wait_ms: int = Field(20, ge=0, le=5000, description="Wait to fill a batch.")
-    keep_rejected_payload_bytes: int = Field(2048, ge=0, le=65536)
+    keep_rejected_payload_bytes: int = Field(
+        65536, ge=0, le=1024 * 1024, description="Bytes kept of a refused message (any bytes)."
+    )
+    max_clock_skew_seconds: int = Field(
+        300, ge=0, le=24 * 3600, description="How far ahead of the platform's clock a message's "
+        "time may be (the node's clock runs fast); later ones are refused.",
+    )  # fmt: skip
+    max_message_age_days: float = Field(
+        30.0, gt=0, le=3650, description="How old a message's time may be (a node that was "
+        "offline sends late); older ones are refused.",
+    )  # fmt: skip
     persistent_session: bool = Field(
         True,
         description=(
@@ -174,9 +184,32 @@ class EvidenceSettings(Strict):
 
 
 class AuthSettings(Strict):
-    access_token_minutes: int = Field(12 * 60, ge=1, le=60 * 24 * 30)
+    access_token_minutes: int = Field(
+        12 * 60, ge=1, le=60 * 24 * 30,
+        description="Access tokens of roles without their own lifetime; the console's session.",
+    )  # fmt: skip
+    access_token_minutes_by_role: dict[
+        Literal["reviewer", "squad_leader", "officer", "admin"], int
+    ] = Field(
+        default_factory=dict,
+        description="A role's own access-token lifetime, whichever login route issues the "
+        "token; the server sets officer and squad_leader to mobile.tokens.access_minutes.",
+    )  # fmt: skip
     refresh_token_days: int = Field(14, ge=1, le=365)
     bcrypt_rounds: int = Field(12, ge=4, le=16)
+
+    @field_validator("access_token_minutes_by_role")
+    @classmethod
+    def _sane_lifetimes(cls, value: dict[str, int]) -> dict[str, int]:
+        for role, minutes in value.items():
+            if not 1 <= minutes <= 60 * 24 * 30:
+                raise ValueError(f"{role}: {minutes} minutes is outside 1..43200")
+        return value
+
+    def access_minutes(self, role: str) -> int:
+        """How long an access token of this role lasts."""
+        by_role: dict[str, int] = dict(self.access_token_minutes_by_role)
+        return by_role.get(role, self.access_token_minutes)
 
 
 class PlatformSettings(Strict):

@@ -52,6 +52,9 @@ class AlertRecord(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     episode_ended_at: Mapped[datetime | None] = mapped_column()
     clear_seconds: Mapped[float | None] = mapped_column(Float)
+    #: sha256 of the alert's canonical JSON: another message with this id and other content
+    #: is a conflict (None: stored before the column existed).
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Case(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streetorder.platform.db.base import Base, utcnow
@@ -33,11 +33,22 @@ class SmsMessage(Base):
 
 
 class RejectedMessage(Base):
-    """A message the ingest refused: topic, reason and the start of the payload."""
+    """A message the ingest refused: topic, reason, and its bytes as received (any bytes, up to
+    ``ingest.keep_rejected_payload_bytes``); ``payload_head`` is their readable start.
+
+    ``category``: invalid (not a valid message for its topic), untrusted (node, camera, zone or
+    shop not registered so), clock (a time outside the clock-skew window), conflict (an alert
+    id already stored with other content), error (the database or the code refused it).
+    """
 
     __tablename__ = "rejected_messages"
     id: Mapped[int] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(String(300))
     reason: Mapped[str] = mapped_column(Text)
     payload_head: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    payload_size: Mapped[int | None] = mapped_column(Integer, doc="The whole payload's size.")
+    category: Mapped[str] = mapped_column(String(16), default="invalid", index=True)
+    node_code: Mapped[str | None] = mapped_column(String(64), doc="The topic's node.")
+    alert_id: Mapped[str | None] = mapped_column(String(64), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

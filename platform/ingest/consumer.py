@@ -7,8 +7,10 @@
 * After each commit the replica publishes the senders' end-to-end receipts (stored, duplicate,
   rejected with the reason, or retry: ``receipts.py``); the edge keeps a message until then.
 * A malformed, unknown-version or misplaced message is rejected: logged with the reason, counted,
-  stored in ``rejected_messages`` and acknowledged. Nothing a sender does can stop the consumer;
-  a database outage pauses the writer, which retries the same batch with backoff.
+  stored in ``rejected_messages`` (its bytes as received) and acknowledged; so is a message the
+  registry or the clock-skew window does not vouch for, and an alert id already stored with
+  other content (a conflict): ``services/ingest_trust.py``. Nothing a sender does can stop the
+  consumer; a database outage pauses the writer, which retries the same batch with backoff.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ from streetorder.mqtt import connect_async, is_v5
 from streetorder.platform.db import Database
 from streetorder.platform.ingest import receipts
 from streetorder.platform.ingest.mqtt import make_client
-from streetorder.platform.services import ingest
+from streetorder.platform.services import ingest, ingest_trust
+from streetorder.platform.services.ingest_trust import ClockWindow, Refusal
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import IngestSettings
 
@@ -121,11 +124,13 @@ class BatchWriter:
 
     def __init__(
         self, db: Database, rules: Rules, *, stats: IngestStats | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC), keep_rejected_bytes: int = 2048,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        settings: IngestSettings = IngestSettings(),
     ) -> None:  # fmt: skip
         self.db, self.rules, self.clock = db, rules, clock
         self.stats = stats or IngestStats()
-        self.keep_rejected_bytes = keep_rejected_bytes
+        self.keep_rejected_bytes = settings.keep_rejected_payload_bytes
+        self.window = ClockWindow.from_settings(settings)
         self._placements: dict[Any, ingest.Placement] = {}
         self._placements_at = 0.0
 
@@ -141,29 +146,50 @@ class BatchWriter:
         """
         now = self.clock()
         decoded: list[tuple[Inbound, Message]] = []
-        rejected: list[tuple[Inbound, str]] = []
+        rejected: list[tuple[Inbound, Refusal]] = []
         for item in batch:
             try:
                 decoded.append((item, classify(item.topic, item.payload)))
             except ContractError as exc:
-                rejected.append((item, str(exc)))
+                rejected.append((item, Refusal(ingest_trust.INVALID, str(exc))))
         refused = _rejected_lines(rejected)  # an episode end before its alert is a retry
         counts: Counter[str] = Counter()
         lines: list[receipts.Line] = []
         with self.db.session() as session:
-            alerts = [m for _, m in decoded if isinstance(m, Alert)]
+            named = {m.node_id for _, m in decoded if isinstance(m, (Alert, EpisodeEnd))}
+            registry = ingest_trust.Registry(session, named)
+            trusted: list[tuple[Inbound, Alert]] = []
+            for item, message in decoded:
+                if isinstance(message, Alert):
+                    refusal = ingest_trust.alert_refusal(registry, self.window, message, now)
+                    if refusal is None:
+                        trusted.append((item, message))
+                    else:
+                        rejected.append((item, refusal))
+                        lines.append(_refused_line(message, refusal))
+            alerts = [m for _, m in trusted]
             if alerts:
                 outcome = ingest.ingest_alerts(
                     session, alerts=alerts, rules=self.rules, now=now,
                     placements=self._placement_cache(),
                 )  # fmt: skip
+                conflicts = _conflicts(session, alerts, outcome)
                 counts.update(
-                    alerts_new=len(outcome.created), alerts_duplicate=len(outcome.duplicates),
-                    alerts_reminder=len(outcome.attached),
+                    alerts_new=len(outcome.created),
+                    alerts_duplicate=len(outcome.duplicates) - len(conflicts),
+                    alerts_reminder=len(outcome.attached), alerts_conflict=len(conflicts),
                 )  # fmt: skip
-                lines += _alert_lines(alerts, outcome)
+                lines += _alert_lines(alerts, outcome, conflicts)
+                rejected += [(trusted[i][0], refusal) for i, refusal in conflicts.items()]
             for item, message in decoded:
                 if isinstance(message, EpisodeEnd):
+                    refusal = ingest_trust.episode_end_refusal(
+                        session, registry, self.window, message, now
+                    )
+                    if refusal is not None:
+                        rejected.append((item, refusal))
+                        lines.append(_refused_line(message, refusal))
+                        continue
                     stored = ingest.ingest_episode_end(
                         session, message=message, rules=self.rules, now=now
                     )
@@ -173,29 +199,29 @@ class BatchWriter:
                                                    message.alert_id, stored))  # fmt: skip
                     else:
                         reason = f"episode end for unknown alert {message.alert_id}"
-                        rejected.append((item, reason))
+                        rejected.append((item, Refusal(ingest_trust.INVALID, reason)))
                         lines.append(receipts.line(message.node_id, "episode_end",
                                                    message.alert_id, "retry", reason))  # fmt: skip
                 elif isinstance(message, Heartbeat):
-                    counts["heartbeats"] += ingest.record_heartbeat(
-                        session, message=message, now=now
-                    )
+                    known = ingest.record_heartbeat(session, message=message, now=now)
+                    counts["heartbeats" if known else "unknown_node_status"] += 1
                 elif isinstance(message, Availability):
-                    counts["availability"] += ingest.record_availability(
-                        session, message=message, now=now
-                    )
+                    known = ingest.record_availability(session, message=message, now=now)
+                    counts["availability" if known else "unknown_node_status"] += 1
                 elif isinstance(message, ConfigAck):
-                    counts["config_acks"] += ingest.record_config_ack(
-                        session, message=message, now=now
-                    )
-            for item, reason in rejected:
+                    if ingest.record_config_ack(session, message=message, now=now):
+                        counts["config_acks"] += 1
+                    else:
+                        reason = f"node {message.node_id!r} is not registered"
+                        rejected.append((item, Refusal(ingest_trust.UNTRUSTED, reason)))
+            for item, refusal in rejected:
                 ingest.record_rejection(
-                    session, topic=item.topic, reason=reason, payload=item.payload, now=now,
-                    keep_bytes=self.keep_rejected_bytes,
+                    session, topic=item.topic, reason=refusal.reason, payload=item.payload,
+                    now=now, keep_bytes=self.keep_rejected_bytes, category=refusal.category,
                 )  # fmt: skip
-        for item, reason in rejected:
-            log.warning("rejected message on %s: %s", item.topic, reason)
-            self.stats.reject(reason)
+        for item, refusal in rejected:
+            log.warning("rejected message on %s: %s", item.topic, refusal.reason)
+            self.stats.reject(refusal.reason)
         counts["received"] += len(batch)
         self.stats.add(**counts)
         return lines + refused
@@ -235,7 +261,7 @@ class BatchWriter:
                         log.exception("internal error on a message on %s", batch[0].topic)
                         reason = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
                     self._reject_alone(batch[0], reason)
-                    lines += _rejected_lines([(batch[0], reason)])
+                    lines += _rejected_lines([(batch[0], Refusal(ingest_trust.ERROR, reason))])
                     return True
                 return all(self.write_robustly([item], stop, lines) for item in batch)
 
@@ -247,31 +273,70 @@ class BatchWriter:
                 ingest.record_rejection(
                     session, topic=item.topic, reason=reason, payload=item.payload,
                     now=self.clock(), keep_bytes=self.keep_rejected_bytes,
+                    category=ingest_trust.ERROR,
                 )  # fmt: skip
         except DBAPIError:
             log.exception("could not store the rejection of a message on %s", item.topic)
 
 
-def _alert_lines(alerts: list[Alert], outcome: ingest.IngestOutcome) -> list[receipts.Line]:
-    """One line per alert of the batch, in order: the first stored copy ``stored``, the rest
-    ``duplicate``."""
+def _copies(alerts: list[Alert], outcome: ingest.IngestOutcome) -> list[str]:
+    """Per alert of the batch, in order: ``stored`` (its first stored copy), ``duplicate`` or
+    ``missing``."""
     stored = {*outcome.created, *outcome.attached}
     known = stored | set(outcome.duplicates)
-    lines, seen = [], set()
+    found, seen = [], set()
     for alert in alerts:
         if alert.alert_id in stored and alert.alert_id not in seen:
-            result, reason = "stored", ""
-        elif alert.alert_id in known:
-            result, reason = "duplicate", ""
+            found.append("stored")
         else:
-            result, reason = "rejected", "not stored"
+            found.append("duplicate" if alert.alert_id in known else "missing")
         seen.add(alert.alert_id)
+    return found
+
+
+def _conflicts(
+    session, alerts: list[Alert], outcome: ingest.IngestOutcome
+) -> dict[int, Refusal]:  # fmt: skip
+    """Index in ``alerts`` → conflict, for duplicates whose content differs from the stored."""
+    copies = _copies(alerts, outcome)
+    duplicates = [i for i, copy in enumerate(copies) if copy == "duplicate"]
+    if not duplicates:
+        return {}
+    stored = ingest_trust.stored_fingerprints(session, (alerts[i].alert_id for i in duplicates))
+    found = {}
+    for i in duplicates:
+        alert = alerts[i]
+        refusal = ingest_trust.conflict(
+            alert.alert_id, stored.get(alert.alert_id), ingest_trust.content_sha256(alert)
+        )
+        if refusal is not None:
+            found[i] = refusal
+    return found
+
+
+def _alert_lines(
+    alerts: list[Alert], outcome: ingest.IngestOutcome, conflicts: dict[int, Refusal]
+) -> list[receipts.Line]:
+    """One line per alert of the batch, in order: the first stored copy ``stored``, the rest
+    ``duplicate``, a conflict ``rejected`` with its reason."""
+    lines = []
+    for i, (alert, copy) in enumerate(zip(alerts, _copies(alerts, outcome), strict=True)):
+        if i in conflicts:
+            lines.append(_refused_line(alert, conflicts[i]))
+            continue
+        result, reason = (copy, "") if copy != "missing" else ("rejected", "not stored")
         lines.append(receipts.line(alert.node_id, "alert", alert.alert_id, result, reason))
     return lines
 
 
-def _rejected_lines(rejected: list[tuple[Inbound, str]]) -> list[receipts.Line]:
-    found = (receipts.rejected_line(item.topic, item.payload, reason) for item, reason in rejected)
+def _refused_line(message: Alert | EpisodeEnd, refusal: Refusal) -> receipts.Line:
+    kind = "alert" if isinstance(message, Alert) else "episode_end"
+    return receipts.line(message.node_id, kind, message.alert_id, "rejected", refusal.reason)
+
+
+def _rejected_lines(rejected: list[tuple[Inbound, Refusal]]) -> list[receipts.Line]:
+    found = (receipts.rejected_line(item.topic, item.payload, refusal.reason)
+             for item, refusal in rejected)  # fmt: skip
     return [line for line in found if line is not None]
 
 
@@ -299,10 +364,7 @@ class IngestConsumer:
     ) -> None:  # fmt: skip
         self.broker, self.settings = broker, settings
         self.stats = IngestStats()
-        self.writer = BatchWriter(
-            db, rules, stats=self.stats, clock=clock,
-            keep_rejected_bytes=settings.keep_rejected_payload_bytes,
-        )  # fmt: skip
+        self.writer = BatchWriter(db, rules, stats=self.stats, clock=clock, settings=settings)
         self.persistent = client_id is not None or broker.client_id is not None
         self.client_id = (
             client_id or broker.client_id or f"streetorder-platform-{uuid.uuid4().hex[:8]}"

@@ -7,6 +7,7 @@ platform replicas, only the first insert creates a case.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,7 @@ from streetorder.platform.domain.roles import SYSTEM
 from streetorder.platform.domain.workflow import AuditRecord, CaseDraft, Event, State
 from streetorder.platform.services.case_audit import audit_values
 from streetorder.platform.services.cases import self_correct, transition
+from streetorder.platform.services.ingest_trust import content_sha256
 from streetorder.platform.services.rules import Rules
 
 
@@ -92,6 +94,7 @@ def _alert_row(alert: Alert, now: datetime) -> dict[str, Any]:
         "evidence": [e.model_dump(mode="json") for e in alert.evidence],
         "model_name": alert.model.name, "model_version": alert.model.version,
         "created_at": alert.created_at, "received_at": now,
+        "content_sha256": content_sha256(alert),
     }  # fmt: skip
 
 
@@ -291,6 +294,20 @@ def record_config_ack(session: Session, *, message: ConfigAck, now: datetime) ->
     return True
 
 
+def _printable(text: str) -> str:
+    """Text any database stores: NUL (which PostgreSQL refuses) shown as U+FFFD."""
+    return text.replace("\x00", "\ufffd")
+
+
+def _alert_id_of(payload: bytes) -> str | None:
+    try:
+        raw = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    alert_id = raw.get("alert_id") if isinstance(raw, dict) else None
+    return _printable(alert_id)[:64] if isinstance(alert_id, str) else None
+
+
 def record_rejection(
     session: Session,
     *,
@@ -298,9 +315,19 @@ def record_rejection(
     reason: str,
     payload: bytes,
     now: datetime,
-    keep_bytes: int = 2048,
+    keep_bytes: int = 65536,
+    category: str = "invalid",
 ) -> None:
-    head = payload[:keep_bytes].decode("utf-8", errors="replace")
+    """Keep a refused message: its bytes as received (up to ``keep_bytes``), why, and which
+    node and alert id it names (when it does)."""
+    kept = payload[:keep_bytes]
+    parts = topic.split("/")
     session.add(
-        RejectedMessage(topic=topic[:300], reason=reason, payload_head=head, received_at=now)
-    )
+        RejectedMessage(
+            topic=_printable(topic)[:300], reason=_printable(reason), category=category,
+            payload=kept, payload_size=len(payload),
+            payload_head=_printable(kept[:2048].decode("utf-8", errors="replace")),
+            node_code=_printable(parts[2])[:64] if len(parts) > 2 else None,
+            alert_id=_alert_id_of(payload), received_at=now,
+        )
+    )  # fmt: skip

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from streetorder.platform.db import RejectedMessage
 
 
-def rejected_query() -> Any:
-    """Refused messages newest first (for :func:`paging.page`)."""
-    return select(RejectedMessage).order_by(RejectedMessage.id.desc())
+def rejected_query(*, category: str | None = None) -> Any:
+    """Refused messages newest first, of one category or all (for :func:`paging.page`)."""
+    query = select(RejectedMessage).order_by(RejectedMessage.id.desc())
+    return query if category is None else query.where(RejectedMessage.category == category)
 
 
 def count_rejected(session: Session) -> int:

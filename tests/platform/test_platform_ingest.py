@@ -48,6 +48,7 @@ def consumer_for(p, broker, group: str) -> IngestConsumer:
     consumer = IngestConsumer(
         BrokerConfig(host=broker.host, port=broker.port), p.db, p.rules,
         settings=IngestSettings(share_group=group, batch_size=50, batch_wait_ms=10),
+        clock=p.clock,
     )  # fmt: skip
     consumer.start()
     assert consumer.wait_connected(10)
@@ -83,8 +84,8 @@ def test_duplicates_and_malformed_messages(platform_factory, mqtt_broker) -> Non
             publish(client, topic, payload)
         end = EpisodeEnd(
             alert_id=alerts[0].alert_id, node_id=node, camera_id="cam-01",
-            zone_id=alerts[0].zone_id, shop_id=alerts[0].shop_id, ended_at=datetime.now(UTC),
-            clear_seconds=60, created_at=datetime.now(UTC),
+            zone_id=alerts[0].zone_id, shop_id=alerts[0].shop_id, ended_at=p.clock.now,
+            clear_seconds=60, created_at=p.clock.now,
         )  # fmt: skip
         publish(client, topics.episodes(node), encode(end))
         publish(client, topics.episodes(node), encode(end))  # twice: attached once

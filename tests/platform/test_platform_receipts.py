@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from .test_platform_restart import runtime_for
 
 
 def end_of(alert: Alert) -> EpisodeEnd:
-    now = datetime.now(UTC)
+    now = alert.threshold_crossed_at + timedelta(minutes=1)
     return EpisodeEnd(
         alert_id=alert.alert_id, node_id=alert.node_id, camera_id=alert.camera_id,
         zone_id=alert.zone_id, shop_id=alert.shop_id, ended_at=now, clear_seconds=60.0,

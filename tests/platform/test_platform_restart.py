@@ -4,6 +4,7 @@ when it is back. The control shows what a throwaway session would lose."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +27,9 @@ def case_count(p, alert_id: str) -> int:
 
 
 def runtime_for(p, broker, *, persistent: bool) -> ServerRuntime:
+    """The server on the wall clock (the test's alerts too: they are refused outside the
+    ingest's clock-skew window)."""
+    p.clock.now = datetime.now(UTC)
     settings = p.settings.model_copy(
         update={
             "broker": BrokerConfig(host=broker.host, port=broker.port, keepalive_seconds=5),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from streetorder.platform.api.deps import AdminUser, Public, SessionDep, StaffUser, StateDep
 from streetorder.platform.db import Case, EvidenceFile
@@ -20,6 +21,7 @@ from streetorder.platform.services.paging import page
 health_router = APIRouter(tags=["system"])
 ingest_router = APIRouter(prefix="/ingest", tags=["system"])
 public_router = APIRouter(prefix="/public", tags=["public"])
+RejectionCategory = Literal["invalid", "untrusted", "clock", "conflict", "error"]
 
 
 @health_router.get("/health", summary="Liveness and database check", dependencies=[Public()])
@@ -31,18 +33,47 @@ def health(session: SessionDep, state: StateDep) -> dict[str, str]:
 class RejectedPublic(Out):
     id: int
     topic: str
+    category: RejectionCategory
     reason: str
-    payload_head: str
+    node_code: str | None
+    alert_id: str | None
+    payload_head: str = Field(description="The payload's readable start (NUL shown as U+FFFD).")
+    payload_base64: str | None = Field(description="The payload's bytes as received (kept part).")
+    payload_size: int | None = Field(description="The whole payload's size in bytes.")
     received_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> RejectedPublic:
+        data = {name: getattr(row, name) for name in cls.model_fields if hasattr(row, name)}
+        kept = row.payload
+        data["payload_base64"] = base64.b64encode(kept).decode("ascii") if kept else None
+        return cls.model_validate(data)
 
 
 @ingest_router.get("/rejected", response_model=Page[RejectedPublic], summary="Refused messages")
 def rejected(
     session: SessionDep, actor: AdminUser, offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    category: Annotated[RejectionCategory | None, Query()] = None,
 ) -> Page[RejectedPublic]:  # fmt: skip
-    rows, count = page(session, rejections.rejected_query(), offset=offset, limit=limit)
-    return Page(data=[RejectedPublic.model_validate(r) for r in rows], count=count)
+    """Every message the ingest refused, newest first, with the reason and its bytes."""
+    query = rejections.rejected_query(category=category)
+    rows, count = page(session, query, offset=offset, limit=limit)
+    return Page(data=[RejectedPublic.of(r) for r in rows], count=count)
+
+
+@ingest_router.get(
+    "/conflicts", response_model=Page[RejectedPublic], summary="Alert ids sent with other content"
+)
+def conflicts(
+    session: SessionDep, actor: AdminUser, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[RejectedPublic]:  # fmt: skip
+    """Messages that reused a stored alert id with other content; the stored alert stays."""
+    rows, count = page(
+        session, rejections.rejected_query(category="conflict"), offset=offset, limit=limit
+    )
+    return Page(data=[RejectedPublic.of(r) for r in rows], count=count)
 
 
 @ingest_router.get("/stats", summary="Consumer counters of this replica, and rejections stored")
