@@ -59,10 +59,12 @@ class TokenClaims:
     user_id: int
     kind: TokenKind
     expires_at: datetime
+    sid: str | None = None  # the login session (``services/login_sessions.py``)
 
 
 class TokenSigner:
-    """HMAC-SHA256 signed tokens ``<payload>.<signature>``; stateless, expiring."""
+    """HMAC-SHA256 signed tokens ``<payload>.<signature>``, expiring, naming their login
+    session (checked by the caller: a token outlives neither its expiry nor its session)."""
 
     def __init__(self, secret_key: str) -> None:
         self._key = hashlib.sha256(("streetorder-token|" + secret_key).encode()).digest()
@@ -70,8 +72,10 @@ class TokenSigner:
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())
 
-    def issue(self, user_id: int, kind: TokenKind, now: datetime, ttl: timedelta) -> str:
-        body = {"sub": user_id, "k": kind, "exp": int((now + ttl).timestamp())}
+    def issue(
+        self, user_id: int, kind: TokenKind, now: datetime, ttl: timedelta, sid: str | None = None
+    ) -> str:
+        body = {"sub": user_id, "k": kind, "exp": int((now + ttl).timestamp()), "sid": sid}
         payload = _b64(json.dumps(body, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}"
 
@@ -83,10 +87,12 @@ class TokenSigner:
             raise Unauthorized("invalid token")
         try:
             body = json.loads(_unb64(payload))
+            sid = body.get("sid")
             claims = TokenClaims(
-                int(body["sub"]), body["k"], datetime.fromtimestamp(body["exp"], now.tzinfo)
-            )
-        except (ValueError, KeyError, TypeError):
+                int(body["sub"]), body["k"], datetime.fromtimestamp(body["exp"], now.tzinfo),
+                sid if isinstance(sid, str) else None,
+            )  # fmt: skip
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             raise Unauthorized("invalid token") from None
         if claims.kind != kind:
             raise Unauthorized(f"a {claims.kind} token cannot be used here")

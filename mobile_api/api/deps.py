@@ -14,6 +14,7 @@ from streetorder.platform.api.scope import Scopes
 from streetorder.platform.db import User
 from streetorder.platform.domain.errors import Unauthorized
 from streetorder.platform.domain.roles import Actor, Role
+from streetorder.platform.services import login_sessions
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
@@ -27,6 +28,8 @@ def current_actor(
         raise Unauthorized("missing bearer token")
     claims = ctx.signer.verify(credentials.credentials, "access", ctx.now())
     with ctx.db.session() as session:
+        if not login_sessions.is_open(session, sid=claims.sid, user_id=claims.user_id):
+            raise Unauthorized("this login has ended (logged out); log in again")
         user = check_app_user(session.get(User, claims.user_id))
         return Actor(
             role=Role(user.role),

@@ -1,5 +1,6 @@
 """Officer login: a short-lived access token (the platform's signed bearer token) and a rotating
-refresh token stored hashed, so it can be revoked."""
+refresh token stored hashed, so it can be revoked. The refresh-token family is the login
+session: logging out or reusing a rotated refresh token ends it, and its access tokens with it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from streetorder.platform.db import User
 from streetorder.platform.domain.errors import Forbidden, Unauthorized
 from streetorder.platform.domain.roles import Role
 from streetorder.platform.security import TokenSigner, verify_password
+from streetorder.platform.services import login_sessions
 
 APP_ROLES = frozenset({Role.OFFICER, Role.SQUAD_LEADER})
 
@@ -73,7 +75,7 @@ def _issue(
         )
     )
     session.flush()
-    access = signer.issue(user.id, "access", now, access_ttl)
+    access = signer.issue(user.id, "access", now, access_ttl, family)
     return TokenPair(access, refresh, now + access_ttl, now + refresh_ttl, user)
 
 
@@ -90,9 +92,11 @@ def login(
     if user is None or not verify_password(password, user.password_hash):
         raise Unauthorized("wrong username or password")
     check_app_user(user)
-    return _issue(
-        session, user=user, family=secrets.token_hex(16), signer=signer, tokens=tokens, now=now
-    )
+    family = login_sessions.start(
+        session, user_id=user.id, channel="app", now=now,
+        lifetime=timedelta(days=tokens.refresh_days),
+    )  # fmt: skip
+    return _issue(session, user=user, family=family, signer=signer, tokens=tokens, now=now)
 
 
 def refresh(
@@ -111,19 +115,25 @@ def refresh(
         raise Unauthorized("refresh token expired; log in again")
     user = check_app_user(session.get(User, row.user_id))
     row.used_at = now
-    return _issue(session, user=user, family=row.family, signer=signer, tokens=tokens, now=now)
+    pair = _issue(session, user=user, family=row.family, signer=signer, tokens=tokens, now=now)
+    login_sessions.extend(session, sid=row.family, until=pair.refresh_expires_at)
+    return pair
 
 
-def revoke_family(session: Session, *, family: str, now: datetime) -> None:
+def revoke_family(
+    session: Session, *, family: str, now: datetime, reason: str = "refresh token reused"
+) -> None:
+    """End the login: its refresh tokens and, through its session, its access tokens."""
     session.execute(
         update(RefreshToken)
         .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    login_sessions.end(session, sid=family, now=now, reason=reason)
 
 
 def logout(session: Session, *, token: str, now: datetime) -> None:
     """End this login on every device that shares its refresh-token family."""
     row = session.scalars(select(RefreshToken).filter_by(token_hash=token_hash(token))).first()
     if row is not None:
-        revoke_family(session, family=row.family, now=now)
+        revoke_family(session, family=row.family, now=now, reason="logout")

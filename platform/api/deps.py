@@ -16,7 +16,7 @@ from streetorder.platform.db import User
 from streetorder.platform.domain.errors import Unauthorized
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.security import API_KEY_PREFIX
-from streetorder.platform.services import accounts
+from streetorder.platform.services import accounts, login_sessions
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.services.squad_scope import RESOLVERS
 
@@ -58,6 +58,8 @@ def authenticate(session: Session, state: PlatformState, token: str, now: dateti
         user = accounts.user_by_api_key(session, api_key=token)
     else:
         claims = state.rules.signer.verify(token, "access", now)
+        if not login_sessions.is_open(session, sid=claims.sid, user_id=claims.user_id):
+            raise Unauthorized("this login has ended (logged out); log in again")
         user = session.get(User, claims.user_id)
     if user is None or not user.active:
         raise Unauthorized("unknown or inactive user")

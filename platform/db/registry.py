@@ -63,6 +63,22 @@ class User(Base):
     squad: Mapped[Squad | None] = relationship()
 
 
+class LoginSession(Base):
+    """One login (console, platform API or officer app). Its cookie and access tokens carry
+    ``sid``; they work only while the session is open, so logging out, or a reused refresh
+    token, ends them all at once."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16), doc="console | api | app")
+    started_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(doc="Its refresh token's (or cookie's) end.")
+    ended_at: Mapped[datetime | None] = mapped_column()
+    end_reason: Mapped[str | None] = mapped_column(String(100))
+
+
 class Merchant(Base):
     """A shop with a responsible person and a registered mobile phone."""
 

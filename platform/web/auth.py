@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from streetorder.platform.db import User
 from streetorder.platform.domain.roles import HUMAN_ROLES, Actor, Role
 from streetorder.platform.security import verify_password
-from streetorder.platform.services import accounts
+from streetorder.platform.services import accounts, login_sessions
 from streetorder.platform.web.context import ConsoleContext, get_context
 from streetorder.platform.web.session import (
     COOKIE_NAME,
@@ -97,6 +97,8 @@ def session_viewer(request: Request, ctx: ConsoleContext) -> Viewer | None:
             return None
         if password_fingerprint(user.password_hash) != session.fingerprint:
             return None  # the password changed since this session began
+        if not login_sessions.is_open(db, sid=session.sid, user_id=user.id):
+            return None  # logged out: the cookie is dead even if a copy was kept
         db.expunge(user)
     return Viewer(user, session)
 

@@ -3,7 +3,8 @@
 Stateless and pure (stdlib only). The cookie is HttpOnly, SameSite=Lax and Secure when the
 request came over TLS; every state-changing request must echo the session's CSRF token (a hidden
 form field or the ``X-CSRF-Token`` header). The signature binds a fingerprint of the user's
-password hash, so changing a password ends the user's other sessions.
+password hash, so changing a password ends the user's other sessions, and the login session's
+id (``sid``), which logging out ends on the server (``services/login_sessions.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class WebSession:
     csrf: str
     expires_at: int  # unix seconds
     fingerprint: str  # of the password hash at login
+    sid: str = ""  # the login session (a cookie without one opens nothing)
 
 
 def _key(secret: str, purpose: str) -> bytes:
@@ -67,12 +69,15 @@ def password_fingerprint(password_hash: str | None) -> str:
     return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
 
 
-def new_session(user_id: int, password_hash: str | None, lifetime_seconds: int) -> WebSession:
+def new_session(
+    user_id: int, password_hash: str | None, lifetime_seconds: int, sid: str = ""
+) -> WebSession:
     return WebSession(
         user_id=user_id,
         csrf=secrets.token_urlsafe(24),
         expires_at=int(time.time()) + lifetime_seconds,
         fingerprint=password_fingerprint(password_hash),
+        sid=sid,
     )
 
 
@@ -82,6 +87,7 @@ def encode_session(session: WebSession, secret: str) -> str:
         "c": session.csrf,
         "e": session.expires_at,
         "f": session.fingerprint,
+        "s": session.sid,
     }
     return sign(payload, secret, "session")
 
@@ -99,6 +105,7 @@ def decode_session(token: str | None, secret: str, now: float | None = None) -> 
             csrf=str(payload["c"]),
             expires_at=int(payload["e"]),
             fingerprint=str(payload["f"]),
+            sid=str(payload.get("s") or ""),
         )
     except (KeyError, TypeError, ValueError):
         return None

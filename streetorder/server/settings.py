@@ -32,10 +32,30 @@ class _MobileSection(Strict):
     mobile: MobileSettings = MobileSettings()
 
 
+#: The officer app's roles: their access tokens last ``mobile.tokens.access_minutes`` on every
+#: login route (the platform's ``/api/v1/auth/login`` too).
+APP_ROLES = ("officer", "squad_leader")
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     platform: PlatformSettings
     mobile: MobileSettings = field(default_factory=MobileSettings)
+
+    def __post_init__(self) -> None:
+        auth = self.platform.auth
+        minutes = self.mobile.tokens.access_minutes
+        by_role = dict(auth.access_token_minutes_by_role)
+        for role in APP_ROLES:
+            if by_role.get(role, minutes) != minutes:
+                raise ConfigError(
+                    f"auth.access_token_minutes_by_role.{role} ({by_role[role]}) differs from "
+                    f"mobile.tokens.access_minutes ({minutes}): the officer app's roles have "
+                    "one token lifetime on every login route; set only the latter"
+                )
+            by_role[role] = minutes
+        merged = auth.model_copy(update={"access_token_minutes_by_role": by_role})
+        object.__setattr__(self, "platform", self.platform.model_copy(update={"auth": merged}))
 
 
 def server_settings_from_mapping(

@@ -1,12 +1,13 @@
-"""Login: bearer access tokens (short-lived) and refresh tokens; bcrypt passwords."""
+"""Login and logout: bearer access tokens (each role's own lifetime, whichever login route
+issued them) and refresh tokens, both naming the login session that logout ends; bcrypt."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Response
+from fastapi.security import HTTPAuthorizationCredentials, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from streetorder.platform.api.deps import (
@@ -16,6 +17,7 @@ from streetorder.platform.api.deps import (
     SessionDep,
     StateDep,
     api_scope,
+    bearer,
 )
 from streetorder.platform.db import User
 from streetorder.platform.domain.errors import Unauthorized
@@ -23,7 +25,7 @@ from streetorder.platform.domain.roles import HUMAN_ROLES, Role
 from streetorder.platform.schemas.common import In
 from streetorder.platform.schemas.registry import UserPublic
 from streetorder.platform.security import verify_password
-from streetorder.platform.services import accounts
+from streetorder.platform.services import accounts, login_sessions
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 LOGIN_ROLES = (*HUMAN_ROLES, Role.EDGE_NODE)
@@ -47,14 +49,14 @@ class TokenOut(BaseModel):
     user: UserPublic
 
 
-def _tokens(state, user: User, now) -> TokenOut:
+def _tokens(state, user: User, now, sid: str) -> TokenOut:
     auth = state.settings.auth
-    access_ttl = timedelta(minutes=auth.access_token_minutes)
+    access_ttl = timedelta(minutes=auth.access_minutes(user.role))
     signer = state.rules.signer
     return TokenOut(
-        access_token=signer.issue(user.id, "access", now, access_ttl),
+        access_token=signer.issue(user.id, "access", now, access_ttl, sid),
         refresh_token=signer.issue(
-            user.id, "refresh", now, timedelta(days=auth.refresh_token_days)
+            user.id, "refresh", now, timedelta(days=auth.refresh_token_days), sid
         ),
         expires_in=int(access_ttl.total_seconds()),
         user=UserPublic.model_validate(user),
@@ -67,7 +69,11 @@ def _login(session, state, now, username: str, password: str) -> TokenOut:
     valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not user.active or user.role == Role.EDGE_NODE or not valid:
         raise Unauthorized("wrong username or password")
-    return _tokens(state, user, now)
+    sid = login_sessions.start(
+        session, user_id=user.id, channel="api", now=now,
+        lifetime=timedelta(days=state.settings.auth.refresh_token_days),
+    )  # fmt: skip
+    return _tokens(state, user, now, sid)
 
 
 @router.post(
@@ -95,10 +101,29 @@ def token(
 )  # fmt: skip
 def refresh(body: RefreshIn, session: SessionDep, state: StateDep, now: NowDep) -> TokenOut:
     claims = state.rules.signer.verify(body.refresh_token, "refresh", now)
+    if claims.sid is None or not login_sessions.is_open(
+        session, sid=claims.sid, user_id=claims.user_id
+    ):
+        raise Unauthorized("this login has ended (logged out); log in again")
     user = session.get(User, claims.user_id)
     if user is None or not user.active:
         raise Unauthorized("unknown or inactive user")
-    return _tokens(state, user, now)
+    return _tokens(state, user, now, claims.sid)
+
+
+@router.post(
+    "/logout", status_code=204, summary="End this login: its access and refresh tokens",
+    dependencies=[api_scope.roles(*HUMAN_ROLES)],
+)  # fmt: skip
+def logout(
+    session: SessionDep, state: StateDep, now: NowDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Response:  # fmt: skip
+    """Every token of the login that issued this access token stops working now."""
+    assert credentials is not None  # the scope rule admitted only a valid bearer token
+    claims = state.rules.signer.verify(credentials.credentials, "access", now)
+    login_sessions.end(session, sid=claims.sid, now=now, reason="logout")
+    return Response(status_code=204)
 
 
 @router.get(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from streetorder.i18n import text
+from streetorder.platform.services import login_sessions
 from streetorder.platform.web.auth import (
     CsrfFailed,
     authenticate,
@@ -95,7 +97,12 @@ def login(
             ctx, request, next_url=next, username=username, error=text("login.wrong")
         )
     lifetime = ctx.settings.auth.access_token_minutes * 60
-    session = new_session(user.id, user.password_hash, lifetime)
+    with ctx.db.session() as db:
+        sid = login_sessions.start(
+            db, user_id=user.id, channel="console", now=ctx.now(),
+            lifetime=timedelta(seconds=lifetime),
+        )  # fmt: skip
+    session = new_session(user.id, user.password_hash, lifetime, sid)
     response = RedirectResponse(safe_next(ctx, next), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -115,6 +122,8 @@ async def logout(request: Request, ctx: Ctx) -> Response:
     viewer = session_viewer(request, ctx)
     if viewer is not None:
         await require_csrf(request, viewer)
+        with ctx.db.session() as db:  # a copy of the cookie kept elsewhere opens nothing now
+            login_sessions.end(db, sid=viewer.session.sid, now=ctx.now(), reason="logout")
     elif request.headers.get("origin") not in (None, "null"):
         check_same_origin(request)
     response = RedirectResponse(f"{ctx.prefix}/login", status_code=303)
