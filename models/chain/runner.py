@@ -307,6 +307,12 @@ def _commit_stage(chain, stage, runs, weights: Path, run_dir: Path, report, stat
         "runs": runs,
     }
     write_record(chain, stage.name, record)
+    try:
+        from streetorder.models.chain.curve import plot_chain
+
+        plot_chain(chain, chain.root / "chain-curve.png")
+    except Exception as exc:  # a missing plot never loses a record
+        print(f"chain curve not drawn: {exc}")
     return record
 
 

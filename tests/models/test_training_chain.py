@@ -224,6 +224,7 @@ def test_two_tiny_stages_run_record_snapshot_and_continue(tmp_path: Path) -> Non
     assert run["device"]["device"] == "cpu" and run["wall_seconds"] > 0 and run["cpu_seconds"] > 0
     assert "--weights" in run["command"] and rec["epochs_completed"] == 1
     assert (chain.records / rec["results_csv"]).is_file()
+    assert (chain.root / "chain-curve.png").is_file()
 
     # stage two is cut short: its last.pt is snapshotted as partial, then it continues from it
     cut = project / "two-run1"
@@ -239,3 +240,27 @@ def test_two_tiny_stages_run_record_snapshot_and_continue(tmp_path: Path) -> Non
     assert done["stage"] == "two" and done["status"] == "done" and len(done["runs"]) == 2
     assert done["runs"][1]["start_weights"]["sha256"] == snap_sha
     assert mf.next_stage(chain) is None
+
+
+def test_chain_curve_places_the_runs_end_to_end(tmp_path: Path) -> None:
+    from streetorder.models.chain.curve import plot_chain
+
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"start")
+    sha = mf.sha256_of(weights)
+    chain = mf.load_chain(
+        _chain_dir(
+            tmp_path,
+            [
+                {"name": "a", "start": str(weights), "start_sha256": sha, "seed": 1, "epochs": 1},
+                {"name": "b", "start": "previous", "seed": 1, "epochs": 1},
+            ],
+        )
+    )
+    assert plot_chain(chain, tmp_path / "none.png") is None, "nothing ran yet: no picture"
+    head = "epoch,time,metrics/mAP50(B)\n"
+    for name, rows in (("a", "1,100,0.70\n2,200,0.75\n"), ("b", "1,150,0.78\n")):
+        mf.write_record(chain, name, {"status": "done", "runs": [{}]})
+        (chain.records / f"{name}.run1.results.csv").write_text(head + rows)
+    png = plot_chain(chain, tmp_path / "chain.png", start_map50=0.66)
+    assert png is not None and png.stat().st_size > 5000
