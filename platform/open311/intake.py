@@ -35,6 +35,7 @@ from streetorder.platform.services.rules import Rules
 from streetorder.platform.storage import EvidenceStore
 
 MAX_DESCRIPTION = 4000
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
 
 
@@ -72,8 +73,9 @@ def public_id(report_id: int) -> str:
 
 
 def parse_public_id(text: str) -> int | None:
-    match = re.fullmatch(r"SR(\d{1,12})", text.strip())
-    return int(match.group(1)) if match else None
+    match = re.fullmatch(r"SR(\d{1,10})", text.strip())
+    value = int(match.group(1)) if match else 0
+    return value if 0 < value <= MAX_ID else None
 
 
 # --- checks (nothing written) ----------------------------------------------------------------

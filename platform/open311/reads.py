@@ -50,7 +50,7 @@ class Query:
     """``GET requests`` filters, checked; ``ids`` overrides every other one (as the standard
     says)."""
 
-    ids: tuple[int, ...] = ()
+    ids: tuple[int, ...] | None = None  # None: not asked; () asked, none valid
     service_codes: tuple[str, ...] = ()
     start: datetime | None = None
     end: datetime | None = None
@@ -62,9 +62,9 @@ def parse_query(
     status: str | None,
 ) -> Query:  # fmt: skip
     """Comma-separated lists as the standard has them; unknown codes and statuses are 400."""
-    id_list = tuple(
-        i for i in (parse_public_id(t) for t in (ids or "").split(",") if t.strip()) if i
-    )
+    id_list = None
+    if ids is not None and ids.strip():
+        id_list = tuple(i for i in (parse_public_id(t) for t in ids.split(",")) if i)
     codes = tuple(c.strip() for c in (service_code or "").split(",") if c.strip())
     unknown = [c for c in codes if catalogue.service(c) is None]
     if unknown:
@@ -101,7 +101,7 @@ def _joined() -> Select:
 def find(session: Session, *, query: Query, now: datetime, limit: int) -> list[PublicRequest]:
     """Reports by the filters, newest first, at most ``limit``."""
     stmt = _joined()
-    if query.ids:
+    if query.ids is not None:
         stmt = stmt.where(CitizenReport.id.in_(query.ids))
     else:
         start, end = _period(query, now)
@@ -128,7 +128,9 @@ def one(session: Session, *, service_request_id: str) -> PublicRequest:
 
 def by_token(session: Session, *, token: str) -> str:
     """The ``service_request_id`` a token stands for."""
-    report_id = session.scalar(select(CitizenReport.id).filter_by(token=token[:64]))
+    report_id = None
+    if "\x00" not in token and len(token) <= 32:  # no NUL reaches PostgreSQL
+        report_id = session.scalar(select(CitizenReport.id).filter_by(token=token))
     if report_id is None:
         raise NotFound("token not found")
     return public_id(report_id)

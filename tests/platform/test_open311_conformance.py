@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from streetorder.platform.domain.errors import NotFound
+from streetorder.platform.open311 import reads
 from tests.platform.conftest import Platform
 from tests.platform.open311_support import (
     BASE,
@@ -84,8 +86,13 @@ def test_errors_are_the_standard_list(platform: Platform, fmt: str) -> None:
     assert r.status_code == 404
     r = platform.client.get(f"{BASE}/services.{fmt}", params={"jurisdiction_id": "beijing"})
     assert r.status_code == 404
-    r = platform.client.get(f"{BASE}/tokens/nope.{fmt}")
+    for token in ("nope", "x" * 100):
+        r = platform.client.get(f"{BASE}/tokens/{token}.{fmt}")
+        assert r.status_code == 404
+    r = platform.client.get(f"{BASE}/requests/SR999999999999.{fmt}")  # beyond the id column
     assert r.status_code == 404
+    with platform.db.session() as session, pytest.raises(NotFound):
+        reads.by_token(session, token="a\x00b")  # a NUL never reaches PostgreSQL
 
 
 def test_unknown_format_answers_a_json_error(platform: Platform) -> None:
@@ -144,6 +151,7 @@ def test_get_requests_filters(platform: Platform) -> None:
     assert ids(service_code="street_stall") == [second]
     assert ids(service_code="street_stall,out_of_shop_trading") == [second, first]
     assert ids(service_request_id=f"{first},SR00000000") == [first]
+    assert ids(service_request_id="SR99999999999,nonsense") == []  # asked for, none exist
     assert ids(service_request_id=first, service_code="street_stall") == [first]  # ids win
     day = (platform.clock.now - timedelta(days=1)).isoformat()
     assert ids(start_date=day) == [second]
