@@ -53,6 +53,7 @@ class UserCreate(In):
 
 
 class UserUpdate(In):
+    not_null = ("display_name", "password", "active")
     display_name: str | None = None
     password: str | None = None
     squad_code: Code | None = None
@@ -85,6 +86,7 @@ class MerchantCreate(In):
 
 
 class MerchantUpdate(In):
+    not_null = ("name", "address", "responsible_person", "risk_colour")
     name: str | None = Field(None, min_length=1, max_length=200)
     address: str | None = Field(None, max_length=300)
     credit_code: str | None = None
@@ -137,6 +139,7 @@ class CameraCreate(In):
 
 
 class CameraUpdate(In):
+    not_null = ("source", "analysis_interval_seconds", "keyframes_only", "address", "enabled")
     source: str | None = Field(None, min_length=1)
     analysis_interval_seconds: float | None = Field(None, gt=0, le=60)
     keyframes_only: bool | None = None

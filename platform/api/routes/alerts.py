@@ -26,7 +26,7 @@ from streetorder.platform.domain.errors import (
 )
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.schemas.cases import AlertPublic, EvidenceFilePublic
-from streetorder.platform.schemas.common import Page
+from streetorder.platform.schemas.common import Id, Offset, Page
 from streetorder.platform.services import case_reads, evidence
 from streetorder.platform.services.paging import page
 from streetorder.platform.storage import StagedUpload
@@ -37,8 +37,8 @@ FILENAME = r"^[A-Za-z0-9_.-]+$"
 
 @router.get("", response_model=Page[AlertPublic])
 def list_alerts(
-    session: SessionDep, actor: SquadUser, case_id: int | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    session: SessionDep, actor: SquadUser, case_id: Id | None = None,
+    offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AlertPublic]:  # fmt: skip
     stmt = case_reads.alerts_query(case_id=case_id, squad_id=squad_limit(actor))
     rows, count = page(session, stmt, offset=offset, limit=limit)
@@ -157,7 +157,7 @@ evidence_router = APIRouter(prefix="/evidence", tags=["alerts and evidence"])
 
 
 @evidence_router.get("/{file_id}", summary="Download an evidence file (authorised users)")
-def download(file_id: int, session: SessionDep, actor: SquadUser, state: StateDep) -> Response:
+def download(file_id: Id, session: SessionDep, actor: SquadUser, state: StateDep) -> Response:
     record = evidence.get_file(session, file_id=file_id)
     if actor.role in (Role.OFFICER, Role.SQUAD_LEADER):
         from streetorder.platform.services.cases import get_case

@@ -37,7 +37,7 @@ from streetorder.platform.schemas.cases import (
     RectifyIn,
     detail_of,
 )
-from streetorder.platform.schemas.common import Page
+from streetorder.platform.schemas.common import Id, Offset, Page
 from streetorder.platform.services import case_reads, evidence
 from streetorder.platform.services import cases as svc
 
@@ -66,8 +66,8 @@ def list_cases(
     session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: str | None = None, track: Literal["exempt", "penalty"] | None = None,
     overdue: bool | None = Query(None, description="Only cases with (or without) a yellow light."),
-    squad_id: int | None = None, street_id: int | None = None, merchant_id: int | None = None,
-    order: Literal["oldest", "newest"] = "oldest", offset: Annotated[int, Query(ge=0)] = 0,
+    squad_id: Id | None = None, street_id: Id | None = None, merchant_id: Id | None = None,
+    order: Literal["oldest", "newest"] = "oldest", offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[CasePublic]:  # fmt: skip
     filters = svc.CaseFilter(
@@ -88,7 +88,7 @@ def list_cases(
 )
 def review_queue(
     session: SessionDep, actor: SquadStaff, rules: RulesDep, now: NowDep,
-    offset: Annotated[int, Query(ge=0)] = 0, limit: Limit = 50,
+    offset: Offset = 0, limit: Limit = 50,
 ) -> Page[CasePublic]:  # fmt: skip
     rows, count = svc.list_cases(
         session, actor=actor, filters=svc.CaseFilter(state=State.PENDING_REVIEW.value), now=now,
@@ -115,26 +115,26 @@ def escalate_overdue(
 
 @router.get("/{case_id}", response_model=CaseDetail, summary="A case with its full history")
 def get_case(
-    case_id: int, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep
+    case_id: Id, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep
 ) -> CaseDetail:
     return _detail(session, svc.get_case(session, case_id=case_id, actor=actor), actor, rules, now)
 
 
 @router.get("/{case_id}/events", response_model=list[CaseEventPublic], summary="Audit trail")
-def events(case_id: int, session: SessionDep, actor: SquadUser) -> list[CaseEventPublic]:
+def events(case_id: Id, session: SessionDep, actor: SquadUser) -> list[CaseEventPublic]:
     svc.get_case(session, case_id=case_id, actor=actor)
     return [CaseEventPublic.model_validate(e) for e in svc.timeline(session, case_id=case_id)]
 
 
 @router.get("/{case_id}/evidence", response_model=list[EvidenceFilePublic])
-def case_evidence(case_id: int, session: SessionDep, actor: SquadUser) -> list[EvidenceFilePublic]:
+def case_evidence(case_id: Id, session: SessionDep, actor: SquadUser) -> list[EvidenceFilePublic]:
     case = svc.get_case(session, case_id=case_id, actor=actor)
     return [EvidenceFilePublic.of(f) for f in evidence.case_files(session, case=case)]
 
 
 @router.post("/{case_id}/confirm", response_model=CaseDetail, summary="Confirm: SMS + work order")
 def confirm(
-    case_id: int, body: Note, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
+    case_id: Id, body: Note, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: StateDep, tasks: BackgroundTasks,
 ) -> CaseDetail:  # fmt: skip
     case = svc.confirm(session, case_id=case_id, actor=actor, rules=rules, now=now, note=body.note)
@@ -144,7 +144,7 @@ def confirm(
 
 @router.post("/{case_id}/reject", response_model=CaseDetail, summary="Reject (reason required)")
 def reject(
-    case_id: int, body: Reason, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
+    case_id: Id, body: Reason, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: StateDep, tasks: BackgroundTasks,
 ) -> CaseDetail:  # fmt: skip
     case = svc.reject(
@@ -164,7 +164,7 @@ def reject(
     },
 )  # fmt: skip
 def upload_photo(
-    case_id: int, file: Annotated[UploadFile, File()], session: SessionDep, actor: SquadUser,
+    case_id: Id, file: Annotated[UploadFile, File()], session: SessionDep, actor: SquadUser,
     state: StateDep, now: NowDep,
 ) -> EvidenceFilePublic:  # fmt: skip
     case = svc.get_case(session, case_id=case_id, actor=actor)
@@ -179,7 +179,7 @@ def upload_photo(
 
 @router.post("/{case_id}/rectify", response_model=CaseDetail, summary="Rectified, with photo(s)")
 def rectify(
-    case_id: int, body: RectifyIn, session: SessionDep, actor: SquadUser, rules: RulesDep,
+    case_id: Id, body: RectifyIn, session: SessionDep, actor: SquadUser, rules: RulesDep,
     now: NowDep,
 ) -> CaseDetail:  # fmt: skip
     case = svc.rectify(
@@ -195,7 +195,7 @@ def _simple(action, *, reason: bool):
     if reason:
 
         def handler(
-            case_id: int, body: Reason, session: SessionDep, actor: SquadUser, rules: RulesDep,
+            case_id: Id, body: Reason, session: SessionDep, actor: SquadUser, rules: RulesDep,
             now: NowDep,
         ) -> CaseDetail:  # fmt: skip
             case = action(
@@ -205,7 +205,7 @@ def _simple(action, *, reason: bool):
     else:
 
         def handler(
-            case_id: int, body: Note, session: SessionDep, actor: SquadUser, rules: RulesDep,
+            case_id: Id, body: Note, session: SessionDep, actor: SquadUser, rules: RulesDep,
             now: NowDep,
         ) -> CaseDetail:  # fmt: skip
             case = action(
@@ -230,7 +230,7 @@ router.post(
 
 @router.post("/{case_id}/rework", response_model=CaseDetail, summary="Verification failed (reason)")
 def rework(
-    case_id: int, body: Reason, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
+    case_id: Id, body: Reason, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: StateDep, tasks: BackgroundTasks,
 ) -> CaseDetail:  # fmt: skip
     case = svc.rework(
@@ -250,7 +250,7 @@ router.post("/{case_id}/close", response_model=CaseDetail, summary="Close the ca
 
 @router.post("/{case_id}/fine", response_model=CaseDetail, summary="Decide the fine; payment due")
 def decide_fine(
-    case_id: int, body: FineIn, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
+    case_id: Id, body: FineIn, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
     state: StateDep, tasks: BackgroundTasks,
 ) -> CaseDetail:  # fmt: skip
     tasks.add_task(deliver_sms, state)
@@ -263,7 +263,7 @@ def decide_fine(
 
 @router.post("/{case_id}/payment", response_model=CaseDetail, summary="Record the payment")
 def record_payment(
-    case_id: int, body: PaymentIn, session: SessionDep, actor: SquadUser, rules: RulesDep,
+    case_id: Id, body: PaymentIn, session: SessionDep, actor: SquadUser, rules: RulesDep,
     now: NowDep,
 ) -> CaseDetail:  # fmt: skip
     svc.record_payment(
@@ -274,7 +274,7 @@ def record_payment(
 
 
 @router.get("/{case_id}/penalty", response_model=PenaltyPublic | None)
-def penalty(case_id: int, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep):
+def penalty(case_id: Id, session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep):
     svc.get_case(session, case_id=case_id, actor=actor)
     record = svc.get_penalty(session, case_id=case_id)
     if record is None:

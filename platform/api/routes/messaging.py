@@ -19,13 +19,12 @@ from streetorder.platform.api.deps import (
 )
 from streetorder.platform.api.scope import squad_limit
 from streetorder.platform.schemas.cases import SmsPublic, WorkOrderPublic
-from streetorder.platform.schemas.common import In, Page
+from streetorder.platform.schemas.common import Id, In, Offset, Page
 from streetorder.platform.services import sms, work_orders
 
 log = logging.getLogger(__name__)
 sms_router = APIRouter(prefix="/sms", tags=["sms"])
 orders_router = APIRouter(prefix="/work-orders", tags=["work orders"])
-Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -36,7 +35,7 @@ class DeliveryReport(In):
 
 @sms_router.get("", response_model=Page[SmsPublic], summary="The SMS outbox (all messages)")
 def list_sms(
-    session: SessionDep, actor: SquadStaff, case_id: int | None = None, state: str | None = None,
+    session: SessionDep, actor: SquadStaff, case_id: Id | None = None, state: str | None = None,
     offset: Offset = 0, limit: Limit = 100,
 ) -> Page[SmsPublic]:  # fmt: skip
     rows, count = sms.list_messages(
@@ -56,7 +55,7 @@ def deliver(actor: AdminUser, state: StateDep, tasks: BackgroundTasks) -> dict[s
 
 @sms_router.post("/{message_id}/delivery", response_model=SmsPublic, summary="Delivery report")
 def delivery_report(
-    message_id: int, body: DeliveryReport, session: SessionDep, actor: AdminUser, now: NowDep
+    message_id: Id, body: DeliveryReport, session: SessionDep, actor: AdminUser, now: NowDep
 ) -> SmsPublic:
     message = sms.record_delivery(
         session, message_id=message_id, delivered=body.delivered, now=now, error=body.error,
@@ -67,7 +66,7 @@ def delivery_report(
 
 @orders_router.get("", response_model=Page[WorkOrderPublic], summary="Work orders (own squad)")
 def list_orders(
-    session: SessionDep, actor: SquadUser, state: str | None = None, squad_id: int | None = None,
+    session: SessionDep, actor: SquadUser, state: str | None = None, squad_id: Id | None = None,
     offset: Offset = 0, limit: Limit = 100,
 ) -> Page[WorkOrderPublic]:  # fmt: skip
     rows, count = work_orders.list_orders(
@@ -77,7 +76,7 @@ def list_orders(
 
 
 @orders_router.get("/{work_order_id}", response_model=WorkOrderPublic)
-def get_order(work_order_id: int, session: SessionDep, actor: SquadUser) -> WorkOrderPublic:
+def get_order(work_order_id: Id, session: SessionDep, actor: SquadUser) -> WorkOrderPublic:
     return WorkOrderPublic.model_validate(
         work_orders.get(session, work_order_id=work_order_id, actor=actor)
     )
@@ -85,7 +84,7 @@ def get_order(work_order_id: int, session: SessionDep, actor: SquadUser) -> Work
 
 @orders_router.post("/{work_order_id}/acknowledge", response_model=WorkOrderPublic)
 def acknowledge(
-    work_order_id: int, session: SessionDep, actor: SquadUser, now: NowDep
+    work_order_id: Id, session: SessionDep, actor: SquadUser, now: NowDep
 ) -> WorkOrderPublic:
     order = work_orders.acknowledge(session, work_order_id=work_order_id, actor=actor, now=now)
     return WorkOrderPublic.model_validate(order)

@@ -15,7 +15,7 @@ from streetorder.platform.api.deps import (
     StateDep,
 )
 from streetorder.platform.api.scope import squad_limit
-from streetorder.platform.schemas.common import Page
+from streetorder.platform.schemas.common import Id, Offset, Page
 from streetorder.platform.schemas.registry import (
     Colour,
     ImportReport,
@@ -79,7 +79,7 @@ def create_user(
 
 @users.patch("/{user_id}", response_model=UserPublic)
 def update_user(
-    user_id: int, body: UserUpdate, session: SessionDep, actor: AdminUser, state: StateDep
+    user_id: Id, body: UserUpdate, session: SessionDep, actor: AdminUser, state: StateDep
 ) -> UserPublic:
     rounds = state.settings.auth.bcrypt_rounds
     return UserPublic.model_validate(
@@ -90,7 +90,7 @@ def update_user(
 @merchants.get("", response_model=Page[MerchantPublic])
 def list_merchants(
     session: SessionDep, actor: SquadUser, q: str | None = None, street_code: str | None = None,
-    risk_colour: Colour | None = None, offset: Annotated[int, Query(ge=0)] = 0,
+    risk_colour: Colour | None = None, offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[MerchantPublic]:  # fmt: skip
     rows, count = svc.list_merchants(

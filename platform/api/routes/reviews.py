@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from streetorder.platform.api.deps import SessionDep, StateDep, require
 from streetorder.platform.domain.roles import Actor, Role
-from streetorder.platform.schemas.common import Page
+from streetorder.platform.schemas.common import Offset, Page
 from streetorder.platform.services import reviews
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
@@ -36,7 +36,7 @@ class ReviewedFrame(BaseModel):
 def reviewed_frames(
     session: SessionDep, actor: Reviewer, state: StateDep,
     since: Annotated[date | None, Query(description="cases discovered from this local day")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Page[ReviewedFrame]:  # fmt: skip
     start = None if since is None else datetime.combine(since, time.min, state.settings.tz)
     rows, count = reviews.reviewed_frames(session, since=start, offset=offset, limit=limit)

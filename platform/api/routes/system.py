@@ -13,7 +13,7 @@ from streetorder.platform.api.deps import AdminUser, Public, SessionDep, StaffUs
 from streetorder.platform.db import Case, EvidenceFile
 from streetorder.platform.domain.errors import Forbidden, NotFound
 from streetorder.platform.domain.workflow import format_local
-from streetorder.platform.schemas.common import Out, Page
+from streetorder.platform.schemas.common import Id, Offset, Out, Page
 from streetorder.platform.services import evidence, rejections
 from streetorder.platform.services.health import ping
 from streetorder.platform.services.paging import page
@@ -52,7 +52,7 @@ class RejectedPublic(Out):
 
 @ingest_router.get("/rejected", response_model=Page[RejectedPublic], summary="Refused messages")
 def rejected(
-    session: SessionDep, actor: AdminUser, offset: Annotated[int, Query(ge=0)] = 0,
+    session: SessionDep, actor: AdminUser, offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     category: Annotated[RejectionCategory | None, Query()] = None,
 ) -> Page[RejectedPublic]:  # fmt: skip
@@ -66,7 +66,7 @@ def rejected(
     "/conflicts", response_model=Page[RejectedPublic], summary="Alert ids sent with other content"
 )
 def conflicts(
-    session: SessionDep, actor: AdminUser, offset: Annotated[int, Query(ge=0)] = 0,
+    session: SessionDep, actor: AdminUser, offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[RejectedPublic]:  # fmt: skip
     """Messages that reused a stored alert id with other content; the stored alert stays."""
@@ -98,7 +98,7 @@ class PublicEvidence(BaseModel):
 @public_router.get(
     "/cases/{case_id}/evidence", response_model=PublicEvidence, dependencies=[Public()]
 )
-def public_evidence(case_id: int, sig: str, session: SessionDep, state: StateDep) -> PublicEvidence:
+def public_evidence(case_id: Id, sig: str, session: SessionDep, state: StateDep) -> PublicEvidence:
     """What the merchant's SMS links to: the case's camera evidence (signed link, no login)."""
     signer = state.rules.signer
     if not signer.check_link(f"case:{case_id}", sig):
@@ -125,7 +125,7 @@ def public_evidence(case_id: int, sig: str, session: SessionDep, state: StateDep
     "/evidence/{file_id}", summary="One evidence file behind a signed link",
     dependencies=[Public()],
 )  # fmt: skip
-def public_file(file_id: int, sig: str, session: SessionDep, state: StateDep) -> Response:
+def public_file(file_id: Id, sig: str, session: SessionDep, state: StateDep) -> Response:
     if not state.rules.signer.check_link(f"file:{file_id}", sig):
         raise Forbidden("invalid link")
     record = session.get(EvidenceFile, file_id)
