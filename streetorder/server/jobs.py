@@ -19,6 +19,7 @@ from streetorder.mobile_api.jobs import run_scheduler
 from streetorder.mobile_api.settings import MobileSettings
 from streetorder.platform.db import Database
 from streetorder.platform.db.leases import claim_lease, release_lease
+from streetorder.platform.open311 import feedback
 from streetorder.platform.services import cases, sms
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.sms.providers import SmsProvider
@@ -35,8 +36,9 @@ def replica_holder_id() -> str:
 
 class PeriodicJobs:
     """Every ``interval`` seconds: dispatch notified cases whose grace period ended (notify_first
-    streets), escalate overdue first offences, send due SMS (with backoff), update risk colours
-    and create the inspection tasks they schedule."""
+    streets), escalate overdue first offences, queue the SMS of citizen reporters whose case
+    ended, send due SMS (with backoff), update risk colours and create the inspection tasks they
+    schedule."""
 
     def __init__(
         self, db: Database, rules: Rules, provider: SmsProvider, *,
@@ -58,12 +60,15 @@ class PeriodicJobs:
         with self.db.session() as session:
             dispatched = cases.dispatch_after_grace(session, rules=self.rules, now=now)
             escalated = cases.escalate_overdue(session, rules=self.rules, now=now)
+            # Open311 reporters who asked for it hear when their case has ended.
+            reporters = feedback.notify_closed_reports(session, rules=self.rules, now=now)
         sent = sms.deliver_due(self.db, provider=self.provider, rules=self.rules, now=now)
         # Risk colours from confirmed cases, and the officers' inspection tasks they schedule.
         scheduled = run_scheduler(self.db, now=now, mobile=self.mobile)
         return {
             "dispatched_after_grace": len(dispatched),
             "escalated": len(escalated),
+            "reporter_sms_queued": len(reporters),
             "sms_sent": sent,
             "inspections_created": scheduled.created,
             "colour_changes": scheduled.colour_changes,
@@ -72,9 +77,7 @@ class PeriodicJobs:
     def run_round(self) -> dict[str, int] | None:
         """Run the jobs if this replica holds (or can take) the lease; None when another does."""
         with self.db.session() as session:
-            leader = claim_lease(
-                session, JOBS_LEASE, self.holder, now=self.clock(), ttl=self.lease
-            )
+            leader = claim_lease(session, JOBS_LEASE, self.holder, now=self.clock(), ttl=self.lease)
         return self.run_once() if leader else None
 
     def _run(self) -> None:

@@ -229,3 +229,21 @@ def test_status_and_sms_follow_the_case(platform: Platform) -> None:
         r = platform.client.get(path, headers=platform.login(who))
         assert r.status_code == 200, (who, path, r.text)
         assert ("13912345678" in r.text) is visible, (who, path)
+
+
+def test_the_periodic_job_sends_the_reporters_sms_once(platform: Platform) -> None:
+    from streetorder.platform.sms.providers import OutboxProvider
+    from streetorder.server.jobs import PeriodicJobs
+
+    lat, long = shop_position(platform, "shop-002")
+    fields = report_fields(lat, long, phone="13912345678", **{"attribute[sms_consent]": "yes"})
+    request_id = post(platform, fields).json()[0]["service_request_id"]
+    jobs = PeriodicJobs(platform.db, platform.rules, OutboxProvider(), clock=platform.clock)
+    assert jobs.run_once()["reporter_sms_queued"] == 0
+    reject_case(platform, case_of_report(platform, request_id))
+    first, second = jobs.run_once(), jobs.run_once()
+    assert (first["reporter_sms_queued"], first["sms_sent"]) == (1, 1)
+    assert (second["reporter_sms_queued"], second["sms_sent"]) == (0, 0)
+    with platform.db.session() as session:
+        (sms,) = session.scalars(select(SmsMessage).where(SmsMessage.mobile == "13912345678"))
+    assert sms.state == "sent" and request_id in sms.body
