@@ -67,6 +67,11 @@ class StorageSettings(Strict):
     )
 
 
+class MetricsListen(Strict):
+    host: str = Field("127.0.0.1", description="Listen address; 0.0.0.0 for a remote scraper.")
+    port: int = Field(9464, ge=0, le=65535, description="0: any free port (tests).")
+
+
 class EdgeNodeConfig(Strict):
     """A whole edge node. The ``cameras`` part is what the platform may push at run time."""
 
@@ -82,6 +87,9 @@ class EdgeNodeConfig(Strict):
     )
     camera_health: CameraHealth = Field(
         CameraHealth(), description="When a camera counts as stalled, frozen or offline."
+    )
+    metrics: MetricsListen | None = Field(
+        None, description="Serve /metrics, /livez and /readyz (Prometheus); None: off."
     )
     cameras: tuple[CameraConfig, ...] = Field(min_length=1)
 

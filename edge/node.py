@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from streetorder.contracts import (
     Alert,
@@ -35,6 +36,7 @@ from streetorder.edge.runtime.anchors import FileAnchors
 from streetorder.edge.runtime.base import Runtime, RuntimeFactory
 from streetorder.edge.runtime.config_push import ActiveConfigStore, check_push_classes, decide
 from streetorder.edge.runtime.episode_store import EpisodeStore
+from streetorder.edge.runtime.metrics import MetricsServer
 from streetorder.edge.runtime.models import Plan
 from streetorder.edge.runtime.reference_store import ReferenceFiles
 from streetorder.edge.runtime.storage import lock_storage, prune_evidence, storage_dir
@@ -97,7 +99,9 @@ class EdgeNode:
             ("mqtt", self._start_mqtt),
             ("uploader", self._start_uploader),
             ("cameras", self._start_cameras),
+            ("metrics", self._start_metrics),
         ]
+        self.metrics_server: MetricsServer | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -448,6 +452,42 @@ class EdgeNode:
             config_revision=self.revision,
             cameras=tuple(stats),
         )
+
+    def metrics_view(self) -> dict[str, Any]:
+        """What ``/metrics`` and ``/readyz`` read (edge/runtime/metrics.py)."""
+        beat = self.heartbeat()
+        running = {c.camera_id: c for c in beat.cameras}
+        cameras = []
+        for camera_id, worker in list(self.workers.items()):
+            pipeline = worker.pipeline
+            model = running[camera_id].model if camera_id in running else None
+            cameras.append({
+                "camera": camera_id, "state": worker.state, "frames": worker.frames_total,
+                "analysis_seconds": worker.analysis_seconds_total,
+                "detector_seconds": getattr(pipeline, "detect_seconds_total", 0.0),
+                "lag_seconds": worker.lag_seconds, "source_errors": worker.source_errors,
+                "reconnects": worker.reconnects, "pipeline_errors": worker.pipeline_errors,
+                "open_episodes": getattr(pipeline, "open_episodes", 0),
+                "model": {"name": model.name, "version": model.version} if model else None,
+            })  # fmt: skip
+        assert self.outbox is not None
+        return {
+            "outbox_messages": beat.queue_length,
+            "outbox_awaiting_receipt": beat.queue_awaiting_receipt,
+            "outbox_oldest_seconds": self.outbox.oldest_age(),
+            "outbox_dropped": beat.queue_dropped,
+            "uploads_pending": self.uploader.pending() if self.uploader is not None else 0,
+            "broker_connected": self.link.connected.is_set() if self.link is not None else None,
+            "cameras": cameras,
+        }
+
+    def _start_metrics(self) -> Callable[[], None] | None:
+        listen = self.config.metrics
+        if listen is None:
+            return None
+        self.metrics_server = MetricsServer(self, listen.host, listen.port)
+        self.metrics_server.start()
+        return self.metrics_server.stop
 
     def send_heartbeat(self) -> None:
         beat = self.heartbeat()

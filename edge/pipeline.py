@@ -152,6 +152,7 @@ class CameraPipeline:
         self.frames_processed = 0
         #: people in the last analysed frame (all of the detector's, ignore regions too)
         self.last_persons: npt.NDArray[np.float32] | None = None
+        self.detect_seconds_total = 0.0  # the detector's own time, for the node's metrics
         self._pending: list[_PendingAlert] = []
         self.store = store
         self.scene = SceneFilter(camera, base_dir)
@@ -189,7 +190,9 @@ class CameraPipeline:
                 self._persist()
             else:
                 out.extend(self._restore(t))
+        started = time.perf_counter()
         detections = self.detector(frame)
+        self.detect_seconds_total += time.perf_counter() - started
         assert self.frame_size is not None
         self.last_persons = person_boxes(detections, self.detector.names)
         detections = detections[self.scene.outside_ignored(detections, self.frame_size)]
@@ -220,6 +223,11 @@ class CameraPipeline:
             for event in events:
                 out.extend(self._on_event(zr, event, frame, t))
         return out
+
+    @property
+    def open_episodes(self) -> int:
+        """Zones whose episode has alerted and not yet ended."""
+        return sum(1 for zr in self.zones if zr.first_alert_id is not None)
 
     def flush(self) -> list[Message]:
         """Emit alerts still waiting for clip frames (end of a replay, shutdown)."""

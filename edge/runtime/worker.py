@@ -120,6 +120,11 @@ class CameraWorker:
         self.last_frame_at: datetime | None = None
         self.frames_total = 0
         self.reconnects = 0
+        # Counters for the node's metrics (edge/runtime/metrics.py).
+        self.source_errors = 0  # reads and decodes that failed (each leads to a reconnect)
+        self.pipeline_errors = 0  # frames the pipeline failed on
+        self.analysis_seconds_total = 0.0  # time in the pipeline, detector included
+        self.pipeline: Pipeline | None = None
         self._analysed: deque[float] = deque(maxlen=4096)  # monotonic times of analysed frames
         self._down_since: float | None = time.monotonic()
         self._down_at = self._status.since
@@ -192,7 +197,7 @@ class CameraWorker:
 
     def _run(self) -> None:
         try:
-            pipeline = self.make_pipeline(self.camera)
+            pipeline = self.pipeline = self.make_pipeline(self.camera)
         except Exception as exc:
             log.exception("camera %s: cannot build its pipeline", self.camera.id)
             self._set_down("offline", f"pipeline: {exc}")
@@ -208,6 +213,7 @@ class CameraWorker:
                     if self._stop.is_set():
                         return
             except Exception as exc:
+                self.source_errors += 1
                 reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
                 self._set_down("reconnecting", reason or type(exc).__name__)
                 prefix = f"camera {self.camera.id}: "
@@ -305,14 +311,17 @@ class CameraWorker:
 
     def _analyse(self, pipeline: Pipeline, image: np.ndarray, at: float, t: float) -> None:
         self._last_at = at
+        started = time.perf_counter()
         try:
             messages = pipeline.process(image, at)
         except Exception:
+            self.pipeline_errors += 1
             now = time.monotonic()
             if now - self._last_pipeline_error > 60:
                 log.exception("camera %s: pipeline failed on a frame", self.camera.id)
                 self._last_pipeline_error = now
             return
+        self.analysis_seconds_total += time.perf_counter() - started
         done = time.time()
         self.lag_seconds = max(0.0, done - at) if self.realtime_files or not self.finite else 0.0
         self.detections = detections_of(pipeline)

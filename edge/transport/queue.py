@@ -299,6 +299,14 @@ class Outbox:
                 "SELECT COUNT(*) FROM outbox WHERE state = ?", (state,)
             ).fetchone()[0]
 
+    def oldest_age(self, now: float | None = None) -> float:
+        """Seconds the oldest message still to deliver has waited (0 when none waits)."""
+        with self._lock:
+            oldest = self._conn.execute(
+                "SELECT MIN(enqueued_at) FROM outbox WHERE state != 'failed'"
+            ).fetchone()[0]
+        return 0.0 if oldest is None else max(0.0, (now or time.time()) - oldest)
+
     def failed(self) -> list[tuple[str, str]]:
         """(message id, the platform's reason) of every message the platform rejected."""
         with self._lock:

@@ -188,3 +188,14 @@ def _moving(start: int, end: int, y: int = 420) -> list[tuple[int, int, tuple]]:
 def test_scenarios(tmp_path: Path, name: str, spans, alerts: int) -> None:
     messages = run(pipeline(tmp_path), _timeline(110, spans))
     assert sum(1 for m in messages if m.kind == "alert") == alerts, name
+
+
+def test_the_pipeline_counts_detector_time_and_open_episodes(tmp_path: Path) -> None:
+    p = pipeline(tmp_path)
+    open_counts = []
+    for second, objects in enumerate([[]] * 10 + [[GOODS]] * 50 + [[]] * 20):
+        p.process(scene(objects), T0 + timedelta(seconds=second))
+        open_counts.append(p.open_episodes)
+    assert open_counts[30] == 0 and open_counts[45] == 1  # open once it alerted (33 s)
+    assert open_counts[-1] == 0  # ended after the frontage was clear
+    assert p.detect_seconds_total > 0
