@@ -174,10 +174,6 @@ def previous_version_id(session: Session, *, node_code: str, camera_code: str | 
     return None
 
 
-def carried_by(record: ModelAssignmentRecord, revision: int) -> None:
-    record.config_revision = revision
-
-
 def check_download(session: Session, *, actor: Actor, version: ModelVersion) -> None:
     """Admins fetch any version; a node only one assigned to it or to one of its cameras."""
     if actor.role == Role.ADMIN:

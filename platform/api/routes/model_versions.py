@@ -19,7 +19,7 @@ from streetorder.platform.schemas.model_versions import (
     NodeRolloutPublic,
     RollbackIn,
 )
-from streetorder.platform.services import edge_config
+from streetorder.platform.services import model_rollout
 from streetorder.platform.services import model_versions as svc
 
 router = APIRouter(prefix="/models", tags=["model versions"])
@@ -103,14 +103,10 @@ def download(version_id: int, session: SessionDep, state: StateDep, actor: NodeO
     )  # fmt: skip
 
 
-def _assign(
-    session, state, tasks: BackgroundTasks, *, node: str, camera: str | None,
-    version_id: int | None, actor: Actor, now,
+def _published(
+    state, tasks: BackgroundTasks, node: str, camera: str | None, version_id: int | None,
+    record, push,
 ) -> AssignmentPublic:  # fmt: skip
-    assignment = svc.assign(session, node_code=node, camera_code=camera, version_id=version_id,
-                            actor=actor, now=now)  # fmt: skip
-    record, push = edge_config.new_revision(session, node_code=node, now=now)
-    svc.carried_by(assignment, record.revision)
     tasks.add_task(publish_revision, state, record.id, node, encode(push))
     return AssignmentPublic(
         node=node, camera=camera, version_id=version_id, config_revision=record.revision
@@ -125,8 +121,11 @@ def assign(
     body: AssignmentIn, session: SessionDep, state: StateDep, actor: AdminUser, now: NowDep,
     tasks: BackgroundTasks,
 ) -> AssignmentPublic:  # fmt: skip
-    return _assign(session, state, tasks, node=body.node, camera=body.camera,
-                   version_id=body.version_id, actor=actor, now=now)  # fmt: skip
+    record, push = model_rollout.assign(
+        session, node_code=body.node, camera_code=body.camera, version_id=body.version_id,
+        actor=actor, now=now,
+    )  # fmt: skip
+    return _published(state, tasks, body.node, body.camera, body.version_id, record, push)
 
 
 @router.post(
@@ -137,6 +136,7 @@ def rollback(
     body: RollbackIn, session: SessionDep, state: StateDep, actor: AdminUser, now: NowDep,
     tasks: BackgroundTasks,
 ) -> AssignmentPublic:  # fmt: skip
-    previous = svc.previous_version_id(session, node_code=body.node, camera_code=body.camera)
-    return _assign(session, state, tasks, node=body.node, camera=body.camera,
-                   version_id=previous, actor=actor, now=now)  # fmt: skip
+    previous, record, push = model_rollout.rollback(
+        session, node_code=body.node, camera_code=body.camera, actor=actor, now=now
+    )
+    return _published(state, tasks, body.node, body.camera, previous, record, push)
