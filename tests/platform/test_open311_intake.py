@@ -247,3 +247,66 @@ def test_the_periodic_job_sends_the_reporters_sms_once(platform: Platform) -> No
     with platform.db.session() as session:
         (sms,) = session.scalars(select(SmsMessage).where(SmsMessage.mobile == "13912345678"))
     assert sms.state == "sent" and request_id in sms.body
+
+
+def test_the_review_queue_filters_by_source(platform: Platform) -> None:
+    alert = platform.alerts(zone="z2", shop="shop-002")
+    platform.deliver(alert)
+    lat, long = shop_position(platform, "shop-001")
+    request_id = post(platform, report_fields(lat, long)).json()[0]["service_request_id"]
+    citizen_case = case_of_report(platform, request_id)
+    headers = platform.login("reviewer")
+    for path in ("/api/v1/cases/review-queue", "/api/v1/cases"):
+        for source, expected in (("citizen", {"citizen"}), ("camera", {"camera"}),
+                                 (None, {"camera", "citizen"})):  # fmt: skip
+            params = {"source": source} if source else {}
+            r = platform.client.get(path, params=params, headers=headers)
+            assert r.status_code == 200, r.text
+            assert {c["source"] for c in r.json()["data"]} == expected
+        assert platform.client.get(path, params={"source": "x"}, headers=headers).status_code == 422
+    r = platform.client.get("/api/v1/cases", params={"source": "citizen"}, headers=headers)
+    assert [c["id"] for c in r.json()["data"]] == [citizen_case]
+    # the reviewer sees the report (phone masked) and its photos as the case's evidence
+    r = platform.client.get(f"/api/v1/cases/{citizen_case}/reports", headers=headers)
+    assert r.status_code == 200 and r.json()[0]["service_request_id"] == request_id
+    r = platform.client.get(f"/api/v1/cases/{citizen_case}/reports",
+                            headers=platform.login("officer"))  # fmt: skip
+    assert r.status_code == 403  # squads never see the reporters
+
+
+def test_admins_manage_client_keys_and_reviewers_name_shops_over_http(platform: Platform) -> None:
+    admin = platform.login("admin")
+    r = platform.client.post("/api/v1/open311/clients", json={"name": "12345", "source": "hotline"},
+                             headers=admin)  # fmt: skip
+    assert r.status_code == 201, r.text
+    client, key = r.json(), r.json()["api_key"]
+    assert key.startswith("o311_")
+    dup = platform.client.post("/api/v1/open311/clients", json={"name": "12345"}, headers=admin)
+    assert dup.status_code == 409
+    listed = platform.client.get("/api/v1/open311/clients", headers=admin).json()
+    assert [c["name"] for c in listed] == ["12345"] and "api_key" not in listed[0]
+    reviewer_try = platform.client.get(
+        "/api/v1/open311/clients", headers=platform.login("reviewer")
+    )
+    assert reviewer_try.status_code == 403
+    fields = {"service_code": "street_stall", "address_string": "东方路口", "api_key": key}
+    request_id = post(platform, fields).json()[0]["service_request_id"]
+    case_id = case_of_report(platform, request_id)
+    assert _case(platform, case_id).source == "hotline"
+    r = platform.client.delete(f"/api/v1/open311/clients/{client['id']}", headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert post(platform, fields).status_code == 403  # a revoked key is refused
+
+    shop = f"/api/v1/cases/{case_id}/shop"
+    officer = platform.client.post(shop, json={"shop_id": "shop-001"},
+                                   headers=platform.login("officer"))  # fmt: skip
+    assert officer.status_code == 403
+    unknown = platform.client.post(
+        shop, json={"shop_id": "nope"}, headers=platform.login("reviewer")
+    )
+    assert unknown.status_code == 404
+    r = platform.client.post(shop, json={"shop_id": "shop-001"}, headers=platform.login("reviewer"))
+    assert r.status_code == 200 and r.json()["shop_id"] == "shop-001"
+    detail = platform.client.get(f"/api/v1/cases/{case_id}", headers=platform.login("reviewer"))
+    assert "confirm" in detail.json()["allowed_events"]
+    assert [e["event"] for e in detail.json()["events"]][-1] == "assign_shop"

@@ -61,6 +61,10 @@ def _detail(session: Session, case: Case, actor: Actor, rules, now) -> CaseDetai
     )  # fmt: skip
 
 
+#: where a case came from: a camera's alert, a citizen's report or the 12345 hotline (Open311)
+SourceQuery = Annotated[Literal["camera", "citizen", "hotline"] | None, Query()]
+
+
 @router.get("", response_model=Page[CasePublic], summary="List cases (filters, paging)")
 def list_cases(
     session: SessionDep, actor: SquadUser, rules: RulesDep, now: NowDep,
@@ -68,11 +72,11 @@ def list_cases(
     overdue: bool | None = Query(None, description="Only cases with (or without) a yellow light."),
     squad_id: Id | None = None, street_id: Id | None = None, merchant_id: Id | None = None,
     order: Literal["oldest", "newest"] = "oldest", offset: Offset = 0,
-    limit: Limit = 50,
+    limit: Limit = 50, source: SourceQuery = None,
 ) -> Page[CasePublic]:  # fmt: skip
     filters = svc.CaseFilter(
         state=state, track=track, overdue=overdue, squad_id=squad_id, street_id=street_id,
-        merchant_id=merchant_id,
+        merchant_id=merchant_id, source=source,
     )  # fmt: skip
     rows, count = svc.list_cases(
         session, actor=actor, filters=filters, now=now, oldest_first=order == "oldest",
@@ -88,12 +92,12 @@ def list_cases(
 )
 def review_queue(
     session: SessionDep, actor: SquadStaff, rules: RulesDep, now: NowDep,
-    offset: Offset = 0, limit: Limit = 50,
+    offset: Offset = 0, limit: Limit = 50, source: SourceQuery = None,
 ) -> Page[CasePublic]:  # fmt: skip
+    filters = svc.CaseFilter(state=State.PENDING_REVIEW.value, source=source)
     rows, count = svc.list_cases(
-        session, actor=actor, filters=svc.CaseFilter(state=State.PENDING_REVIEW.value), now=now,
-        offset=offset, limit=limit,
-    )  # fmt: skip
+        session, actor=actor, filters=filters, now=now, offset=offset, limit=limit
+    )
     return Page(
         data=[CasePublic.of(c, rules=rules, now=now, role=actor.role) for c in rows], count=count
     )
