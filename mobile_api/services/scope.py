@@ -1,7 +1,7 @@
 """Who may see what: an officer or squad leader sees their own squad's things only.
 
 Anything outside the squad is reported as not found (404), never as forbidden, so the app
-cannot probe other squads' ids.
+cannot probe other squads' ids. The messages are the officer's, from the catalogue (Chinese).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from streetorder.i18n import CATALOGUE, text
 from streetorder.mobile_api.db import Photo
 from streetorder.platform.db import Merchant, Squad
 from streetorder.platform.domain.errors import Forbidden, NotFound
@@ -22,21 +23,26 @@ T = TypeVar("T")
 
 def squad_of(session: Session, actor: Actor) -> Squad:
     if actor.squad_id is None:
-        raise Forbidden("this login belongs to no squad")
+        raise Forbidden(text("officer.no_squad"))
     squad = session.get(Squad, actor.squad_id)
     if squad is None:
-        raise Forbidden("this login's squad no longer exists")
+        raise Forbidden(text("officer.squad_gone"))
     return squad
 
 
 def require_leader(actor: Actor) -> None:
     if actor.role not in (Role.SQUAD_LEADER, Role.ADMIN):
-        raise Forbidden("only a squad leader can do this")
+        raise Forbidden(text("officer.leader_only"))
+
+
+def _thing(what: str) -> str:
+    key = f"officer.thing_{what.replace(' ', '_')}"
+    return text(key) if key in CATALOGUE else what
 
 
 def in_squad(row: T | None, squad_id: int | None, actor: Actor, what: str, ident: object) -> T:
     if row is None or squad_id != actor.squad_id:
-        raise NotFound(f"{what} {ident} not found")
+        raise NotFound(text("officer.not_found", what=_thing(what), ident=ident))
     return row
 
 
@@ -44,7 +50,7 @@ def merchant_in_squad(session: Session, actor: Actor, merchant_id: int) -> Merch
     squad = squad_of(session, actor)
     merchant = session.get(Merchant, merchant_id)
     if merchant is None or merchant.street_id != squad.street_id:
-        raise NotFound(f"shop {merchant_id} not found")
+        raise NotFound(text("officer.not_found", what=_thing("shop"), ident=merchant_id))
     return merchant
 
 

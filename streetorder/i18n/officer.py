@@ -25,4 +25,7 @@ MESSAGES: dict[str, Msg] = {
     "officer.no_squad": Msg("该账号不属于任何中队", "this login belongs to no squad"),
     "officer.squad_gone": Msg("该账号所属中队已不存在", "this login's squad no longer exists"),
     "officer.leader_only": Msg("只有中队长可以执行此操作", "only a squad leader can do this"),
+    "officer.not_found": Msg("未找到{what}{ident}(not found)", "{what} {ident} not found"),
+    "officer.thing_task": Msg("任务", "task"),
+    "officer.thing_shop": Msg("商户", "shop"),
 }

@@ -17,7 +17,12 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "platform" / "web" / "templates"
 STATIC = REPO / "platform" / "web" / "static"
 #: Code whose literal keys are checked: calls ``t("key")`` and ``text("key")``.
-CODE = [REPO / "platform" / "web", REPO / "platform" / "sms", REPO / "platform" / "services"]
+CODE = [
+    REPO / "platform" / "web",
+    REPO / "platform" / "sms",
+    REPO / "platform" / "services",
+    REPO / "mobile_api",
+]
 #: Words a template may show outside the catalogue (names, formats, keys on the keyboard).
 ALLOWED_WORDS = {"streetorder", "JSON", "Enter", "Esc", "Delete", "CNY"}
 
@@ -38,7 +43,7 @@ def template_calls() -> list[tuple[str, str]]:
 
 
 def script_keys(path: Path) -> set[str]:
-    return set(re.findall(r'\bT\(\s*"([a-z_]+\.[a-z_]+)"', path.read_text(encoding="utf-8")))
+    return set(re.findall(r'\bT\(\s*"([a-z0-9_]+\.[a-z0-9_]+)"', path.read_text(encoding="utf-8")))
 
 
 def code_keys() -> list[tuple[str, str]]:
@@ -51,7 +56,7 @@ def code_keys() -> list[tuple[str, str]]:
                 name = getattr(node.func, "id", getattr(node.func, "attr", ""))
                 first = node.args[0]
                 is_key = isinstance(first, ast.Constant) and re.fullmatch(
-                    r"[a-z_]+\.[a-z_{}]+", str(first.value)
+                    r"[a-z0-9_]+\.[a-z0-9_{}]+", str(first.value)
                 )  # not SQL text("SELECT 1")
                 if name in ("t", "text") and is_key:
                     found.append((path.name, first.value))
@@ -63,7 +68,7 @@ def test_every_key_has_both_languages_with_the_same_placeholders() -> None:
     for key, msg in CATALOGUE.messages.items():
         assert msg.zh.strip() and msg.en.strip(), key
         assert placeholders(msg.zh) == placeholders(msg.en), key
-        assert re.fullmatch(r"[a-z_]+\.[a-z_]+", key), key
+        assert re.fullmatch(r"[a-z0-9_]+\.[a-z0-9_]+", key), key
 
 
 def test_every_key_a_template_uses_exists() -> None:

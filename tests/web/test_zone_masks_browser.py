@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from streetorder.config.common import BrokerConfig
 from streetorder.contracts import ConfigPush
+from streetorder.i18n import text as message
 from streetorder.platform.db import AlertRecord, Camera, Case, IgnoreRegionRecord
-from streetorder.platform.domain.ignore_regions import FIXED_STRUCTURE, FIXED_STRUCTURE_LABEL
+from streetorder.platform.domain.ignore_regions import FIXED_STRUCTURE
 from streetorder.platform.ingest.consumer import IngestConsumer
 from streetorder.platform.ingest.mqtt import MqttPublisher
 from streetorder.platform.web.views import REJECT_REASONS
 from tests.web.browser_support import serve, wait_until
-from tests.web.conftest import Console, console_app, prefer_language
+from tests.web.conftest import Console, console_app
 from tests.web.test_console_browser import keyboard_login, screenshot, wait_panel, wait_pending
 from tests.web.test_console_http import add_alerts
 from tests.web.test_zones_browser import EdgeStandIn
@@ -72,8 +73,6 @@ def test_reject_as_fixed_structure_then_remove_the_mask_and_set_the_reference(
     consumer.start()
     edge = EdgeStandIn(broker)
     key = str(REJECT_REASONS.index(FIXED_STRUCTURE) + 1)
-    prefer_language(env, "reviewer", "en")  # this test reads the English texts
-    prefer_language(env, "admin", "en")
     reviewer = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
     admin = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-GB")
     try:
@@ -89,15 +88,15 @@ def test_reject_as_fixed_structure_then_remove_the_mask_and_set_the_reference(
             for k in ("r", key, "Enter"):
                 page.keyboard.press(k)
             wait_pending(page, 0)
-            wait_until(page, "document.getElementById('toast').textContent.includes('ignored')")
-            assert "ignored on its camera from now on (mask-1" in page.text_content("#toast")
+            wait_until(page, "document.getElementById('toast').textContent.includes('忽略')")
+            assert "此后该摄像头忽略此处(mask-1" in page.text_content("#toast")
 
             pushed = last_push(edge)  # the rejection pushed the mask without anyone saving
             regions = pushed.cameras[0].ignore
             assert 1 <= len(regions) <= objects
             assert {r.alert_id for r in regions} == {alert_id}
             with env.db.session() as s:
-                assert s.get(Case, case_id).reject_reason == FIXED_STRUCTURE_LABEL
+                assert s.get(Case, case_id).reject_reason == message("reason.fixed_structure")
                 rows = list(s.scalars(select(IgnoreRegionRecord)))
                 assert {r.created_by for r in rows} == {"reviewer reviewer"}
 
@@ -119,7 +118,7 @@ def test_reject_as_fixed_structure_then_remove_the_mask_and_set_the_reference(
             wait_until(
                 page,
                 "document.getElementById('push-status').textContent"
-                f".includes('revision {pushed.revision + 1}: applied')",
+                f".includes('已确认版本{pushed.revision + 1}:已生效')",
                 timeout=20,
             )
             codes = page.eval_on_selector_all(
@@ -135,11 +134,11 @@ def test_reject_as_fixed_structure_then_remove_the_mask_and_set_the_reference(
             page.click("#reference-at")
             wait_until(
                 page,
-                "document.getElementById('reference-status').textContent.includes('acknowledged')",
+                "document.getElementById('reference-status').textContent.includes('已确认')",
                 timeout=20,
             )
             text = page.text_content("#reference-status")
-            assert "22:30" in text and "set by admin admin" in text
+            assert "22:30" in text and "由admin admin设置" in text
             with_reference = last_push(edge)
             reference = with_reference.cameras[0].reference
             local = env.clock.now.astimezone(env.state.rules.tz)
@@ -152,13 +151,13 @@ def test_reject_as_fixed_structure_then_remove_the_mask_and_set_the_reference(
             page.click("#reference-now")
             wait_until(
                 page,
-                "document.getElementById('reference-status').textContent.includes('acknowledged')"
+                "document.getElementById('reference-status').textContent.includes('已确认')"
                 " && !document.getElementById('reference-status').textContent.includes('22:30')",
                 timeout=20,
             )
             assert last_push(edge).cameras[0].reference.at == env.clock.now
             page.reload()  # what the page shows after a reload comes from the database
-            assert "acknowledged" in page.text_content("#reference-status")
+            assert "已确认" in page.text_content("#reference-status")
             screenshot(page, tmp_path, "zone-reference.png")
     finally:
         reviewer.close()
