@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import mimetypes
 from typing import Any
 
 from streetorder.platform.storage import KeyExistsError, StagedUpload, check_key
@@ -57,7 +58,7 @@ class S3Store:
         try:
             self.client.put_object(
                 Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*",
-                Metadata={"sha256": digest.hexdigest()},
+                Metadata={"sha256": digest.hexdigest()}, ContentType=content_type(key),
                 ChecksumSHA256=base64.b64encode(digest.digest()).decode(),
             )  # fmt: skip
         except self.client.exceptions.ClientError as exc:
@@ -85,7 +86,7 @@ class S3Store:
         with open(staged.path, "rb") as body:
             self.client.upload_fileobj(
                 body, self.bucket, target, Config=self.transfer,
-                ExtraArgs={"Metadata": {"sha256": staged.sha256}},
+                ExtraArgs={"Metadata": {"sha256": staged.sha256}, "ContentType": content_type(key)},
             )  # fmt: skip
         self._same_or_raise(key, staged.sha256)
 
@@ -131,6 +132,11 @@ class S3Store:
         stored = (head or {}).get("Metadata", {}).get("sha256")
         if stored != sha256:
             raise KeyExistsError(f"{key} already holds other content")
+
+
+def content_type(key: str) -> str:
+    """What a browser following a signed link needs to show the file (image, clip)."""
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
 def _precondition_failed(exc: Any) -> bool:

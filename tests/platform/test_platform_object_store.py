@@ -92,3 +92,28 @@ def test_the_platform_keeps_uploaded_evidence_in_the_bucket(s3, platform_factory
     for name, data in files.items():
         (key,) = [k for k in keys if k.endswith(name)]
         assert s3.client().get_object(Bucket=bucket, Key=key)["Body"].read() == data
+
+
+def test_the_console_sends_viewers_to_a_short_lived_signed_link(s3, platform_factory) -> None:
+    from tests.platform.conftest import PASSWORD
+    from tests.web.test_console_http import login
+
+    bucket = s3.new_bucket()
+    p = platform_factory(evidence={
+        "backend": "s3", "s3": {"bucket": bucket, "endpoint_url": s3.endpoint_url,
+                                "access_key_id": KEY_ID, "secret_access_key": SECRET,
+                                "url_expiry_seconds": 90},
+    })  # fmt: skip
+    alert = p.alerts()
+    p.deliver(alert)
+    p.upload_evidence(alert)
+    path = f"/console/evidence/{alert.alert_id}/clean.jpg"
+    assert p.client.get(path, follow_redirects=False).status_code in (302, 303, 401)  # no login
+    assert login(p.client, "reviewer", PASSWORD).status_code in (302, 303)
+    answer = p.client.get(path, follow_redirects=False)
+    assert answer.status_code == 307
+    link = answer.headers["location"]
+    assert "X-Amz-Expires=90" in link and answer.headers["cache-control"] == "no-store"
+    with urllib.request.urlopen(link, timeout=5) as served:
+        assert served.read() == p.alerts.files[alert.alert_id]["clean.jpg"]
+        assert served.headers["Content-Type"] == "image/jpeg"

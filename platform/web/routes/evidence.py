@@ -6,7 +6,7 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from streetorder.platform.db import EvidenceFile
 from streetorder.platform.domain.errors import NotFound
@@ -72,7 +72,7 @@ def case_file(request: Request, ctx: Ctx, viewer: Anyone, file_id: int):
             case_service.get_case(session, case_id=record.case_id, actor=viewer.actor)
         except NotFound:
             return Response("file not found", status_code=404)
-    return _serve(request, ctx.store.get(record.storage_key), record.content_type, record.sha256)
+    return _deliver(request, ctx, record)
 
 
 @router.get("/evidence/{alert_id}/{filename}")
@@ -87,4 +87,15 @@ def evidence_file(request: Request, ctx: Ctx, viewer: Anyone, alert_id: str, fil
                 record = None
     if record is None:
         return Response("evidence file not found (not uploaded yet?)", status_code=404)
+    return _deliver(request, ctx, record)
+
+
+def _deliver(request: Request, ctx: ConsoleContext, record: EvidenceFile) -> Response:
+    """From an object store, a redirect to a short-lived signed link (the bytes do not pass
+    through the platform; the viewer's scope was checked above); from files, the bytes."""
+    signed_url = getattr(ctx.store, "url", None)
+    if signed_url is not None:
+        expiry = ctx.settings.evidence.s3.url_expiry_seconds
+        link = signed_url(record.storage_key, expires_seconds=expiry)
+        return RedirectResponse(link, status_code=307, headers={"Cache-Control": "no-store"})
     return _serve(request, ctx.store.get(record.storage_key), record.content_type, record.sha256)
