@@ -7,8 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from streetorder.contracts import ConfigPush
-from streetorder.platform.services import edge_config
+from streetorder.contracts import ConfigAck, ConfigPush
+from streetorder.platform.services import edge_config, ingest
 from streetorder.vocabulary import CLASS_NAMES
 from tests.support.model_bundles import GOODS_IN_THE_MIDDLE, detector_bytes, manifest_for
 
@@ -134,3 +134,29 @@ def test_assignments_travel_in_the_push_nodes_download_theirs_and_rollback(platf
     r = p.client.post("/api/v1/models/assignments", headers=admin,
                       json={"node": "edge-01", "version_id": 12345})  # fmt: skip
     assert r.status_code == 404
+
+
+def test_rollback_goes_to_the_newest_version_the_node_applied(platform) -> None:
+    p = platform
+    v1, v2, v3 = (upload(p, *bundle(v)).json()["id"] for v in ("v1", "v2", "v3"))
+
+    def assign(version_id: int, accepted: bool) -> None:
+        revision = p.post("admin", "/models/assignments", {"node": "edge-01",
+                                                           "version_id": version_id})  # fmt: skip
+        answer(revision["config_revision"], accepted)
+
+    def answer(revision: int, accepted: bool) -> None:
+        ack = ConfigAck(node_id="edge-01", revision=revision, accepted=accepted,
+                        reason="" if accepted else "too slow", active_revision=revision,
+                        at=p.clock.now)  # fmt: skip
+        with p.db.session() as session:
+            assert ingest.record_config_ack(session, message=ack, now=p.clock.now)
+
+    assign(v1, True)
+    assign(v2, True)
+    assign(v3, False)  # refused: the node still runs v2
+    back = p.post("admin", "/models/rollback", {"node": "edge-01"})
+    assert back["version_id"] == v2
+    answer(back["config_revision"], True)
+    back = p.post("admin", "/models/rollback", {"node": "edge-01"})
+    assert back["version_id"] == v1  # v3 was never applied, v2 is what runs
