@@ -100,6 +100,7 @@ def node_config(folder: Path, model: Path, classes: list[str] | None) -> Path:
         "storage": {"dir": "var", "clip_seconds_before": 1, "clip_seconds_after": 0},
         "cameras": [{"id": "cam-01", "source": "street.mp4", "zones": [zone, other]}],
     }
+    (folder / "street.mp4").touch()  # check-config checks that the files it names exist
     path = folder / "node.yaml"
     path.write_text(yaml.safe_dump(body, sort_keys=False))
     return path
@@ -204,7 +205,9 @@ def test_check_config_names_the_file_for_model_errors(tmp_path: Path, capsys) ->
     body["model"] = {"path": "missing.onnx"}
     cfg.write_text(yaml.safe_dump(body))
     assert main(["edge", "check-config", "--config", str(cfg)]) == 2
-    assert f"{cfg}: model.path: model file " in one_error_line(capsys)
+    assert f"{cfg}: model.path: {tmp_path / 'missing.onnx'}: file not found" in one_error_line(
+        capsys
+    )
 
 
 def test_nms_in_graph_outputs_are_mapped_too() -> None:
