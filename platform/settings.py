@@ -183,6 +183,19 @@ class EvidenceSettings(Strict):
         return self
 
 
+class RetentionSettings(Strict):
+    """How long a closed case keeps its evidence files and personal data (GB/T 35273: no longer
+    than the purpose needs). The case, its history and the files' sha256 stay."""
+
+    enabled: bool = Field(True, description="Run the retention job with the periodic jobs.")
+    days_after_closure: float = Field(
+        365.0, gt=0, le=3650,
+        description="Evidence files, SMS phone numbers, names and texts, and citizen reporters' "
+        "contacts of a case closed (or rejected) this long ago are deleted.",
+    )  # fmt: skip
+    batch_cases: int = Field(200, ge=1, le=10000, description="Cases per job run.")
+
+
 class AuthSettings(Strict):
     access_token_minutes: int = Field(
         12 * 60, ge=1, le=60 * 24 * 30,
@@ -231,6 +244,7 @@ class PlatformSettings(Strict):
     evidence: EvidenceSettings = EvidenceSettings()
     auth: AuthSettings = AuthSettings()
     dispatch: DispatchSettings = DispatchSettings()
+    retention: RetentionSettings = RetentionSettings()
     open311: Open311Settings = Open311Settings()
 
     @field_validator("database_url")

@@ -20,9 +20,12 @@ from streetorder.mobile_api.settings import MobileSettings
 from streetorder.platform.db import Database
 from streetorder.platform.db.leases import claim_lease, release_lease
 from streetorder.platform.open311 import feedback
-from streetorder.platform.services import cases, sms
+from streetorder.platform.services import cases, retention, sms
+from streetorder.platform.services.retention import RetentionPolicy
 from streetorder.platform.services.rules import Rules
+from streetorder.platform.settings import RetentionSettings
 from streetorder.platform.sms.providers import SmsProvider
+from streetorder.platform.storage import EvidenceStore
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +41,23 @@ class PeriodicJobs:
     """Every ``interval`` seconds: dispatch notified cases whose grace period ended (notify_first
     streets), escalate overdue first offences, queue the SMS of citizen reporters whose case
     ended, send due SMS (with backoff), update risk colours and create the inspection tasks they
-    schedule."""
+    schedule; with a store and retention settings, delete the evidence files and personal data
+    of cases closed longer ago than the retention period."""
 
     def __init__(
         self, db: Database, rules: Rules, provider: SmsProvider, *,
         mobile: MobileSettings | None = None, interval: float = 15.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         holder: str | None = None, lease_seconds: float | None = None,
+        store: EvidenceStore | None = None, retention: RetentionSettings | None = None,
     ) -> None:  # fmt: skip
         self.db, self.rules, self.provider = db, rules, provider
+        self.store = store
+        self.retention = (
+            RetentionPolicy(retention.days_after_closure, retention.batch_cases)
+            if retention is not None and retention.enabled and store is not None
+            else None
+        )
         self.mobile = mobile or MobileSettings()
         self.interval, self.clock = interval, clock
         self.holder = holder or replica_holder_id()
@@ -65,6 +76,12 @@ class PeriodicJobs:
         sent = sms.deliver_due(self.db, provider=self.provider, rules=self.rules, now=now)
         # Risk colours from confirmed cases, and the officers' inspection tasks they schedule.
         scheduled = run_scheduler(self.db, now=now, mobile=self.mobile)
+        purged = 0
+        if self.retention is not None and self.store is not None:
+            with self.db.session() as session:
+                purged = len(
+                    retention.purge_due(session, store=self.store, policy=self.retention, now=now)
+                )
         return {
             "dispatched_after_grace": len(dispatched),
             "escalated": len(escalated),
@@ -72,6 +89,7 @@ class PeriodicJobs:
             "sms_sent": sent,
             "inspections_created": scheduled.created,
             "colour_changes": scheduled.colour_changes,
+            "cases_purged": purged,
         }
 
     def run_round(self) -> dict[str, int] | None:

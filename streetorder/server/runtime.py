@@ -12,6 +12,7 @@ from streetorder.platform.db import Database
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import PlatformSettings
 from streetorder.platform.sms.providers import make_provider
+from streetorder.platform.storage import make_store
 from streetorder.server.app import create_app
 from streetorder.server.jobs import PeriodicJobs
 from streetorder.server.settings import ServerSettings
@@ -52,7 +53,10 @@ class ServerRuntime:
                 )  # fmt: skip
                 self.consumer.start()
         if self.want_jobs:
-            self.jobs = PeriodicJobs(self.db, rules, provider, mobile=self.settings.mobile)
+            self.jobs = PeriodicJobs(
+                self.db, rules, provider, mobile=self.settings.mobile,
+                store=make_store(s.evidence), retention=s.retention,
+            )  # fmt: skip
             self.jobs.start()
         self.app = create_app(
             self.settings, db=self.db, sms_provider=provider, publisher=self.publisher

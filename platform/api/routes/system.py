@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from streetorder.platform.api.deps import AdminUser, Public, SessionDep, StaffUser, StateDep
-from streetorder.platform.db import Case, EvidenceFile
+from streetorder.platform.db import Case
 from streetorder.platform.domain.errors import Forbidden, NotFound
 from streetorder.platform.domain.workflow import format_local
 from streetorder.platform.schemas.common import Id, Offset, Out, Page
-from streetorder.platform.services import evidence, rejections
+from streetorder.platform.services import public_evidence as public
+from streetorder.platform.services import rejections
 from streetorder.platform.services.health import ping
 from streetorder.platform.services.paging import page
 
@@ -84,7 +85,10 @@ def ingest_stats(session: SessionDep, actor: StaffUser, state: StateDep) -> dict
 
 class PublicFile(BaseModel):
     kind: str
-    sha256: str
+    sha256: str = Field(
+        description="Of the original kept for the case record; the url serves a rendition of it "
+        "with every person blurred (PNG)."
+    )
     url: str
 
 
@@ -99,7 +103,8 @@ class PublicEvidence(BaseModel):
     "/cases/{case_id}/evidence", response_model=PublicEvidence, dependencies=[Public()]
 )
 def public_evidence(case_id: Id, sig: str, session: SessionDep, state: StateDep) -> PublicEvidence:
-    """What the merchant's SMS links to: the case's camera evidence (signed link, no login)."""
+    """What the merchant's SMS links to: the case's camera frames, people blurred (signed link,
+    no login; nothing once the retention period has deleted them)."""
     signer = state.rules.signer
     if not signer.check_link(f"case:{case_id}", sig):
         raise Forbidden("invalid link")
@@ -112,8 +117,7 @@ def public_evidence(case_id: Id, sig: str, session: SessionDep, state: StateDep)
             sha256=f.sha256,
             url=f"/api/v1/public/evidence/{f.id}?sig={signer.sign_link(f'file:{f.id}')}",
         )  # fmt: skip
-        for f in evidence.case_files(session, case=case)
-        if f.kind in ("annotated_frame", "clean_frame", "clip")
+        for f in public.public_files(session, case=case)
     ]
     return PublicEvidence(
         case_number=case.number, discovered_at=format_local(case.discovered_at, state.rules.tz),
@@ -122,13 +126,13 @@ def public_evidence(case_id: Id, sig: str, session: SessionDep, state: StateDep)
 
 
 @public_router.get(
-    "/evidence/{file_id}", summary="One evidence file behind a signed link",
+    "/evidence/{file_id}", summary="One evidence frame behind a signed link, people blurred",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "The public rendition"}},
     dependencies=[Public()],
 )  # fmt: skip
 def public_file(file_id: Id, sig: str, session: SessionDep, state: StateDep) -> Response:
     if not state.rules.signer.check_link(f"file:{file_id}", sig):
         raise Forbidden("invalid link")
-    record = session.get(EvidenceFile, file_id)
-    if record is None:
-        raise NotFound("file not found")
-    return Response(state.store.get(record.storage_key), media_type=record.content_type)
+    data = public.rendition(session, store=state.store, file_id=file_id)
+    return Response(data, media_type=public.CONTENT_TYPE)
