@@ -73,6 +73,9 @@ def test_bad_uploads_are_refused_and_leave_nothing(world: World) -> None:
         ("cut.jpg", pf.truncated_jpeg(), "image/jpeg", 422, "truncated"),
         ("big.jpg", too_big, "image/jpeg", 413, "larger than 10 MB"),
         ("empty.jpg", b"", "image/jpeg", 422, "empty"),
+        ("bomb.png", pf.png_claiming(100_000, 100_000), "image/png", 422, "too many pixels"),
+        ("zeros.png", pf.zero_filled_png(20_000, 20_000), "image/png", 422, "too many pixels"),
+        ("polyglot.jpg", pf.jpeg_zip_polyglot(), "image/jpeg", 422, "ZIP archive"),
     ]
     for path in ("/photos", f"/work-orders/{order_id}/photos"):
         for name, data, ctype, status, message in cases:
