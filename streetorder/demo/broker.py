@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from streetorder.demo.net import free_port, wait_for_port
+from streetorder.demo.net import connect_error, free_port, wait_for_port
 from streetorder.errors import StreetorderError
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,9 @@ def start_demo_broker(spec: str | None, prefer: str = "auto") -> RunningBroker:
         host, _, port = spec.rpartition(":")
         if not host or not port.isdigit():
             raise StreetorderError(f"--broker must be HOST:PORT, got {spec!r}")
+        error = connect_error(host, int(port), 5.0)
+        if error is not None:
+            raise StreetorderError(f"MQTT broker {host}:{port} (--broker): cannot connect: {error}")
         return RunningBroker(host, int(port), "configured")
     if prefer in ("auto", "mosquitto") and (
         shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists()

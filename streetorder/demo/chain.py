@@ -1,4 +1,10 @@
-"""The people's side of the demo, through the same HTTP APIs the console and the app use."""
+"""The people's side of the demo, through the same HTTP APIs the console and the app use.
+
+The story leaves one case at each stage of the workflow for the person who opens the console:
+the newest alerts wait for review (审核), a case on the ``notify_first`` street waits for the
+merchant (立案, SMS sent), one is dispatched (派遣), one corrected with the officer's photo
+(处置), one verified (核查) and two closed (结案: one by an officer, one seen by the camera).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,10 @@ import httpx
 from streetorder.errors import StreetorderError
 
 PASSWORD = "streetorder-demo"
+#: How many true alerts the demo's reviewer leaves in the queue for the person at the console.
+LEFT_FOR_REVIEW = 2
+#: What happens to the confirmed cases of the immediate-dispatch streets, in order of discovery.
+OFFICER_STAGES = ("closed", "verified", "rectified", "notified_dispatched")
 
 
 class Api:
@@ -31,6 +41,10 @@ class Api:
             client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
             self._clients[key] = client
         return self._clients[key]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
 
 
 def _check(response: httpx.Response, what: str) -> Any:
@@ -65,12 +79,21 @@ def wait_for_cases(api: Api, alerts: list, timeout: float) -> list[dict]:
 
 
 def review(api: Api, state) -> None:
-    """The reviewer judges each alert by its evidence; the demo's 'eyes' are the ground truth."""
+    """The reviewer judges the alerts by their evidence (the demo's 'eyes' are the ground
+    truth): false alarms are rejected, true ones confirmed, except the newest few, which stay
+    in the queue for the person who opens the console."""
     reviewer = api.as_user("reviewer")
     queue = _check(reviewer.get("/api/v1/cases/review-queue"), "review queue")["data"]
     true_alerts = _true_alert_ids(state)
-    ours = {a.alert_id for a in state.alerts}
-    for case in (c for c in queue if c["alert_id"] in ours):
+    ours = [c for c in queue if c["alert_id"] in {a.alert_id for a in state.alerts}]
+    ours.sort(key=lambda c: (c["discovered_at"], c["id"]))
+    immediate_true = [
+        c for c in ours if c["alert_id"] in true_alerts and c["camera_code"] != state.notify_camera
+    ]
+    state.pending = [c["id"] for c in immediate_true[-LEFT_FOR_REVIEW:]]
+    for case in ours:
+        if case["id"] in state.pending:
+            continue
         if case["alert_id"] in true_alerts:
             _check(
                 reviewer.post(f"/api/v1/cases/{case['id']}/confirm", json={"note": "证据清楚"}),
@@ -81,7 +104,10 @@ def review(api: Api, state) -> None:
             body = {"reason": "误报：非店外经营物品"}
             _check(reviewer.post(f"/api/v1/cases/{case['id']}/reject", json=body), "reject")
             state.rejected.append(case["id"])
-    print(f"      confirmed {len(state.confirmed)}, rejected {len(state.rejected)} as false alarms")
+    print(
+        f"      confirmed {len(state.confirmed)}, rejected {len(state.rejected)} as false alarms,"
+        f" left {len(state.pending)} in the review queue for you"
+    )
 
 
 def _true_alert_ids(state) -> set[str]:
@@ -91,13 +117,12 @@ def _true_alert_ids(state) -> set[str]:
 
     episodes = []
     for s in state.footage:
-        truth = load_truth(s.truth)
-        for e in truth.episodes:
-            episodes.append((camera_id(s.name), e.zone_id, truth.started_at, e))
+        for e in load_truth(s.truth).episodes:
+            episodes.append((camera_id(s.name), e.zone_id, e))
     ids = set()
     for alert in state.alerts:
-        for cam, zone, started, e in episodes:
-            t = (alert.threshold_crossed_at - started).total_seconds()
+        t = (alert.threshold_crossed_at - state.live_from).total_seconds()
+        for cam, zone, e in episodes:
             in_episode = e.start_seconds - 5 <= t <= e.end_seconds + 5
             if alert.camera_id == cam and alert.zone_id == zone and in_episode:
                 ids.add(alert.alert_id)
@@ -128,8 +153,6 @@ def self_correction(api: Api, state) -> None:
     """On the notify_first street the merchant took the goods in: the camera saw it, so the
     case is rectified without an officer; the centre verifies on the camera's before/after
     frames and closes it."""
-    import time
-
     reviewer = api.as_user("reviewer")
     found = None
     for case_id in state.confirmed:
@@ -164,36 +187,75 @@ def self_correction(api: Api, state) -> None:
     print(f"      {found['number']}: self-corrected, verified on camera frames, {closed['state']}")
 
 
-def officer_and_close(api: Api, state, out: Path) -> None:
-    """The officer works the first order in the app; the squad leader verifies; centre closes."""
-    if not state.work_orders:
-        print("      no confirmed case: nothing to dispatch")
+def officer_work(api: Api, state, out: Path) -> None:
+    """The squad works the dispatched orders as far as each stage of the story: the officer
+    orders the correction and uploads the after-correction photo, the squad leader verifies,
+    the centre closes; the last order is left dispatched."""
+    orders = {o["case_id"]: o for o in state.work_orders}
+    immediate = [c for c in state.confirmed if c in orders]
+    if not immediate:
+        print("      no dispatched case: nothing for the squad")
         return
+    immediate.sort(key=lambda cid: orders[cid]["id"])
     officer = api.as_user("officer", mobile=True)
     tasks = _check(officer.get("/api/mobile/v1/tasks", params={"kind": "work_order"}), "tasks")
-    if not tasks["data"]:
-        raise StreetorderError("the dispatched work order is not in the officer's task list")
-    task = tasks["data"][0]
-    order_id = task["ref_id"]
-    print(f"      officer's list: {tasks['count']} work order(s); first: {task['title']}")
+    listed = {t["ref_id"] for t in tasks["data"]}
+    print(f"      officer's list: {tasks['count']} work order(s)")
+    for case_id, stage in zip(immediate, OFFICER_STAGES, strict=False):
+        order_id = orders[case_id]["id"]
+        if order_id not in listed:
+            raise StreetorderError(f"work order {order_id} is not in the officer's task list")
+        if stage != "notified_dispatched":
+            _correct(api, state, out, case_id, order_id)
+        if stage in ("verified", "closed"):
+            leader = api.as_user("leader", mobile=True)
+            _write(leader, f"/api/mobile/v1/work-orders/{order_id}/verify",
+                   json={"passed": True, "note": "复查通过"})  # fmt: skip
+        if stage == "closed":
+            reviewer = api.as_user("reviewer")
+            _check(reviewer.post(f"/api/v1/cases/{case_id}/close", json={"note": "结案"}), "close")
+            state.closed_case = _closed_case(api, case_id, order_id)
+        case = _check(api.as_user("admin").get(f"/api/v1/cases/{case_id}"), "case")
+        if case["state"] != stage:
+            raise StreetorderError(f"case {case['number']} is {case['state']}, not {stage}")
+        print(f"      {case['number']} ({case['camera_code']}): {stage}")
+
+
+def _correct(api: Api, state, out: Path, case_id: int, order_id: int) -> None:
+    """The officer on site: order to correct, photo of the cleared frontage, done."""
+    officer = api.as_user("officer", mobile=True)
     base = f"/api/mobile/v1/work-orders/{order_id}"
     _write(officer, f"{base}/order-to-correct", json={"note": "已当面责令改正"})
-    photo = _after_photo(state, out)
+    photo = _after_photo(api, state, out, case_id)
     with photo.open("rb") as fh:
-        files = {"file": (photo.name, fh, "image/jpeg")}
-        _write(officer, f"{base}/photos", files=files)
+        _write(officer, f"{base}/photos", files={"file": (photo.name, fh, "image/jpeg")})
     _write(officer, f"{base}/complete", json={"note": "商户已将货物收回店内"})
-    leader = api.as_user("leader", mobile=True)
-    before_after = _check(leader.get(f"{base}/before-after"), "before/after")
-    _write(leader, f"{base}/verify", json={"passed": True, "note": "复查通过"})
-    order = _check(api.as_user("admin").get(f"/api/v1/work-orders/{order_id}"), "work order")
-    case_id = order["case_id"]
+
+
+def _after_photo(api: Api, state, out: Path, case_id: int) -> Path:
+    """The cleared frontage, seen from the camera that filmed the goods."""
+    from streetorder.demo.after_photo import render_after_photo
+    from streetorder.demo.edge_feed import camera_id
+
+    case = _check(api.as_user("admin").get(f"/api/v1/cases/{case_id}"), "case")
+    scenario = next((s for s in state.footage if camera_id(s.name) == case["camera_code"]), None)
+    if scenario is None:
+        raise StreetorderError(f"case {case['number']}: no footage of {case['camera_code']}")
+    path = render_after_photo(scenario.truth, out / "after-photos" / f"{case['number']}.jpg")
+    state.after_photos[case_id] = {"camera": case["camera_code"], "photo": str(path)}
+    return path
+
+
+def _closed_case(api: Api, case_id: int, order_id: int) -> dict:
     reviewer = api.as_user("reviewer")
-    _check(reviewer.post(f"/api/v1/cases/{case_id}/close", json={"note": "结案"}), "close")
+    leader = api.as_user("leader", mobile=True)
+    before_after = _check(
+        leader.get(f"/api/mobile/v1/work-orders/{order_id}/before-after"), "before/after"
+    )
     case = _check(reviewer.get(f"/api/v1/cases/{case_id}"), "case")
     events = _check(reviewer.get(f"/api/v1/cases/{case_id}/events"), "events")
     events = events["data"] if isinstance(events, dict) else events
-    state.closed_case = {
+    return {
         "id": case_id,
         "number": case["number"],
         "state": case["state"],
@@ -206,50 +268,43 @@ def officer_and_close(api: Api, state, out: Path) -> None:
             for e in events
         ],
     }
+
+
+def final_cases(api: Api, state) -> None:
+    """Where every case of the run ended, with its times, for the summary."""
+    reviewer = api.as_user("reviewer")
     everything = _check(reviewer.get("/api/v1/cases", params={"limit": 500}), "cases")["data"]
     ours = {c["id"] for c in state.cases}
     state.cases_final = [c for c in everything if c["id"] in ours]
-    if case["state"] != "closed":
-        raise StreetorderError(f"case {case['number']} ended in {case['state']}, not closed")
 
 
-def _after_photo(state, out: Path) -> Path:
-    """The frontage after correction: the last frame of the first violation's footage."""
-    import av
-    import cv2
-
-    scenario = next((s for s in state.footage if s.episodes), state.footage[0])
-    last = None
-    with av.open(str(scenario.video)) as container:
-        for frame in container.decode(video=0):
-            last = frame
-    if last is None:
-        raise StreetorderError(f"{scenario.video}: no frames")
-    path = out / "officer-after-photo.jpg"
-    cv2.imwrite(str(path), last.to_ndarray(format="bgr24"), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    return path
-
-
-def contact_sheet(out: Path) -> Path | None:
-    """Annotated evidence frames side by side in one picture."""
+def contact_sheet(out: Path, alerts: list, per_row: int = 2, most: int = 6) -> Path | None:
+    """Annotated evidence frames side by side, one per camera first; only full rows, so no
+    tile is left empty."""
     import cv2
     import numpy as np
 
-    frames = sorted((out / "edge" / "evidence").glob("*_annotated.jpg"))[:6]
-    if not frames:
+    evidence = out / "edge" / "evidence"
+    frames = [(a.camera_id, evidence / f"{a.alert_id}_annotated.jpg") for a in alerts]
+    frames = [(camera, path) for camera, path in frames if path.is_file()]
+    picked: list[Path] = []
+    for camera in dict.fromkeys(c for c, _ in frames):  # one per camera, in order of alerts
+        picked.append(next(p for c, p in frames if c == camera))
+    picked += [p for _, p in frames if p not in picked]
+    count = min(most, len(picked))
+    count = count - count % per_row if count >= per_row else count
+    if count == 0:
         return None
     tiles = []
-    for path in frames:
+    for path in picked[:count]:
         image = cv2.imread(str(path))
+        if image is None:
+            raise StreetorderError(f"{path}: cannot read the evidence frame")
         h, w = image.shape[:2]
         tiles.append(cv2.resize(image, (640, int(640 * h / w))))
-    height = max(t.shape[0] for t in tiles)
-    tiles = [
-        cv2.copyMakeBorder(t, 0, height - t.shape[0], 0, 0, cv2.BORDER_CONSTANT) for t in tiles
-    ]
-    while len(tiles) % 2:
-        tiles.append(np.zeros_like(tiles[0]))
-    rows = [np.hstack(tiles[i : i + 2]) for i in range(0, len(tiles), 2)]
+    height = min(t.shape[0] for t in tiles)
+    tiles = [t[:height] for t in tiles]
+    rows = [np.hstack(tiles[i : i + per_row]) for i in range(0, len(tiles), per_row)]
     sheet = out / "evidence_sheet.jpg"
     cv2.imwrite(str(sheet), np.vstack(rows), [cv2.IMWRITE_JPEG_QUALITY, 85])
     return sheet

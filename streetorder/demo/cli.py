@@ -11,10 +11,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="run the end-to-end demo (edge → broker → platform → review → officer → closure)",
         description=(
-            "Generate street footage, run it through the edge pipeline, publish alerts over MQTT "
-            "to the platform, review them, send the SMS, dispatch the work order, let an officer "
-            "upload a rectification photo through the app API, verify and close. Uses a broker "
-            "and database when given, else a private Mosquitto (or an embedded broker) and SQLite."
+            "Generate street footage, watch it live with the edge pipeline (one camera per "
+            "video, stamped with the run's clock), publish alerts over MQTT to the platform, "
+            "review them, send the SMS, dispatch work orders, let an officer upload "
+            "after-correction photos through the app API, verify and close; a few alerts are "
+            "left for you to review. Then the console stays up until Ctrl-C. Uses a broker and "
+            "database when given, else a private Mosquitto (or an embedded broker) and SQLite."
         ),
     )
     p.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder")
@@ -27,9 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the output folder)")
     p.add_argument("--port", type=int, default=0, help="platform HTTP port (default: a free one)")
     p.add_argument(
-        "--serve",
+        "--exit",
+        dest="exit_when_done",
         action="store_true",
-        help="keep the platform and console running after the chain (Ctrl-C stops)",
+        help="exit when the story is told (default: keep the console up until Ctrl-C)",
     )
     p.set_defaults(func=run)
 
@@ -43,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
         embedded_broker=args.embedded_broker,
         database_url=args.database_url,
         port=args.port,
-        serve=args.serve,
+        exit_when_done=args.exit_when_done,
     )
     return run_demo(options)

@@ -12,12 +12,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float) -> bool:
+def wait_for_port(port: int, timeout: float, host: str = "127.0.0.1") -> bool:
+    return connect_error(host, port, timeout) is None
+
+
+def connect_error(host: str, port: int, timeout: float) -> str | None:
+    """None once ``host:port`` accepts a TCP connection within ``timeout`` s, else the last
+    error (for a one-line message)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    error = "timed out"
+    while True:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
+            with socket.create_connection((host, port), timeout=0.5):
+                return None
+        except OSError as exc:
+            error = str(exc) or type(exc).__name__
+        if time.monotonic() >= deadline:
+            return error
+        time.sleep(0.05)

@@ -35,6 +35,7 @@ def start_platform(
     import uvicorn
 
     from streetorder.platform.settings import settings_from_mapping
+    from streetorder.server.failures import database_errors
     from streetorder.server.migrate import upgrade
     from streetorder.server.runtime import ServerRuntime
 
@@ -61,9 +62,10 @@ def start_platform(
         },
         source="demo settings",
     )
-    upgrade(settings.database_url)
-    runtime = ServerRuntime(settings)
-    app = runtime.start()
+    with database_errors(settings.database_url):
+        upgrade(settings.database_url)
+        runtime = ServerRuntime(settings)
+        app = runtime.start()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="demo-platform", daemon=True)
     thread.start()
@@ -74,6 +76,12 @@ def start_platform(
             raise StreetorderError(f"the platform did not start on {url}")
         time.sleep(0.05)
     return PlatformHost(url, runtime, server, thread)
+
+
+def notify_first_camera(cameras: tuple) -> str | None:
+    """The camera of the shop on the ``notify_first`` street: the footage where goods are
+    taken in and put out again."""
+    return next((c.id for c in cameras if c.id.endswith("put_out_twice")), None)
 
 
 def seed(host: PlatformHost, *, node_code: str, cameras: tuple, node_token: str) -> None:
@@ -90,7 +98,7 @@ def seed(host: PlatformHost, *, node_code: str, cameras: tuple, node_token: str)
         seed_demo(
             session, node_code=node_code, cameras=cameras, node_api_key=node_token, bcrypt_rounds=4
         )
-        taken_in = [c for c in cameras if c.id.endswith("put_out_twice")]
+        taken_in = [c for c in cameras if c.id == notify_first_camera(cameras)]
         if not taken_in:
             return
         street = Street(code=SELF_CORRECT_STREET, name="陆家嘴街道", district="浦东新区")
