@@ -31,6 +31,9 @@ from streetorder.platform.domain.workflow import (
     handling_time,
     is_overdue,
 )
+from streetorder.platform.open311 import catalogue as open311_services
+from streetorder.platform.open311 import reads as open311_reads
+from streetorder.platform.open311.intake import public_id
 from streetorder.platform.services import accounts, case_reads, lifecycle_audit
 from streetorder.platform.services import cases as case_service
 from streetorder.platform.services.cases import CaseFilter
@@ -204,13 +207,15 @@ def _zone_label(case: Case) -> str:
 
 
 def queue_items(
-    session: Session, tz: ZoneInfo, now: datetime, t: Translate, *, actor: Actor, limit: int
-) -> tuple[list[dict[str, Any]], int]:
-    """Pending alerts, oldest first (``services.cases.list_cases``), and how many in all."""
+    session: Session, tz: ZoneInfo, now: datetime, t: Translate, *, actor: Actor, limit: int,
+    source: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """Pending cases (of one source, or all), oldest first (``services.cases.list_cases``),
+    and how many in all."""
+    filters = CaseFilter(state=State.PENDING_REVIEW.value, source=source)
     cases, total = case_service.list_cases(
-        session, actor=actor, filters=CaseFilter(state=State.PENDING_REVIEW.value), now=now,
-        oldest_first=True, limit=limit,
-    )  # fmt: skip
+        session, actor=actor, filters=filters, now=now, oldest_first=True, limit=limit
+    )
     items = [
         {
             "case_id": c.id,
@@ -219,6 +224,8 @@ def queue_items(
             "discovered": local(c.discovered_at, tz),
             "waiting": duration(now - c.discovered_at, t.language),
             "overdue": is_overdue(c, now),
+            "source": c.source,
+            "source_label": t(f"source.{c.source}"),
         }
         for c in cases
     ]
@@ -274,8 +281,33 @@ def panel_view(
         model=f"{alert.model_name} {alert.model_version}" if alert else "",
         alert_count=case.alert_count,
         history_note=t("panel.history_note", count=confirmed),
+        reports=reports_view(session, prefix, tz, case, t),
     )
     return view
+
+
+def reports_view(
+    session: Session, prefix: str, tz: ZoneInfo, case: Case, t: Translate
+) -> list[dict[str, Any]]:
+    """What residents and the hotline reported about the case (Open311), with their photos;
+    no reporter's name or number."""
+    out = []
+    for r in open311_reads.reports_of_case(session, case_id=case.id):
+        service = open311_services.service(r.service_code)
+        out.append(
+            {
+                "id": public_id(r.id),
+                "source": t(f"source.{r.source}"),
+                "service": service.name if service else r.service_code,
+                "description": r.description,
+                "at": local(r.requested_at, tz),
+                "address": r.address,
+                "distance": r.match_distance_m,
+                "media_url": r.media_url,
+                "photos": [{"url": f"{prefix}/files/{i}", "id": i} for i in r.photo_ids],
+            }
+        )
+    return out
 
 
 def _events(session: Session, case: Case, tz: ZoneInfo, t: Translate) -> list[dict[str, Any]]:

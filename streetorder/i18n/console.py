@@ -81,6 +81,8 @@ MESSAGES: dict[str, Msg] = {
     "source.camera": Msg("摄像头", "camera"),
     "source.citizen": Msg("市民上报", "citizen report"),
     "source.hotline": Msg("12345热线", "12345 hotline"),
+    "queue.by_source": Msg("按来源筛选", "Filter by source"),
+    "queue.all_sources": Msg("全部来源", "All sources"),
     "colour.red": Msg("红", "red"),
     "colour.yellow": Msg("黄", "yellow"),
     "colour.green": Msg("绿", "green"),
@@ -220,6 +222,10 @@ MESSAGES: dict[str, Msg] = {
     "panel.alerts": Msg("告警次数", "Alerts"),
     "panel.reminders": Msg("{count}次(含重复告警)", "{count} (reminders)"),
     "panel.history": Msg("商户历史", "Merchant history"),
+    "panel.reports": Msg("市民反映", "What residents reported"),
+    "panel.report_distance": Msg("距商户{metres}米", "{metres} m from the shop"),
+    "panel.report_photo": Msg("上报照片", "Reported photo"),
+    "panel.report_link": Msg("外部链接(仅供参考,未下载)", "External link (reference, not fetched)"),
     "panel.history_note": Msg("其中已确认的{count}件", "{count} earlier confirmed case(s) shown"),
     "merchant.title": Msg("商户", "Merchant"),
     "merchant.address": Msg("地址", "Address"),
@@ -331,6 +337,9 @@ MESSAGES: dict[str, Msg] = {
     "tile.average_handling": Msg("平均处置用时(已结案)", "average handling time (closed)"),
     "chart.by_stage": Msg("按当前环节", "Cases by current stage"),
     "chart.by_source": Msg("按来源", "Cases by source"),
+    "chart.handling_by_source": Msg(
+        "平均处置时长(按来源,已结案)", "Average handling time by source (closed cases)"
+    ),
     "chart.self_vs_dispatched": Msg(
         "自行改正与派遣(累计)", "Self-corrected versus dispatched (ever)"
     ),

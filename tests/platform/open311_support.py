@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -10,9 +11,10 @@ from xml.etree import ElementTree as ET
 from PIL import Image
 from sqlalchemy import func, select
 
-from streetorder.platform.db import CitizenReport, EvidenceFile, Merchant
+from streetorder.platform.db import CitizenReport, EvidenceFile, Merchant, User
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.open311.clients import create
+from streetorder.platform.services import cases
 from tests.platform.conftest import Platform
 
 BASE = "/open311/v2"
@@ -91,10 +93,27 @@ REVIEWER = Actor(Role.REVIEWER, "reviewer")
 
 def reject_case(platform: Platform, case_id: int, reason: str = "现场无违规") -> None:
     """Through the case service (the API's own tests cover its routes)."""
-    from streetorder.platform.services import cases
-
     with platform.db.session() as session:
         cases.reject(
             session, case_id=case_id, actor=REVIEWER, rules=platform.rules,
             now=platform.clock.now, reason=reason,
         )  # fmt: skip
+
+
+def close_case(platform: Platform, case_id: int, after: timedelta) -> None:
+    """Confirm now, rectify with a photo, verify and close ``after`` the discovery."""
+    rules, now = platform.rules, platform.clock.now
+    with platform.db.session() as session:
+        officer = session.scalars(select(User).filter_by(username="officer")).one()
+        actor = Actor(Role.OFFICER, "officer", officer.id, officer.squad_id)
+        case = cases.confirm(session, case_id=case_id, actor=REVIEWER, rules=rules, now=now)
+        photo = EvidenceFile(case_id=case.id, kind="rectification", filename="after.jpg",
+                             content_type="image/jpeg", size_bytes=1, sha256="0" * 64,
+                             storage_key="x/after.jpg", uploaded_at=now)  # fmt: skip
+        session.add(photo)
+        session.flush()
+        end = case.discovered_at + after
+        cases.rectify(session, case_id=case_id, actor=actor, rules=rules, now=end,
+                      photo_ids=[photo.id])  # fmt: skip
+        cases.verify(session, case_id=case_id, actor=REVIEWER, rules=rules, now=end)
+        cases.close(session, case_id=case_id, actor=REVIEWER, rules=rules, now=end)

@@ -7,38 +7,17 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from streetorder.platform.db import Case, EvidenceFile, User
-from streetorder.platform.domain.roles import Actor, Role
-from streetorder.platform.services import cases
+from streetorder.platform.db import Case
 from streetorder.platform.services.dashboard import compute_stats, local_period
 from tests.platform.conftest import Platform
 from tests.platform.open311_support import (
-    REVIEWER,
     case_of_report,
+    close_case,
     hotline_key,
     post,
     report_fields,
     shop_position,
 )
-
-
-def _close(platform: Platform, case_id: int, after: timedelta) -> None:
-    """Confirm now, rectify with a photo, verify and close ``after`` the discovery."""
-    rules, now = platform.rules, platform.clock.now
-    with platform.db.session() as session:
-        officer = session.scalars(select(User).filter_by(username="officer")).one()
-        actor = Actor(Role.OFFICER, "officer", officer.id, officer.squad_id)
-        case = cases.confirm(session, case_id=case_id, actor=REVIEWER, rules=rules, now=now)
-        photo = EvidenceFile(case_id=case.id, kind="rectification", filename="after.jpg",
-                             content_type="image/jpeg", size_bytes=1, sha256="0" * 64,
-                             storage_key="x/after.jpg", uploaded_at=now)  # fmt: skip
-        session.add(photo)
-        session.flush()
-        end = case.discovered_at + after
-        cases.rectify(session, case_id=case_id, actor=actor, rules=rules, now=end,
-                      photo_ids=[photo.id])  # fmt: skip
-        cases.verify(session, case_id=case_id, actor=REVIEWER, rules=rules, now=end)
-        cases.close(session, case_id=case_id, actor=REVIEWER, rules=rules, now=end)
 
 
 def test_cases_and_handling_time_by_source(platform: Platform) -> None:
@@ -53,8 +32,8 @@ def test_cases_and_handling_time_by_source(platform: Platform) -> None:
     hotline_fields = {"service_code": "street_stall", "address_string": "东方路口", "api_key": key}
     hotline = case_of_report(platform, post(platform, hotline_fields).json()[0]
                              ["service_request_id"])  # fmt: skip
-    _close(platform, camera, timedelta(hours=5))
-    _close(platform, citizen, timedelta(hours=2))
+    close_case(platform, camera, timedelta(hours=5))
+    close_case(platform, citizen, timedelta(hours=2))
     start, end = local_period(7, platform.clock.now, platform.rules.tz)
     with platform.db.session() as session:
         for use_rollups in (True, False):

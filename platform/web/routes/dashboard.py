@@ -115,9 +115,13 @@ def dashboard(request: Request, ctx: Ctx, viewer: Anyone, days: Days = 30):
         "timezone": ctx.settings.timezone,
         "days": days,
     }
+    handling = [  # average handling time of closed cases, per source (camera, citizen, hotline)
+        (label(t, "source", source), duration(span, t.language))
+        for source, span in stats.handling_by_source.items()
+    ]
     return render(
         ctx, request, "dashboard.html", viewer, nav="dashboard", d=d, tiles=tiles(stats, t),
-        charts=charts,
+        charts=charts, handling=handling,
     )  # fmt: skip
 
 

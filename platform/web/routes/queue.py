@@ -21,6 +21,7 @@ router = APIRouter()
 Ctx = Annotated[ConsoleContext, Depends(get_context)]
 Reviewer = Annotated[Viewer, Depends(require(*COMMAND))]
 QUEUE_PAGE = 50
+SOURCES = ("camera", "citizen", "hotline")
 
 
 class Verdict(BaseModel):
@@ -29,12 +30,16 @@ class Verdict(BaseModel):
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue_page(request: Request, ctx: Ctx, viewer: Reviewer, limit: int = QUEUE_PAGE):
+def queue_page(
+    request: Request, ctx: Ctx, viewer: Reviewer, limit: int = QUEUE_PAGE, source: str = ""
+):
     t = translator(language_of(viewer))
+    source = source if source in SOURCES else ""  # camera, citizen (app), hotline (12345)
     with ctx.db.session() as session:
         items, total = queue_items(
-            session, ctx.tz, ctx.now(), t, actor=viewer.actor, limit=max(1, min(limit, 500))
-        )
+            session, ctx.tz, ctx.now(), t, actor=viewer.actor, limit=max(1, min(limit, 500)),
+            source=source or None,
+        )  # fmt: skip
     return render(
         ctx,
         request,
@@ -44,6 +49,8 @@ def queue_page(request: Request, ctx: Ctx, viewer: Reviewer, limit: int = QUEUE_
         items=items,
         total=total,
         reasons=reject_reasons(t),
+        source=source,
+        sources=SOURCES,
     )
 
 
