@@ -75,6 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"streetorder: error: {line}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file or folder the command cannot use: name it, in one line
+        if args.verbose:
+            logging.getLogger("streetorder").exception("operational failure")
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"streetorder: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("streetorder: interrupted", file=sys.stderr)
         return 130

@@ -83,12 +83,6 @@ def run_demo(options: DemoOptions) -> int:
     steps = Steps(10)
     token = "sok_demo_" + secrets.token_hex(12)
     with ExitStack() as stack:
-        state.footage = steps.run(
-            "Generating street footage with ground truth (models scenarios)",
-            lambda: make_footage(out / "footage"),
-        )
-        for s in state.footage:
-            print(f"      {s.name}: {s.video.name}, {s.episodes} violation episode(s)")
         prefer = "embedded" if options.embedded_broker else "auto"
         broker = steps.run(
             "Starting the MQTT broker", lambda: start_demo_broker(options.broker, prefer)
@@ -96,6 +90,12 @@ def run_demo(options: DemoOptions) -> int:
         stack.callback(broker.stop)
         state.broker = broker
         print(f"      {broker.kind} broker on {broker.host}:{broker.port}")
+        state.footage = steps.run(
+            "Generating street footage with ground truth (models scenarios)",
+            lambda: make_footage(out / "footage"),
+        )
+        for s in state.footage:
+            print(f"      {s.name}: {s.video.name}, {s.episodes} violation episode(s)")
         node_config = edge_feed.node_config(
             state.footage, node_id=NODE, broker=broker, token=token, storage=out / "edge-state"
         )

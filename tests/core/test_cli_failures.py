@@ -138,3 +138,22 @@ def test_unreachable_database_is_one_line_naming_it(tmp_path: Path) -> None:
             "cannot connect: "
         )
         assert "s3cret" not in result.stderr
+
+
+def test_an_unusable_output_folder_is_one_line_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    out = blocker / "out"
+    for command in (
+        ("models", "scenarios", "--set", "smoke", "--only", "goods_left", "--quiet"),
+        ("demo", "--exit"),
+    ):
+        lines = error_lines(run(*command, "--out", str(out)))
+        assert len(lines) == 1 and lines[0].startswith(f"{out}: "), lines
+
+
+def test_an_unreachable_demo_broker_is_one_line_naming_it(tmp_path: Path) -> None:
+    port = free_port()
+    result = run("demo", "--exit", "--out", str(tmp_path / "demo"), "--broker", f"127.0.0.1:{port}")
+    lines = error_lines(result)
+    assert len(lines) == 1 and lines[0].startswith(f"MQTT broker 127.0.0.1:{port} (--broker): ")
