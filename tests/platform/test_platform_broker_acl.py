@@ -29,6 +29,7 @@ from tests.support.services import PrivateMosquitto
 from .broker_logins import Login
 from .conftest import PASSWORD, SECRET
 from .test_platform_ingest import wait_for
+from .test_platform_receipts import Edge, end_of
 
 pytestmark = pytest.mark.mqtt
 NOT_AUTHORIZED = 0x87
@@ -167,6 +168,18 @@ def test_a_node_publishes_and_reads_only_its_own_topics_and_the_platform_ingests
         time.sleep(0.5)
         assert forged.alert_id not in case_alert_ids(p)
         assert not [t for t, _ in a.received() if "edge-b" in t]
+
+        # The edge's own link, outbox and drainer log in as the node: its alert and episode end
+        # are delivered, and their receipts come back (the outbox empties only on a receipt).
+        edge = Edge(tmp_path / "outbox.db", broker, "edge-a", password=secrets["edge-a"])
+        try:
+            second = p.alerts(zone="z2", shop="shop-002")
+            edge.send(second)
+            edge.send(end_of(second))
+            wait_for(lambda: len(edge.outbox) == 0)
+            assert second.alert_id in case_alert_ids(p)
+        finally:
+            edge.close()
     finally:
         if consumer is not None:
             consumer.stop()

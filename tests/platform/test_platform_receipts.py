@@ -69,11 +69,16 @@ def test_the_writer_receipts_stored_duplicate_retry_and_rejected(platform) -> No
 class Edge:
     """The node's outbox, link and drainer, with receipt timeouts of a few seconds."""
 
-    def __init__(self, db: Path, broker: PrivateMosquitto, node: str) -> None:
+    def __init__(
+        self, db: Path, broker: PrivateMosquitto, node: str, password: str | None = None
+    ) -> None:
         self.node = node
         self.outbox = Outbox(db)
         self.stop_event = threading.Event()
-        config = BrokerConfig(host=broker.host, port=broker.port, keepalive_seconds=5)
+        config = BrokerConfig(
+            host=broker.host, port=broker.port, keepalive_seconds=5,
+            username=node if password else None, password=password,
+        )  # fmt: skip
         self.link = MqttLink(config, node, reconnect_max_seconds=1)
         self.drainer = Drainer(
             self.outbox, self.link, self.stop_event, receipt_timeout=3.0, receipt_timeout_max=6.0
