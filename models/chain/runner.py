@@ -178,7 +178,18 @@ def run_stage(
         "epochs_planned": report.get("epochs_planned"),
         "ended": "finished",
     }
-    return _commit_stage(chain, stage, runs + [run], Path(best), run_dir, report, "done")
+    status = "partial" if cut_short(stage, used, hours) else "done"
+    if status == "partial":
+        run["ended"] = "time box cut by --until before the stage's budget was spent"
+    return _commit_stage(chain, stage, runs + [run], Path(best), run_dir, report, status)
+
+
+def cut_short(stage: StageSpec, used_hours: float, hours: float | None) -> bool:
+    """True when this run's time box was shorter than the stage's budget left (the session's
+    end cut it): the stage stays partial and the next ``run`` spends the rest."""
+    if hours is None or stage.hours is None:
+        return False
+    return hours < stage.hours - used_hours - 0.01
 
 
 def snapshot(chain: Chain, project: Path, stage_name: str | None = None) -> dict[str, Any]:

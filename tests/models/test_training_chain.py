@@ -162,6 +162,16 @@ def test_time_box_fits_the_budget_left_and_the_session_end() -> None:
     assert time_box(mf.StageSpec("s", "previous", None, 1, 10, None), 0.0, None, now) is None
 
 
+def test_a_run_cut_by_the_session_end_leaves_the_stage_partial() -> None:
+    from streetorder.models.chain.runner import cut_short
+
+    stage = mf.StageSpec("s", "previous", None, 1, 10, 1.75)
+    assert cut_short(stage, 0.0, 1.2), "1.2 h of a 1.75 h budget: partial"
+    assert not cut_short(stage, 0.0, 1.75)
+    assert not cut_short(stage, 1.2, 0.55), "the rest of the budget spent: done"
+    assert not cut_short(stage, 0.0, None), "epochs only (a GPU): done when it returns"
+
+
 def test_parse_until_takes_the_next_such_utc_time() -> None:
     now = datetime(2026, 12, 6, 23, 50, tzinfo=UTC)
     assert parse_until("01:55", now) == datetime(2026, 12, 7, 1, 55, tzinfo=UTC)
