@@ -52,10 +52,16 @@ from streetorder.server.migrate import upgrade
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
+ID_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+
+
 def make_alert(node: str, i: int, zone: str, created: datetime) -> Alert:
-    started = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(seconds=i)
+    """The i-th alert (its id from i alone); its times are now's, as the ingest only takes
+    times inside its clock-skew window."""
+    started = created - timedelta(minutes=5)
     return Alert(
-        alert_id=stable_alert_id(node, "cam-01", zone, started, 0), node_id=node,
+        alert_id=stable_alert_id(node, "cam-01", zone, ID_EPOCH, 0, episode_key=str(i)),
+        node_id=node,
         camera_id="cam-01", zone_id=zone, shop_id="shop-001" if zone == "z1" else "shop-002",
         episode_started_at=started, threshold_crossed_at=started + timedelta(minutes=5),
         dwell_seconds=300, objects=(DetectedObject(class_name="goods", score=0.8,
