@@ -33,6 +33,15 @@ def cpu_has_native_bf16() -> bool:
     return bool(words & {"avx512_bf16", "amx_bf16"})
 
 
+def train_threads() -> int:
+    """Every core, or ``$STREETORDER_TRAIN_THREADS``: on a host crowded with other jobs one
+    thread avoids two threads waiting for each other at every operator."""
+    wanted = os.environ.get("STREETORDER_TRAIN_THREADS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    return os.cpu_count() or 1
+
+
 def _autocast(enabled: bool | torch.dtype, device: str = "cuda") -> Any:
     """Ultralytics' autocast, plus bfloat16 on the CPU (which Ultralytics refuses)."""
     if device == "cpu" and enabled is torch.bfloat16:
@@ -45,7 +54,7 @@ class CpuTrainer(DetectionTrainer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # selects the device, which sets one thread fewer
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(train_threads())
         ultralytics_trainer.autocast = _autocast
 
     def setup_model(self) -> Any:

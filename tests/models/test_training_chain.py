@@ -274,3 +274,15 @@ def test_chain_curve_places_the_runs_end_to_end(tmp_path: Path) -> None:
         (chain.records / f"{name}.run1.results.csv").write_text(head + rows)
     png = plot_chain(chain, tmp_path / "chain.png", start_map50=0.66)
     assert png is not None and png.stat().st_size > 5000
+
+
+def test_training_threads_default_to_every_core_and_can_be_pinned(monkeypatch) -> None:
+    pytest.importorskip("ultralytics")
+    from streetorder.models.cpu_trainer import train_threads
+
+    monkeypatch.delenv("STREETORDER_TRAIN_THREADS", raising=False)
+    assert train_threads() == (os.cpu_count() or 1)
+    monkeypatch.setenv("STREETORDER_TRAIN_THREADS", "1")
+    assert train_threads() == 1
+    monkeypatch.setenv("STREETORDER_TRAIN_THREADS", "many")
+    assert train_threads() == (os.cpu_count() or 1)
