@@ -48,13 +48,8 @@ def start_platform(
             "database_url": database_url or f"sqlite:///{(out / 'platform.db').resolve()}",
             "public_url": url,
             "broker": broker.model_dump(mode="json", exclude_none=True),
-            # the demo's platform lives as long as the run: no session left on the broker;
-            # the footage keeps its recording date, so its alerts may be older than a month
-            "ingest": {
-                "share_group": "demo",
-                "persistent_session": False,
-                "max_message_age_days": 3650,
-            },
+            # the demo's platform lives as long as the run: no session left on the broker
+            "ingest": {"share_group": "demo", "persistent_session": False},
             "evidence": {"dir": str((out / "platform-evidence").resolve())},
             "auth": {"bcrypt_rounds": 4},
             # one street lets merchants correct first; the camera confirms (see seed)
