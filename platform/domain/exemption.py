@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from streetorder.i18n import text
 from streetorder.platform.domain.workflow import Track, format_local
 
 
@@ -32,21 +33,18 @@ def decide_track(
         correct_by: the correction deadline that keeps the exemption.
     """
     if not enabled:
-        return TrackDecision(Track.PENALTY, "first-offence exemption is disabled: penalty path")
+        return TrackDecision(Track.PENALTY, text("exemption.disabled"))
     if prior_confirmed == 0:
+        deadline = format_local(correct_by, tz)
         return TrackDecision(
-            Track.EXEMPT,
-            f"first offence in {lookback_days} days: exempt if corrected by "
-            f"{format_local(correct_by, tz)}",
+            Track.EXEMPT, text("exemption.first", days=lookback_days, deadline=deadline)
         )
-    plural = "s" if prior_confirmed != 1 else ""
-    latest = f" (latest {format_local(latest_prior, tz)})" if latest_prior else ""
+    latest = text("exemption.latest", at=format_local(latest_prior, tz)) if latest_prior else ""
     return TrackDecision(
         Track.PENALTY,
-        f"repeat offence: {prior_confirmed} confirmed violation{plural} in the last "
-        f"{lookback_days} days{latest}: penalty path",
+        text("exemption.repeat", count=prior_confirmed, days=lookback_days, latest=latest),
     )
 
 
 def escalation_note(deadline: datetime, tz: ZoneInfo) -> str:
-    return f"first offence not corrected by {format_local(deadline, tz)}: moved to the penalty path"
+    return text("exemption.escalated", deadline=format_local(deadline, tz))

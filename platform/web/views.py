@@ -109,7 +109,7 @@ def overlay_view(alert: AlertRecord, zone: Zone | None, t: Translate, dwell: str
         "zone_points": _points(polygon, width, height) if polygon else "",
         "label_x": round(left * width + 4, 1),
         "label_y": round(max(top * height - 8, 22), 1),
-        "zone_label": t("ev.zone_label", zone=name, shop=shop),
+        "zone_label": name if shop and shop in name else t("ev.zone_label", zone=name, shop=shop),
         "dwell_label": t("ev.dwell_label", dwell=dwell),
         "font": max(14, width // 45),
         "objects": [

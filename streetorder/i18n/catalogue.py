@@ -101,9 +101,13 @@ def duration(span: timedelta, language: str = DEFAULT_LANGUAGE) -> str:
 
 
 def seconds_text(seconds: float, language: str = DEFAULT_LANGUAGE) -> str:
-    """A dwell time to the second: ``5分20秒`` / ``5 min 20 s``."""
+    """A dwell time: ``5分20秒`` / ``5 min 20 s``; from an hour on, ``3小时6分`` / ``3 h 6 min``."""
     total = max(0, int(round(seconds)))
     minutes, secs = divmod(total, 60)
-    if normalise_language(language) == "en":
+    hours, minutes = divmod(minutes, 60)
+    english = normalise_language(language) == "en"
+    if hours:
+        return f"{hours} h {minutes} min" if english else f"{hours}小时{minutes}分"
+    if english:
         return f"{minutes} min {secs} s" if minutes else f"{secs} s"
     return f"{minutes}分{secs}秒" if minutes else f"{secs}秒"

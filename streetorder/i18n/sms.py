@@ -1,4 +1,5 @@
-"""SMS texts to merchants. Sent in Chinese (``zh-CN``); the English is the reviewer's reading aid.
+"""SMS texts to merchants, and the case's exemption note that goes with them. Sent in Chinese
+(``zh-CN``); the English is the reviewer's reading aid.
 
 Variables: sign, shop, time, place, deadline, case_number, link, amount.
 """
@@ -8,6 +9,24 @@ from __future__ import annotations
 from streetorder.i18n.catalogue import Msg
 
 MESSAGES: dict[str, Msg] = {
+    # The case's exemption note (首违免罚), written once on confirmation, in Chinese.
+    "exemption.disabled": Msg(
+        "首违免罚未启用:适用处罚程序", "first-offence exemption is disabled: penalty path"
+    ),
+    "exemption.first": Msg(
+        "{days}天内首次违法:在{deadline}前改正的不予处罚(首违免罚)",
+        "first offence in {days} days: exempt if corrected by {deadline}",
+    ),
+    "exemption.latest": Msg("(最近一次{at})", " (latest {at})"),
+    "exemption.repeat": Msg(
+        "再次违法:近{days}天内已确认违法{count}次{latest}:适用处罚程序",
+        "repeat offence: {count} confirmed violation(s) in the last {days} days{latest}: "
+        "penalty path",
+    ),
+    "exemption.escalated": Msg(
+        "首次违法未在{deadline}前改正:转入处罚程序",
+        "first offence not corrected by {deadline}: moved to the penalty path",
+    ),
     # On confirmation, first offence in the look-back window (exempt if corrected in time).
     "sms_text.notice_exempt": Msg(
         "【{sign}】{shop}负责人您好:{time}在{place}发现贵店存在跨门营业(出店经营)行为,"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, nodes
 
-from streetorder.i18n import CATALOGUE, LANGUAGES, duration, text
+from streetorder.i18n import CATALOGUE, LANGUAGES, duration, seconds_text, text
 from streetorder.i18n.catalogue import Catalogue, Msg, merge, normalise_language, placeholders
 
 REPO = Path(__file__).resolve().parents[2]
@@ -169,6 +169,8 @@ def test_durations_read_as_the_command_centre_screen_shows_them() -> None:
     assert duration(span) == "6天23小时41分钟"
     assert duration(span, "en") == "6 days 23 hours 41 minutes"
     assert duration(timedelta(minutes=5)) == "5分钟"
+    assert seconds_text(320) == "5分20秒" and seconds_text(320, "en") == "5 min 20 s"
+    assert seconds_text(3 * 3600 + 6 * 60 + 5) == "3小时6分" and seconds_text(42) == "42秒"
 
 
 def test_sms_are_rendered_in_chinese_from_the_catalogue() -> None:

@@ -27,7 +27,7 @@ def test_first_offence_full_chain_to_closure(platform) -> None:
     assert case["state"] == "notified_dispatched" and case["track"] == "exempt"
     # T0 + 10 min = 14:15 Shanghai; 24 h to correct
     assert case["exemption_note"] == (
-        "first offence in 365 days: exempt if corrected by 2026-11-22 14:15"
+        "365天内首次违法:在2026-11-22 14:15前改正的不予处罚(首违免罚)"
     )
     [message] = case["sms"]
     assert message["stage"] == "notice" and message["state"] == "queued"
@@ -80,7 +80,7 @@ def test_repeat_offence_takes_the_penalty_path_with_full_audit(platform) -> None
     c2 = p.case_of(second.alert_id)
     c2 = p.post("reviewer", f"/cases/{c2['id']}/confirm")
     assert c2["track"] == "penalty"
-    assert c2["exemption_note"].startswith("repeat offence: 1 confirmed violation in the last 365")
+    assert c2["exemption_note"].startswith("再次违法:近365天内已确认违法1次")
     assert "再次违法" in c2["sms"][0]["body"]
 
     c2 = p.rectify_with_photo(c2["id"])
@@ -131,7 +131,7 @@ def test_first_offence_not_corrected_in_time_moves_to_penalty(platform) -> None:
     assert p.post("admin", "/cases/escalate-overdue") == [case["id"]]
     case = p.rectify_with_photo(case["id"])
     assert case["track"] == "penalty"
-    assert "not corrected by 2026-11-22 14:05: moved to the penalty path" in case["exemption_note"]
+    assert "首次违法未在2026-11-22 14:05前改正:转入处罚程序" in case["exemption_note"]
     escalations = [e for e in case["events"] if e["event"] == "escalate"]
     assert len(escalations) == 1 and escalations[0]["actor_role"] == "system"
 

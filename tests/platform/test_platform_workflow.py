@@ -162,11 +162,11 @@ def test_exemption_explained_in_city_time() -> None:
         correct_by=T0 + timedelta(hours=24), tz=TZ,
     )  # fmt: skip
     assert first.track == Track.EXEMPT
-    assert first.explanation == "first offence in 365 days: exempt if corrected by 2026-11-22 14:05"
+    assert first.explanation == "365天内首次违法:在2026-11-22 14:05前改正的不予处罚(首违免罚)"
     repeat = decide_track(
         prior_confirmed=2, latest_prior=T0, lookback_days=365, enabled=True, correct_by=T0, tz=TZ
     )
-    assert repeat.track == Track.PENALTY and "2 confirmed violations" in repeat.explanation
+    assert repeat.track == Track.PENALTY and "已确认违法2次" in repeat.explanation
 
 
 @pytest.mark.parametrize(

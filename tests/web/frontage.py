@@ -14,10 +14,12 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 
 from streetorder.contracts import Alert, DetectedObject, ModelInfo
 from streetorder.contracts.messages import stable_alert_id
-from streetorder.platform.db import Database
+from streetorder.i18n import text
+from streetorder.platform.db import Database, Merchant
 from streetorder.platform.schemas.registry import CameraCreate, ZoneCreate
 from streetorder.platform.services import registry
 from streetorder.platform.services.rules import Rules
@@ -103,9 +105,11 @@ def frontage_scene(seed: int = 3) -> FrontageScene:
 
 
 def register_frontage_camera(db: Database, shops: tuple[str, ...]) -> None:
-    """A second camera on the test node whose zones follow the scene's shop frontages."""
+    """A second camera on the test node whose zones follow the scene's shop frontages, each
+    named as the zone editor names a new zone ("<shop>门前")."""
     scene = frontage_scene()
     with db.session() as s:
+        names = dict(s.execute(select(Merchant.shop_id, Merchant.name)).all())
         registry.create_camera(
             s, node_code=NODE,
             data=CameraCreate(code=CAMERA, source="rtsp://10.0.0.6/stream1", address="东方路188号"),
@@ -113,7 +117,10 @@ def register_frontage_camera(db: Database, shops: tuple[str, ...]) -> None:
         for (code, polygon), shop in zip(scene.zones, shops, strict=False):
             registry.create_zone(
                 s, node_code=NODE, camera_code=CAMERA,
-                data=ZoneCreate(code=code, shop_id=shop, name="", polygon=polygon),
+                data=ZoneCreate(
+                    code=code, shop_id=shop, polygon=polygon,
+                    name=text("editor.new_zone_name", shop=names[shop]),
+                ),
             )  # fmt: skip
 
 

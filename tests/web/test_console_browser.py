@@ -51,9 +51,9 @@ def wait_panel(page, case_id: int) -> None:
     page.wait_for_selector(f'.panel[data-case-id="{case_id}"]')
 
 
-def screenshot(page, tmp_path: Path, name: str) -> None:
+def screenshot(page, tmp_path: Path, name: str, *, full_page: bool = False) -> None:
     path = tmp_path / name
-    page.screenshot(path=str(path), full_page=False)
+    page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 10_000
     keep_screenshot(path)
 
@@ -101,7 +101,7 @@ def test_review_an_alert_with_the_keyboard_then_see_sms_and_work_order(
         assert "请您24小时内责令商户改正违法行为" in page.text_content("#work-orders")
         events = page.eval_on_selector_all("#timeline li", "els => els.map(e => e.dataset.event)")
         assert events[-2:] == ["confirm", "dispatch"]
-        assert "first offence in 365 days" in page.text_content("#exemption-note")
+        assert "365天内首次违法" in page.text_content("#exemption-note")
         screenshot(page, tmp_path, "case-dispatched.png")
 
     with env.db.session() as s:

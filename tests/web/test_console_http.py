@@ -169,7 +169,7 @@ def test_confirm_needs_csrf_then_creates_sms_and_work_order(console: Console) ->
     assert again.status_code == 409 and "notified_dispatched" in again.json()["detail"]
     case_page = client.get(f"/console/cases/{case_id}").text
     assert "请您24小时内责令商户改正违法行为" in case_page  # the work order's instructions
-    assert 'class="sms-body"' in case_page and "first offence in 365 days" in case_page
+    assert 'class="sms-body"' in case_page and "365天内首次违法" in case_page
 
 
 @pytest.mark.parametrize(
