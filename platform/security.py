@@ -105,4 +105,4 @@ class TokenSigner:
         return self._sign("link|" + purpose)[:22]
 
     def check_link(self, purpose: str, signature: str) -> bool:
-        return hmac.compare_digest(self.sign_link(purpose), signature)
+        return signature.isascii() and hmac.compare_digest(self.sign_link(purpose), signature)

@@ -156,7 +156,11 @@ async def upload_evidence(
 evidence_router = APIRouter(prefix="/evidence", tags=["alerts and evidence"])
 
 
-@evidence_router.get("/{file_id}", summary="Download an evidence file (authorised users)")
+@evidence_router.get(
+    "/{file_id}", summary="Download an evidence file (authorised users)", response_class=Response,
+    responses={200: {"description": "The file as stored (sha256 in X-Content-Sha256)",
+                     "content": {"image/*": {}, "video/*": {}, "application/octet-stream": {}}}},
+)  # fmt: skip
 def download(file_id: Id, session: SessionDep, actor: SquadUser, state: StateDep) -> Response:
     record = evidence.get_file(session, file_id=file_id)
     if actor.role in (Role.OFFICER, Role.SQUAD_LEADER):
