@@ -24,6 +24,7 @@ def add_chain(sub) -> None:
     csub = p.add_subparsers(dest="chain_command", metavar="ACTION", required=True)
     st = csub.add_parser("status", help="each stage: done, partial or pending, and the cost")
     st.add_argument("--json", action="store_true", help="machine-readable")
+    st.add_argument("--markdown", action="store_true", help="a table for the model card")
     st.set_defaults(func=_status)
     run = csub.add_parser("run", help="train the next stage that is not done")
     run.add_argument("--until", help="end training (and save) before this UTC time, HH:MM")
@@ -60,12 +61,19 @@ def _status(args: argparse.Namespace) -> int:
         m = rec.get("metrics", {})
         rows.append({
             "stage": s.name, "status": stage_status(chain, s.name), "budget_hours": s.hours,
-            "wall_hours": rec.get("wall_hours"), "epochs": rec.get("epochs_completed"),
+            "wall_hours": rec.get("wall_hours"), "cpu_hours": rec.get("cpu_hours"),
+            "epochs": rec.get("epochs_completed"), "start": s.start,
             "val_mAP50": m.get("val_map50", m.get("last_val_mAP50")),
+            "per_class": m.get("val_map50_per_class", {}),
+            "devices": sorted({r["device"]["device"] for r in rec.get("runs", [])}),
+            "runs": len(rec.get("runs", [])),
         })  # fmt: skip
     cost = total_cost(chain)
     if args.json:
         print(json.dumps({"stages": rows, "cost": cost}, indent=2))
+        return 0
+    if args.markdown:
+        print(markdown_table(rows, cost))
         return 0
     for r in rows:
         extra = (
@@ -112,3 +120,22 @@ def _reproduce(args: argparse.Namespace) -> int:
         print(f"{row['stage']}: recorded {row['recorded'].get('val_map50')}, "
               f"reproduced {row['reproduced'].get('val_map50')}")  # fmt: skip
     return 0
+
+
+def markdown_table(rows: list[dict], cost: dict) -> str:
+    """The chain as a model-card table: one row per stage, the total cost below."""
+    from streetorder.models.evaluate import TARGET_CLASSES
+
+    head = ["stage", "status", "start", "budget h", "runs", "device", "epochs", "wall h", "CPU h"]
+    head += ["val mAP50", *TARGET_CLASSES]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [f"`{r['stage']}`", r["status"], r["start"], r["budget_hours"], r["runs"],
+                 ", ".join(r["devices"]) or "—", r["epochs"], r["wall_hours"], r["cpu_hours"],
+                 r["val_mAP50"], *(r["per_class"].get(c) for c in TARGET_CLASSES)]  # fmt: skip
+        lines.append("| " + " | ".join("—" if c is None else str(c) for c in cells) + " |")
+    lines.append(
+        f"\nRecorded cost so far: {cost['wall_hours']} h wall-clock, {cost['cpu_hours']} h CPU "
+        f"in {cost['runs']} run(s)."
+    )
+    return "\n".join(lines)

@@ -286,3 +286,16 @@ def test_training_threads_default_to_every_core_and_can_be_pinned(monkeypatch) -
     assert train_threads() == 1
     monkeypatch.setenv("STREETORDER_TRAIN_THREADS", "many")
     assert train_threads() == (os.cpu_count() or 1)
+
+
+def test_status_markdown_has_a_row_per_stage_and_the_cost() -> None:
+    from streetorder.models.chain.cli import markdown_table
+
+    row = {"stage": "s1", "status": "partial", "start": "b.pt", "budget_hours": 1.75,
+           "runs": 1, "devices": ["cpu"], "epochs": 5, "wall_hours": 1.3, "cpu_hours": 0.4,
+           "val_mAP50": 0.8, "per_class": {"goods": 0.7, "table": 0.75}}  # fmt: skip
+    table = markdown_table([row], {"wall_hours": 1.3, "cpu_hours": 0.4, "runs": 1})
+    lines = table.splitlines()
+    assert lines[0].startswith("| stage | status") and lines[2].startswith("| `s1` | partial")
+    assert "| 0.7 | — | 0.75 | — |" in lines[2], "goods, rack, table, stall in order"
+    assert "1.3 h wall-clock, 0.4 h CPU in 1 run(s)" in table
