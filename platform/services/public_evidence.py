@@ -76,5 +76,19 @@ def rendition(session: Session, *, store: EvidenceStore, file_id: int) -> bytes:
     return data
 
 
+def rendition_link(
+    session: Session, *, store: EvidenceStore, file_id: int, expires_seconds: int
+) -> str | None:
+    """A short-lived signed link to the rendition where the store gives them (S3), after
+    making the rendition like :func:`rendition`; None for a store that serves bytes only."""
+    signed_url = getattr(store, "url", None)
+    if signed_url is None:
+        return None
+    rendition(session, store=store, file_id=file_id)  # checks, makes and stores it
+    record = session.get(EvidenceFile, file_id)
+    assert record is not None  # rendition() raised NotFound otherwise
+    return signed_url(rendition_key(record), expires_seconds=expires_seconds)
+
+
 def _purged(session: Session, case_id: int) -> bool:
     return session.scalar(select(RetentionRecord.id).filter_by(case_id=case_id)) is not None

@@ -117,3 +117,33 @@ def test_the_console_sends_viewers_to_a_short_lived_signed_link(s3, platform_fac
     with urllib.request.urlopen(link, timeout=5) as served:
         assert served.read() == p.alerts.files[alert.alert_id]["clean.jpg"]
         assert served.headers["Content-Type"] == "image/jpeg"
+
+
+def test_the_merchants_link_leads_to_a_signed_link_of_the_blurred_rendition(
+    s3, platform_factory
+) -> None:
+    from tests.platform.test_platform_privacy import (
+        PERSON,
+        alert_with_people,
+        confirmed_case,
+        pixels,
+        public_page,
+    )
+
+    bucket = s3.new_bucket()
+    p = platform_factory(evidence={
+        "backend": "s3", "s3": {"bucket": bucket, "endpoint_url": s3.endpoint_url,
+                                "access_key_id": KEY_ID, "secret_access_key": SECRET},
+    })  # fmt: skip
+    alert = alert_with_people(p, (PERSON,))
+    page = public_page(p, confirmed_case(p, alert)["id"])
+    public = next(f for f in page["files"] if f["kind"] == "clean_frame")
+    answer = p.client.get(public["url"], follow_redirects=False)
+    assert answer.status_code == 307 and "X-Amz-Signature=" in answer.headers["location"]
+    with urllib.request.urlopen(answer.headers["location"], timeout=5) as served:
+        assert served.headers["Content-Type"] == "image/png"
+        rendition = served.read()
+    x1, y1, x2, y2 = (int(v) for v in PERSON)
+    before = pixels(p.alerts.files[alert.alert_id]["clean.jpg"])
+    assert abs(pixels(rendition)[y1:y2, x1:x2] - before[y1:y2, x1:x2]).mean() > 40  # blurred
+    assert p.client.get(public["url"] + "0", follow_redirects=False).status_code == 403

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from streetorder.platform.api.deps import AdminUser, Public, SessionDep, StaffUser, StateDep
@@ -128,11 +129,22 @@ def public_evidence(case_id: Id, sig: str, session: SessionDep, state: StateDep)
 @public_router.get(
     "/evidence/{file_id}", summary="One evidence frame behind a signed link, people blurred",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}, "description": "The public rendition"}},
+    responses={
+        200: {"content": {"image/png": {}}, "description": "The public rendition"},
+        307: {"description": "Evidence in an object store: a short-lived signed link to the "
+              "rendition (Location)"},
+    },
     dependencies=[Public()],
 )  # fmt: skip
 def public_file(file_id: Id, sig: str, session: SessionDep, state: StateDep) -> Response:
     if not state.rules.signer.check_link(f"file:{file_id}", sig):
         raise Forbidden("invalid link")
+    s3 = state.settings.evidence.s3
+    link = public.rendition_link(
+        session, store=state.store, file_id=file_id,
+        expires_seconds=s3.url_expiry_seconds if s3 else 600,
+    )  # fmt: skip
+    if link is not None:
+        return RedirectResponse(link, status_code=307, headers={"Cache-Control": "no-store"})
     data = public.rendition(session, store=state.store, file_id=file_id)
     return Response(data, media_type=public.CONTENT_TYPE)
