@@ -28,6 +28,7 @@ from streetorder.platform.domain.errors import (
 )
 from streetorder.platform.open311 import catalogue, clients, intake, reads
 from streetorder.platform.open311.api import render
+from streetorder.platform.open311.api.openapi import POST_BODY, Format, responses
 from streetorder.platform.open311.api.params import report_of
 from streetorder.platform.open311.ratelimit import SlidingWindow
 
@@ -79,8 +80,8 @@ def _date(value: str | None, name: str, state: PlatformState) -> datetime | None
     return moment if moment.tzinfo else moment.replace(tzinfo=state.settings.tz)
 
 
-@router.get("/services.{fmt}", summary="The service list")
-def services(fmt: str, request: Request, jurisdiction_id: str | None = None) -> Response:
+@router.get("/services.{fmt}", summary="The service list", responses=responses(200))
+def services(fmt: Format, request: Request, jurisdiction_id: str | None = None) -> Response:
     def work() -> Response:
         _jurisdiction(_state(request), jurisdiction_id)
         entries = [render.service_entry(s) for s in catalogue.SERVICES]
@@ -89,9 +90,13 @@ def services(fmt: str, request: Request, jurisdiction_id: str | None = None) -> 
     return _answer(fmt, work)
 
 
-@router.get("/services/{service_code}.{fmt}", summary="A service's definition (attributes)")
+@router.get(
+    "/services/{service_code}.{fmt}",
+    summary="A service's definition (attributes)",
+    responses=responses(200),
+)
 def service_definition(
-    service_code: str, fmt: str, request: Request, jurisdiction_id: str | None = None
+    service_code: str, fmt: Format, request: Request, jurisdiction_id: str | None = None
 ) -> Response:
     def work() -> Response:
         _jurisdiction(_state(request), jurisdiction_id)
@@ -103,9 +108,13 @@ def service_definition(
     return _answer(fmt, work)
 
 
-@router.get("/requests.{fmt}", summary="Service requests by filter (most recent 90 days)")
+@router.get(
+    "/requests.{fmt}",
+    summary="Service requests by filter (most recent 90 days)",
+    responses=responses(200, 400),
+)
 def list_requests(
-    fmt: str, request: Request, service_request_id: str | None = None,
+    fmt: Format, request: Request, service_request_id: str | None = None,
     service_code: str | None = None, start_date: str | None = None, end_date: str | None = None,
     status: str | None = None, jurisdiction_id: str | None = None,
 ) -> Response:  # fmt: skip
@@ -126,9 +135,13 @@ def list_requests(
     return _answer(fmt, work)
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
+@router.get(
+    "/requests/{service_request_id}.{fmt}",
+    summary="One service request",
+    responses=responses(200),
+)
 def get_request(
-    service_request_id: str, fmt: str, request: Request, jurisdiction_id: str | None = None
+    service_request_id: str, fmt: Format, request: Request, jurisdiction_id: str | None = None
 ) -> Response:
     def work() -> Response:
         state = _state(request)
@@ -141,8 +154,12 @@ def get_request(
     return _answer(fmt, work)
 
 
-@router.get("/tokens/{token}.{fmt}", summary="The service_request_id of a token")
-def get_token(token: str, fmt: str, request: Request, jurisdiction_id: str | None = None):
+@router.get(
+    "/tokens/{token}.{fmt}",
+    summary="The service_request_id of a token",
+    responses=responses(200),
+)
+def get_token(token: str, fmt: Format, request: Request, jurisdiction_id: str | None = None):
     def work() -> Response:
         state = _state(request)
         _jurisdiction(state, jurisdiction_id)
@@ -154,8 +171,14 @@ def get_token(token: str, fmt: str, request: Request, jurisdiction_id: str | Non
     return _answer(fmt, work)
 
 
-@router.post("/requests.{fmt}", summary="Report a problem (form or multipart with photos)")
-async def create_request(fmt: str, request: Request) -> Response:
+@router.post(
+    "/requests.{fmt}",
+    summary="Report a problem (form or multipart with photos)",
+    status_code=201,
+    responses=responses(201, 400, 403, 413, 415, 422, 429),
+    openapi_extra=POST_BODY,
+)
+async def create_request(fmt: Format, request: Request) -> Response:
     state = _state(request)
     settings = state.settings.open311
     photo_max_bytes = int(settings.photo_max_mb * 1024 * 1024)
