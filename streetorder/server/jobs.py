@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from streetorder.mobile_api.jobs import run_scheduler
+from streetorder.mobile_api.services.retention import forget_case_photos
 from streetorder.mobile_api.settings import MobileSettings
 from streetorder.platform.db import Database
 from streetorder.platform.db.leases import claim_lease, release_lease
@@ -42,7 +43,7 @@ class PeriodicJobs:
     streets), escalate overdue first offences, queue the SMS of citizen reporters whose case
     ended, send due SMS (with backoff), update risk colours and create the inspection tasks they
     schedule; with a store and retention settings, delete the evidence files and personal data
-    of cases closed longer ago than the retention period."""
+    of cases closed longer ago than the retention period (and the app's photos' GPS)."""
 
     def __init__(
         self, db: Database, rules: Rules, provider: SmsProvider, *,
@@ -79,9 +80,11 @@ class PeriodicJobs:
         purged = 0
         if self.retention is not None and self.store is not None:
             with self.db.session() as session:
-                purged = len(
-                    retention.purge_due(session, store=self.store, policy=self.retention, now=now)
+                records = retention.purge_due(
+                    session, store=self.store, policy=self.retention, now=now
                 )
+                forget_case_photos(session, case_ids=[r.case_id for r in records])
+                purged = len(records)
         return {
             "dispatched_after_grace": len(dispatched),
             "escalated": len(escalated),

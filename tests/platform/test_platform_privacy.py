@@ -20,7 +20,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from streetorder.contracts import Alert
-from streetorder.platform.db import Case, SmsMessage
+from streetorder.mobile_api.db import Photo
+from streetorder.platform.db import Case, SmsMessage, User
 from streetorder.platform.db.audit import RetentionRecord
 from streetorder.platform.db.open311 import CitizenReport
 from streetorder.platform.imaging.rendition import blur_people
@@ -160,6 +161,18 @@ def add_report(p: Platform, case_id: int) -> None:
         ))  # fmt: skip
 
 
+def add_app_photo(p: Platform, case_id: int) -> None:
+    """The officer app's row of a rectification photo, with where it was taken."""
+    with p.db.session() as s:
+        officer = s.scalar(select(User.id).filter_by(username="officer"))
+        s.add(Photo(
+            purpose="rectification", case_id=case_id, storage_key=f"cases/{case_id}/x.jpg",
+            content_type="image/jpeg", size_bytes=1, width=1, height=1, sha256="0" * 64,
+            original_sha256="0" * 64, original_format="JPEG", original_size=1,
+            latitude=31.2, longitude=121.5, uploaded_by=officer, uploaded_at=p.clock.now,
+        ))  # fmt: skip
+
+
 def test_retention_deletes_exactly_what_is_due_and_writes_the_audit(platform) -> None:
     p = platform
     store = make_store(p.settings.evidence)
@@ -218,11 +231,16 @@ def test_retention_deletes_exactly_what_is_due_and_writes_the_audit(platform) ->
     with p.db.session() as s:
         assert retention.purge_due(s, store=store, policy=policy, now=p.clock.now) == []
     p.clock.advance(days=200)  # now recent is due too: the periodic jobs purge it
+    for case_id in (recent, still_open):
+        add_app_photo(p, case_id)
     jobs = PeriodicJobs(
         p.db, p.rules, OutboxProvider(), clock=p.clock, store=store,
         retention=RetentionSettings(days_after_closure=365),
     )  # fmt: skip
     assert jobs.run_once()["cases_purged"] == 1
+    with p.db.session() as s:
+        where = {ph.case_id: (ph.latitude, ph.longitude) for ph in s.scalars(select(Photo))}
+    assert where == {recent: (None, None), still_open: (31.2, 121.5)}  # the app's GPS goes too
     with p.db.session() as s:
         assert sorted(s.scalars(select(RetentionRecord.case_id))) == sorted(
             [old, rejected_old, recent]
