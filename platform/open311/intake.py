@@ -36,6 +36,7 @@ from streetorder.platform.storage import EvidenceStore
 
 MAX_DESCRIPTION = 4000
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
+_NOT_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
 
 
@@ -85,8 +86,8 @@ def _text(value: str | None, name: str, limit: int) -> str | None:
     if value is None:
         return None
     value = value.strip()
-    if "\x00" in value:
-        raise BadRequest(f"{name} contains a NUL character")
+    if _NOT_TEXT.search(value):  # NUL, control characters: nothing XML or PostgreSQL refuses
+        raise BadRequest(f"{name} contains a control character")
     if len(value) > limit:
         raise BadRequest(f"{name} is longer than {limit} characters")
     return value or None

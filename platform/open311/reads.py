@@ -68,7 +68,7 @@ def parse_query(
     codes = tuple(c.strip() for c in (service_code or "").split(",") if c.strip())
     unknown = [c for c in codes if catalogue.service(c) is None]
     if unknown:
-        raise BadRequest(f"service_code {', '.join(unknown)} is not a known service")
+        raise BadRequest(f"service_code {', '.join(map(repr, unknown))} is not a known service")
     statuses = tuple(s.strip() for s in (status or "").split(",") if s.strip())
     if any(s not in ("open", "closed") for s in statuses):
         raise BadRequest("status must be open or closed (comma-separated)")

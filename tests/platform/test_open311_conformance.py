@@ -86,6 +86,13 @@ def test_errors_are_the_standard_list(platform: Platform, fmt: str) -> None:
     assert r.status_code == 404
     r = platform.client.get(f"{BASE}/services.{fmt}", params={"jurisdiction_id": "beijing"})
     assert r.status_code == 404
+    for path, params in (
+        (f"services/%07.{fmt}", {}),
+        (f"requests.{fmt}", {"service_code": "\x07"}),
+    ):
+        r = platform.client.get(f"{BASE}/{path}", params=params)
+        assert r.status_code in (400, 404)  # and the error list still parses (no raw control byte)
+        assert (r.json() if fmt == "json" else xml_errors(r.text))[0]["description"]
     for token in ("nope", "x" * 100):
         r = platform.client.get(f"{BASE}/tokens/{token}.{fmt}")
         assert r.status_code == 404

@@ -131,6 +131,8 @@ def _bad_inputs(platform: Platform) -> list[tuple[dict, list | None, int]]:
         ({**ok, "attribute[colour]": "red"}, None, 400),
         ({**ok, "media_url": "file:///etc/passwd"}, None, 400),
         ({**ok, "description": "a\x00b"}, None, 400),
+        ({**ok, "description": "bell\x07"}, None, 400),  # XML 1.0 cannot carry it
+        ({**ok, "address_string": "\ufffe"}, None, 400),
         (ok, [("media", ("fake.jpg", b"this is not a picture", "image/jpeg"))], 415),
         (ok, [("media", ("cut.jpg", photo()[:200], "image/jpeg"))], 422),
         (ok, [("media", ("zip.jpg", polyglot, "image/jpeg"))], 422),
