@@ -360,7 +360,10 @@ def _heldout(args: argparse.Namespace) -> int:
         print(
             f"  {name:12s} mAP50 {row['mAP50']:.3f} ({ci[0]:.3f}-{ci[1]:.3f})  n={row['instances']}"
         )
-    print(f"report: {Path(args.out) / 'heldout.json'}")
+    from streetorder.models.heldout import markdown
+
+    (Path(args.out) / "heldout.md").write_text(markdown(r), encoding="utf-8")
+    print(f"report: {Path(args.out) / 'heldout.json'} and heldout.md")
     return 0
 
 

@@ -215,3 +215,55 @@ def benchmark(
     Path(out).mkdir(parents=True, exist_ok=True)
     (Path(out) / "heldout.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def markdown(report: dict[str, Any], other: dict[str, Any] | None = None) -> str:
+    """The report as model-card tables; ``other`` (an earlier model's report on the same seeds)
+    adds a comparison column."""
+    from streetorder.models.evaluate import TARGET_CLASSES, TARGET_MAP50
+
+    def ci(row):
+        lo, hi = row.get("mAP50_95ci") or (None, None)
+        return "—" if lo is None else f"{lo:.3f}–{hi:.3f}"
+
+    head = "| class | objects | mAP50 | 95 % interval | seeds min–max | mAP50-95 | target |"
+    lines = [head + (" other model |" if other else ""), "|---|---:|---:|---|---|---:|---|"]
+    lines[-1] += "---:|" if other else ""
+    for name, row in report["per_class"].items():
+        seeds = [v for v in row["mAP50_by_seed"] if v is not None]
+        spread = f"{min(seeds):.3f}–{max(seeds):.3f}" if seeds else "—"
+        target = "—"
+        if name in TARGET_CLASSES:
+            target = "met" if row["mAP50"] >= TARGET_MAP50 else f"≥ {TARGET_MAP50} missed"
+        cells = [f"`{name}`", row["instances"], f"{row['mAP50']:.3f}", ci(row), spread,
+                 f"{row['mAP50-95']:.3f}", target]  # fmt: skip
+        if other:
+            o = other["per_class"].get(name, {}).get("mAP50")
+            cells.append("—" if o is None else f"{o:.3f}")
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    lo, hi = report.get("mAP50_all_95ci") or (0.0, 0.0)
+    mean = f"| **mean of classes** | {report['objects']} | **{report['mAP50_all']:.3f}** | "
+    mean += f"{lo:.3f}–{hi:.3f} | | | |"
+    lines.append(mean + (f" {other['mAP50_all']:.3f} |" if other else ""))
+    names = list(report["per_class"])
+    lines += ["", "| lighting | images | " + " | ".join(names) + " |",
+              "|---|---:|" + "---:|" * len(names)]  # fmt: skip
+    for light, row in report["mAP50_by_lighting"].items():
+        cells = [light, row["images"], *(row.get(n, "—") for n in names)]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    sizes = report["recall_by_size"]
+    lines += [
+        "",
+        f"Recall at the edge's zone score {sizes['score']} by the object's short side "
+        "at the model input (found/total):",
+        "",
+        "| class | " + " | ".join(SIZE_BUCKETS) + " |",
+        "|---|" + "---:|" * len(SIZE_BUCKETS),
+    ]
+    for name in names:
+        by = sizes.get(name, {})
+        cells = [
+            f"{by[s][2]:.2f} ({by[s][0]}/{by[s][1]})" if s in by else "—" for s in SIZE_BUCKETS
+        ]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -59,3 +59,39 @@ def test_benchmark_of_the_bundled_model_over_two_seeds(tmp_path: Path) -> None:
     again = benchmark(bundled_model_path(), [11, 12], 6, tmp_path / "cache", tmp_path / "o2",
                       draws=20, workers=1, size=(320, 180))  # fmt: skip
     assert again["per_class"] == report["per_class"]
+
+
+def test_markdown_tables_mark_the_targets_and_compare_with_another_model() -> None:
+    from streetorder.models.heldout import markdown
+
+    def report(goods: float) -> dict:
+        return {
+            "objects": 30,
+            "mAP50_all": (goods + 0.8) / 2,
+            "mAP50_all_95ci": [0.7, 0.9],
+            "per_class": {
+                "goods": {
+                    "instances": 20,
+                    "mAP50": goods,
+                    "mAP50_95ci": [0.85, 0.95],
+                    "mAP50_by_seed": [0.88, 0.93],
+                    "mAP50-95": 0.6,
+                },
+                "person": {
+                    "instances": 10,
+                    "mAP50": 0.8,
+                    "mAP50_95ci": [0.7, 0.9],
+                    "mAP50_by_seed": [0.8, None],
+                    "mAP50-95": 0.5,
+                },
+            },  # fmt: skip
+            "mAP50_by_lighting": {"ir_night": {"images": 3, "goods": 0.5}},
+            "recall_by_size": {"score": 0.35, "goods": {"16-32": [3, 4, 0.75]}},
+        }
+
+    text = markdown(report(0.91), other=report(0.80))
+    assert "| `goods` | 20 | 0.910 | 0.850–0.950 | 0.880–0.930 | 0.600 | met | 0.800 |" in text
+    assert "| `person` | 10 | 0.800 | 0.700–0.900 | 0.800–0.800 | 0.500 | — | 0.800 |" in text
+    assert "| ir_night | 3 | 0.5 | — |" in text
+    assert "| `goods` | — | — | 0.75 (3/4) | — | — |" in text
+    assert "≥ 0.9 missed" in markdown(report(0.85))
