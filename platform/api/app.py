@@ -25,10 +25,12 @@ from streetorder.platform.api.routes import (
     system,
 )
 from streetorder.platform.api.state import PlatformState, system_clock
+from streetorder.platform.api.upload_limit import UploadLimit
 from streetorder.platform.db import Database
 from streetorder.platform.open311.api import routes as open311_routes
 from streetorder.platform.open311.api import staff as open311_staff
 from streetorder.platform.services.edge_config import Publisher
+from streetorder.platform.services.evidence import PHOTO_POLICY
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import PlatformSettings
 from streetorder.platform.sms.providers import SmsProvider, make_provider
@@ -69,6 +71,10 @@ def create_app(
         clock=clock,
     )
     errors.install(app)
+    # a case photo over its cap is refused from its Content-Length, before the body is read
+    app.add_middleware(
+        UploadLimit, prefix=f"{API_PREFIX}/cases/", limit=lambda: PHOTO_POLICY.max_bytes
+    )
     api = APIRouter(prefix=API_PREFIX)
     for router in (
         auth.router, registry.streets, registry.squads, registry.users, registry.merchants,

@@ -127,3 +127,9 @@ def test_case_photo_is_stored_upright_without_metadata(platform) -> None:
         files={"file": ("big.jpg", big, "image/jpeg")},
     )  # fmt: skip
     assert r.status_code == 413 and "larger than 10 MB" in r.json()["detail"]
+    huge = pf.jpeg() + b"\0" * (30 * 1024 * 1024)  # refused from its Content-Length
+    r = p.client.post(
+        f"/api/v1/cases/{case_id}/photos", headers=p.login("officer"),
+        files={"file": ("huge.jpg", huge, "image/jpeg")},
+    )  # fmt: skip
+    assert r.status_code == 413 and "MB (Content-Length)" in r.json()["detail"]
