@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from streetorder.i18n import text
 from streetorder.mobile_api.api.context import MobileContext, get_context
 from streetorder.mobile_api.services.auth import APP_ROLES, check_app_user
 from streetorder.mobile_api.services.scope import RESOLVERS
@@ -25,11 +26,11 @@ def current_actor(
     ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("missing bearer token")
+        raise Unauthorized(text("officer.missing_token"))
     claims = ctx.signer.verify(credentials.credentials, "access", ctx.now())
     with ctx.db.session() as session:
         if not login_sessions.is_open(session, sid=claims.sid, user_id=claims.user_id):
-            raise Unauthorized("this login has ended (logged out); log in again")
+            raise Unauthorized(text("officer.session_ended"))
         user = check_app_user(session.get(User, claims.user_id))
         return Actor(
             role=Role(user.role),

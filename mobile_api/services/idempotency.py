@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from streetorder.i18n import text
 from streetorder.mobile_api.db import IdempotencyRecord
 from streetorder.platform.db.session import Database
 from streetorder.platform.domain.errors import Conflict, InvalidInput
@@ -45,9 +46,7 @@ def fingerprint(method: str, path: str, *parts: bytes) -> str:
 
 def check_key(key: str) -> str:
     if not KEY_PATTERN.match(key):
-        raise InvalidInput(
-            "Idempotency-Key must be 8-100 characters of letters, digits and _.:- (a UUID is ideal)"
-        )
+        raise InvalidInput(text("officer.bad_idempotency_key"))
     return key
 
 
@@ -68,9 +67,7 @@ def run(
                 ).first()
                 if record is not None:
                     if record.fingerprint != request_fingerprint:
-                        raise Conflict(
-                            "this Idempotency-Key was already used for a different request"
-                        )
+                        raise Conflict(text("officer.idempotency_key_reused"))
                     return Outcome(record.status_code, record.body, True)
                 claim = IdempotencyRecord(
                     scope=scope, key=key, fingerprint=request_fingerprint, status_code=0, body=None

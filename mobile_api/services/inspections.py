@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from streetorder.i18n import text
 from streetorder.mobile_api.db import Inspection, InspectionTask, Photo, SpecialInspection
 from streetorder.mobile_api.domain.checklist import Answer, ChecklistError, judge
 from streetorder.mobile_api.domain.risk import ColourChange, ColourRules
@@ -57,12 +58,19 @@ def record_inspection(
         row = session.get(InspectionTask, task_id)
         task = in_squad(row, row.squad_id if row else None, actor, "task", task_id)
         if task.status not in OPEN:
-            raise Conflict(f"task {task_id} is already {task.status}")
+            raise Conflict(text("officer.task_done", task=task_id, status=task.status))
         if merchant_id is not None and merchant_id != task.merchant_id:
-            raise InvalidInput(f"task {task_id} is for shop {task.merchant_id}, not {merchant_id}")
+            raise InvalidInput(
+                text(
+                    "officer.task_other_shop",
+                    task=task_id,
+                    shop=task.merchant_id,
+                    given=merchant_id,
+                )
+            )
         merchant_id = task.merchant_id
     if merchant_id is None:
-        raise InvalidInput("give the shop (merchant_id) or the task (task_id) inspected")
+        raise InvalidInput(text("officer.shop_or_task"))
     merchant = merchant_in_squad(session, actor, merchant_id)
     try:
         result = judge(checklist, answers)
@@ -129,22 +137,22 @@ def create_special(
     require_leader(actor)
     squad = squad_of(session, actor)
     if due_at <= now:
-        raise InvalidInput("due_at must be in the future")
+        raise InvalidInput(text("officer.due_in_future"))
     if not merchant_ids and not (area and area.strip()):
-        raise InvalidInput("choose shops (merchant_ids) or an area")
+        raise InvalidInput(text("officer.shops_or_area"))
     chosen: dict[int, Merchant] = {}
     for merchant_id in merchant_ids:
         chosen[merchant_id] = merchant_in_squad(session, actor, merchant_id)
     if area and area.strip():
-        text = area.strip().lower()
+        needle = area.strip().lower()
         matched = session.scalars(
             select(Merchant).where(
                 Merchant.street_id == squad.street_id,
-                func.lower(Merchant.address).contains(text, autoescape=True),
+                func.lower(Merchant.address).contains(needle, autoescape=True),
             )
         ).all()
         if not matched:
-            raise InvalidInput(f"no shop of this squad has an address containing {area!r}")
+            raise InvalidInput(text("officer.no_shop_in_area", area=repr(area)))
         for merchant in matched:
             chosen.setdefault(merchant.id, merchant)
     special = SpecialInspection(

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from streetorder.i18n import text
 from streetorder.mobile_api.db import Photo
 from streetorder.mobile_api.photos import ProcessedPhoto
 from streetorder.platform.db import Case, WorkOrder
@@ -83,7 +84,7 @@ def add_rectification_photo(
 def get_photo(session: Session, *, actor: Actor, photo_id: int) -> Photo:
     photo = session.get(Photo, photo_id)
     if photo is None or photo.squad_id != actor.squad_id:
-        raise NotFound(f"photo {photo_id} not found")
+        raise NotFound(text("officer.not_found", what=text("officer.thing_photo"), ident=photo_id))
     return photo
 
 
@@ -104,10 +105,12 @@ def claim_inspection_photos(
     for photo_id in photo_ids:
         photo = found.get(photo_id)
         if photo is None:
-            raise NotFound(f"photo {photo_id} not found")
+            raise NotFound(
+                text("officer.not_found", what=text("officer.thing_photo"), ident=photo_id)
+            )
         if photo.purpose != "inspection":
-            raise InvalidInput(f"photo {photo_id} was uploaded for a work order, not an inspection")
+            raise InvalidInput(text("officer.photo_for_order", photo=photo_id))
         if photo.inspection_id not in (None, inspection_id):
-            raise InvalidInput(f"photo {photo_id} already belongs to another inspection")
+            raise InvalidInput(text("officer.photo_taken", photo=photo_id))
         photo.inspection_id = inspection_id
     return [found[i] for i in photo_ids]

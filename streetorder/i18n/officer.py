@@ -27,5 +27,40 @@ MESSAGES: dict[str, Msg] = {
     "officer.leader_only": Msg("只有中队长可以执行此操作", "only a squad leader can do this"),
     "officer.not_found": Msg("未找到{what}{ident}(not found)", "{what} {ident} not found"),
     "officer.thing_task": Msg("任务", "task"),
+    "officer.thing_photo": Msg("照片", "photo"),
+    "officer.thing_file": Msg("文件", "file"),
+    "officer.session_ended": Msg(
+        "该登录已结束(已退出),请重新登录", "this login has ended (logged out); log in again"
+    ),
+    "officer.task_done": Msg("任务{task}已是{status}状态", "task {task} is already {status}"),
+    "officer.task_other_shop": Msg(
+        "任务{task}属于商户{shop},不是{given}", "task {task} is for shop {shop}, not {given}"
+    ),
+    "officer.shop_or_task": Msg(
+        "请指明检查的商户(merchant_id)或任务(task_id)",
+        "give the shop (merchant_id) or the task (task_id) inspected",
+    ),
+    "officer.due_in_future": Msg("截止时间(due_at)必须晚于现在", "due_at must be in the future"),
+    "officer.shops_or_area": Msg(
+        "请选择商户(merchant_ids)或区域(area)", "choose shops (merchant_ids) or an area"
+    ),
+    "officer.no_shop_in_area": Msg(
+        "本中队没有地址包含{area}的商户", "no shop of this squad has an address containing {area}"
+    ),
+    "officer.bad_idempotency_key": Msg(
+        "Idempotency-Key须为8-100个字母、数字或 _.:- 字符(建议使用UUID)",
+        "Idempotency-Key must be 8-100 characters of letters, digits and _.:- (a UUID is ideal)",
+    ),
+    "officer.idempotency_key_reused": Msg(
+        "该Idempotency-Key已用于另一个请求",
+        "this Idempotency-Key was already used for a different request",
+    ),
+    "officer.photo_for_order": Msg(
+        "照片{photo}是为工单上传的,不是为检查上传的",
+        "photo {photo} was uploaded for a work order, not an inspection",
+    ),
+    "officer.photo_taken": Msg(
+        "照片{photo}已属于另一次检查", "photo {photo} already belongs to another inspection"
+    ),
     "officer.thing_shop": Msg("商户", "shop"),
 }
