@@ -316,7 +316,7 @@ def _add_eval(sub) -> None:
 def _add_heldout(sub) -> None:
     p = sub.add_parser(
         "heldout",
-        help="held-out benchmark: mAP50 per class over several generator seeds, 95 % intervals",
+        help="held-out benchmark: mAP50 per class over several generator seeds, 95 %% intervals",
         description=(
             "Generates the held-out test split of each seed once (into --cache), runs the ONNX "
             "model with the edge's detector code and reports mAP50 / mAP50-95 per class pooled "
