@@ -370,6 +370,7 @@ class CameraPipeline:
         persons = self.last_persons  # of this frame, which the alert's images show
         annotated = self.annotate(frame, t)
         names = self.detector.names
+        model = self.detector.info  # the version that saw it, even if the camera switches
         assert self.frame_size is not None
         frame_size = self.frame_size
 
@@ -403,7 +404,7 @@ class CameraPipeline:
                 objects=tuple(_objects(objects, names)),
                 frame_size=frame_size,
                 evidence=evidence,
-                model=self.detector.info,
+                model=model,
                 created_at=self.clock(),
             )
 
