@@ -105,10 +105,11 @@ class IngestStats:
         with self._lock:
             self.counts.update(counts)
 
-    def reject(self, reason: str) -> None:
+    def reject(self, category: str) -> None:
+        """Count by category (a bounded label: reasons name nodes and ids; they are stored)."""
         with self._lock:
             self.counts["rejected"] += 1
-            self.rejections[reason.split(":")[0][:80]] += 1
+            self.rejections[category] += 1
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -221,7 +222,7 @@ class BatchWriter:
                 )  # fmt: skip
         for item, refusal in rejected:
             log.warning("rejected message on %s: %s", item.topic, refusal.reason)
-            self.stats.reject(refusal.reason)
+            self.stats.reject(refusal.category)
         counts["received"] += len(batch)
         self.stats.add(**counts)
         return lines + refused
@@ -267,7 +268,7 @@ class BatchWriter:
 
     def _reject_alone(self, item: Inbound, reason: str) -> None:
         log.warning("rejected message on %s: %s", item.topic, reason)
-        self.stats.reject(reason)
+        self.stats.reject(ingest_trust.ERROR)
         try:
             with self.db.session() as session:
                 ingest.record_rejection(
