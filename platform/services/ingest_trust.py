@@ -69,6 +69,11 @@ class Registry:
 
     def __init__(self, session: Session, nodes: Iterable[str]) -> None:
         nodes = set(nodes)
+        self.nodes: set[str] = set()
+        self.cameras: set[tuple[str, str]] = set()
+        self.zones: dict[tuple[str, str, str], str] = {}
+        if not nodes:  # a batch of heartbeats only: no query
+            return
         self.nodes = set(session.scalars(select(EdgeNode.code).where(EdgeNode.code.in_(nodes))))
         rows = session.execute(
             select(EdgeNode.code, Camera.code, Zone.code, Merchant.shop_id)
