@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from streetorder.i18n import text
 from streetorder.platform.db import (
     AlertRecord,
     Case,
@@ -247,7 +248,7 @@ def self_correct(session: Session, *, case: Case, rules: Rules, now: datetime) -
     after = camera_after_frame(session, case=case)
     return transition(
         session, case=case, event=Event.SELF_CORRECT, actor=SYSTEM, rules=rules, now=now,
-        note="the camera saw the frontage clear: corrected without an officer",
+        note=text("note.self_corrected"),
         data={"after_frame": after},
     )  # fmt: skip
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streetorder.contracts import Alert, Availability, ConfigAck, EpisodeEnd, Heartbeat
+from streetorder.i18n import text
 from streetorder.platform.db import (
     AlertRecord,
     Camera,
@@ -32,7 +33,7 @@ from streetorder.platform.db import (
     rollups,
 )
 from streetorder.platform.domain.roles import SYSTEM
-from streetorder.platform.domain.workflow import AuditRecord, CaseDraft, Event, State
+from streetorder.platform.domain.workflow import AuditRecord, CaseDraft, Event, State, format_local
 from streetorder.platform.services.case_audit import audit_values
 from streetorder.platform.services.cases import self_correct, transition
 from streetorder.platform.services.ingest_trust import content_sha256
@@ -184,7 +185,10 @@ def ingest_alerts(
         where = cache[key]
         draft, records = rules.workflow.open(
             discovered_at=alert.threshold_crossed_at, actor=SYSTEM, now=now,
-            note=f"alert {alert_id} from {alert.node_id}/{alert.camera_id}/{alert.zone_id}",
+            note=text(
+                "note.alert", alert=alert_id,
+                where=f"{alert.node_id}/{alert.camera_id}/{alert.zone_id}",
+            ),
         )  # fmt: skip
         columns = {
             "alert_id": alert_id, "source": "camera", "merchant_id": where.merchant_id,
@@ -246,7 +250,7 @@ def ingest_episode_end(
             case.episode_ended_at = message.ended_at
             transition(
                 session, case=case, event=Event.EPISODE_END, actor=SYSTEM, rules=rules, now=now,
-                note=f"frontage clear since {message.ended_at.isoformat()}",
+                note=text("note.clear_since", since=format_local(message.ended_at, rules.tz)),
                 data={"clear_seconds": message.clear_seconds,
                       "after_frame": after[0]["filename"] if after else None},
             )  # fmt: skip

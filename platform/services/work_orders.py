@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from streetorder.i18n import CATALOGUE
+from streetorder.i18n import CATALOGUE, text
 from streetorder.platform.db import Case, WorkOrder
 from streetorder.platform.domain.errors import InvalidTransition, NotFound
 from streetorder.platform.domain.roles import SYSTEM, Actor, Role
@@ -56,7 +56,7 @@ def create(
         select(WorkOrder).filter_by(case_id=case.id).where(WorkOrder.state.in_(OPEN_STATES))
     ):
         apply(session, previous, OrderEvent.CANCEL, SYSTEM, now=now,
-              note=f"replaced by round {last + 1}")  # fmt: skip
+              note=text("note.order_replaced", round=last + 1))  # fmt: skip
     merchant = case.merchant
     order = WorkOrder(
         case_id=case.id, round=last + 1, squad_id=case.squad_id, deadline_at=deadline,
@@ -100,7 +100,14 @@ def complete(session: Session, *, case_id: int, now: datetime, actor: Actor = SY
     if order is None or order.state not in OPEN_STATES:
         return
     if order.state == OrderState.OPEN:
-        apply(session, order, OrderEvent.ACKNOWLEDGE, actor, now=now, note="with the correction")
+        apply(
+            session,
+            order,
+            OrderEvent.ACKNOWLEDGE,
+            actor,
+            now=now,
+            note=text("note.taken_with_correction"),
+        )
     apply(session, order, OrderEvent.COMPLETE, actor, now=now)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streetorder.i18n import console, models, officer, sms
+from streetorder.i18n import console, models, officer, records, sms
 from streetorder.i18n.catalogue import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
@@ -15,7 +15,9 @@ from streetorder.i18n.catalogue import (
     seconds_text,
 )
 
-CATALOGUE = Catalogue(merge(console.MESSAGES, sms.MESSAGES, officer.MESSAGES, models.MESSAGES))
+CATALOGUE = Catalogue(
+    merge(console.MESSAGES, sms.MESSAGES, officer.MESSAGES, records.MESSAGES, models.MESSAGES)
+)
 text = CATALOGUE.text
 translator = CATALOGUE.translator
 

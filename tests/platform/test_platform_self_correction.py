@@ -11,6 +11,7 @@ import pytest
 
 from streetorder.contracts import Alert, EpisodeEnd, EvidenceRef
 from streetorder.errors import ConfigError
+from streetorder.i18n import text
 from streetorder.platform.db import Case, WorkOrder
 from streetorder.platform.domain.roles import Role
 from streetorder.platform.domain.workflow import Event
@@ -105,7 +106,7 @@ def test_no_correction_in_the_grace_period_dispatches_the_work_order(platform_fa
 
     login(p.client, "reviewer", PASSWORD)
     page = p.client.get(f"/console/cases/{case['id']}")
-    assert page.status_code == 200 and "notified (camera watching)" in page.text
+    assert page.status_code == 200 and text("state.notified") in page.text  # 已短信告知(摄像头核查)
     jobs = PeriodicJobs(p.db, p.rules, OutboxProvider(), clock=p.clock)
     p.clock.advance(minutes=29)
     assert jobs.run_once()["dispatched_after_grace"] == 0
@@ -200,7 +201,7 @@ def test_the_verify_step_shows_the_after_frame_beside_the_officer_photo(platform
     login(platform.client, "reviewer", PASSWORD)
     page = platform.client.get(f"/console/cases/{case['id']}").text
     section = page.split('id="photos"')[1].split("</section>")[0]
-    assert 'alt="camera after-frame"' in section and 'alt="rectification photo"' in section
+    assert 'class="camera-after"' in section and 'class="officer-photo"' in section
     assert f"/evidence/{alert.alert_id}/{alert.alert_id}_after.jpg" in section
     token = platform.client.post(
         "/api/mobile/v1/auth/login", json={"username": "leader", "password": PASSWORD}
