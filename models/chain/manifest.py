@@ -70,6 +70,7 @@ class Chain:
     data: DataSpec
     stages: tuple[StageSpec, ...]
     root: Path = CHAIN_DIR
+    start_val_map50: float | None = None  # the first start weights on the chain's val split
 
     @property
     def records(self) -> Path:
@@ -110,7 +111,15 @@ def load_chain(path: Path | None = None) -> Chain:
             bool(d.get("balanced", False)),
         )
         stages = tuple(_stage(s) for s in raw["stages"])
-        chain = Chain(str(raw["name"]), str(raw["architecture"]), data, stages, path.parent)
+        start_val = raw.get("start_val_map50")
+        chain = Chain(
+            str(raw["name"]),
+            str(raw["architecture"]),
+            data,
+            stages,
+            path.parent,
+            None if start_val is None else float(start_val),
+        )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise StreetorderError(f"{path}: malformed chain ({type(exc).__name__}: {exc})") from None
     if not stages:

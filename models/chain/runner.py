@@ -321,7 +321,7 @@ def _commit_stage(chain, stage, runs, weights: Path, run_dir: Path, report, stat
     try:
         from streetorder.models.chain.curve import plot_chain
 
-        plot_chain(chain, chain.root / "chain-curve.png")
+        plot_chain(chain, chain.root / "chain-curve.png", chain.start_val_map50)
     except Exception as exc:  # a missing plot never loses a record
         print(f"chain curve not drawn: {exc}")
     return record
