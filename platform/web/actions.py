@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from streetorder.platform.db import Case
-from streetorder.platform.domain.errors import InvalidInput
+from streetorder.platform.domain.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+)
 from streetorder.platform.domain.roles import Actor
 from streetorder.platform.domain.workflow import Event, Workflow, format_local
 from streetorder.platform.services import case_reads, ignore_regions
@@ -82,6 +87,18 @@ def reject(
     if masks:
         outcome["summary"] += "; " + t("queue.ignored_after", codes=", ".join(masks))
     return outcome
+
+
+def refusal_text(
+    ctx: ConsoleContext, case_id: int, exc: DomainError, action: str, t: Translate
+) -> str:
+    """Why the console did not do ``action`` (a catalogue key's label), in the viewer's words."""
+    what = t(action)
+    if isinstance(exc, InvalidTransition) and "a case that is" in str(exc):  # the wrong step
+        return t("error.not_now", state=label(t, "state", current_state(ctx, case_id)), action=what)
+    if isinstance(exc, Forbidden):
+        return t("error.role", action=what)
+    return t("error.input", action=what, reason=str(exc))
 
 
 def apply_event(ctx: ConsoleContext, actor: Actor, case_id: int, event: Event, note: str) -> None:

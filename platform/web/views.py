@@ -450,7 +450,7 @@ def case_view(
                 "event": e.value,
                 "label": t(f"action.{e.value}"),
                 "needs_note": TRANSITIONS[e].needs_note,
-                "description": TRANSITIONS[e].description,
+                "description": t(f"hint.{e.value}"),
                 "style": BUTTON_STYLE.get(e, ""),
             }
             for e in CASE_PAGE_EVENTS

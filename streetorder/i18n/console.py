@@ -24,6 +24,21 @@ MESSAGES: dict[str, Msg] = {
     "flash.language": Msg("界面语言已切换为中文。", "The console is now in English."),
     "error.not_allowed": Msg("无权访问", "Not allowed"),
     "error.no_case": Msg("没有这个案件。", "No such case."),
+    "error.not_now": Msg(
+        "案件当前环节为“{state}”,不能{action}。", "Not done ({action}): the case is {state} now."
+    ),
+    "error.role": Msg("您的角色不能{action}。", "Not done ({action}): not for your role."),
+    "error.input": Msg("{action}未执行:{reason}", "{action} not done: {reason}"),
+    "hint.urge": Msg("催办当前环节", "urge the current step"),
+    "hint.verify": Msg("复查确认门前已清", "the re-check confirms the pavement is clear"),
+    "hint.rework": Msg(
+        "核查未通过:退回中队返工,须填写原因",
+        "verification failed: back to the squad; give a reason",
+    ),
+    "hint.close": Msg(
+        "谁发单、谁验收、谁结案:由指挥中心结案",
+        "who files, verifies and closes: the command centre closes",
+    ),
     # --- roles, states, events, tracks, colours ----------------------------------------------
     "role.reviewer": Msg("审核员", "reviewer"),
     "role.squad_leader": Msg("中队长", "squad leader"),

@@ -114,6 +114,7 @@ def test_values_the_console_labels_all_have_texts() -> None:
         [f"state.{s.value}" for s in State]
         + [f"event.{e.value}" for e in Event]
         + [f"action.{e.value}" for e in CASE_PAGE_EVENTS]
+        + [f"hint.{e.value}" for e in CASE_PAGE_EVENTS]
         + [f"role.{r.value}" for r in Role]
         + [f"sms_state.{s.value}" for s in SmsState]
         + [f"order_state.{s.value}" for s in OrderState]

@@ -166,7 +166,8 @@ def test_confirm_needs_csrf_then_creates_sms_and_work_order(console: Console) ->
         actor = s.scalars(select(CaseEvent).filter_by(case_id=case_id, event="confirm")).one()
         assert actor.actor_role == "reviewer" and actor.actor_id == env.registry.users["reviewer"]
     again = client.post(url, json={"verdict": "confirm"}, headers={"X-CSRF-Token": token})
-    assert again.status_code == 409 and "notified_dispatched" in again.json()["detail"]
+    assert again.status_code == 409  # reviewed already: says where the case stands, in Chinese
+    assert again.json()["detail"] == "案件当前环节为“已派遣,待处置”,不能确认违法。"
     case_page = client.get(f"/console/cases/{case_id}").text
     assert "请您24小时内责令商户改正违法行为" in case_page  # the work order's instructions
     assert 'class="sms-body"' in case_page and "365天内首次违法" in case_page
@@ -223,6 +224,8 @@ def test_case_page_buttons_go_through_the_workflow(sqlite_console: Console) -> N
         follow_redirects=False,
     )
     assert "error=" in closed.headers["location"]  # cannot close a dispatched case
+    shown = client.get(closed.headers["location"]).text
+    assert '<p class="flash error">案件当前环节为“已派遣,待处置”,不能结案。</p>' in shown
     with env.db.session() as s:
         assert s.get(Case, case_id).urge_count == 1
 

@@ -88,5 +88,7 @@ async def case_event(request: Request, ctx: Ctx, viewer: Anyone, case_id: int, e
     try:
         actions.apply_event(ctx, viewer.actor, case_id, chosen, note)
     except DomainError as exc:
-        return RedirectResponse(f"{page}?error={quote(str(exc))}", status_code=303)
+        t = translator(language_of(viewer))
+        reason = actions.refusal_text(ctx, case_id, exc, f"action.{chosen.value}", t)
+        return RedirectResponse(f"{page}?error={quote(reason)}", status_code=303)
     return RedirectResponse(f"{page}?done={chosen.value}", status_code=303)

@@ -85,8 +85,10 @@ async def review(request: Request, ctx: Ctx, viewer: Reviewer, case_id: int) -> 
         return JSONResponse({"detail": str(exc)}, status_code=404)
     except DomainError as exc:
         # The state lets the page keep an alert that is still pending (e.g. unknown merchant).
+        action = "queue.confirm_title" if body.verdict == "confirm" else "queue.reject_title"
+        detail = actions.refusal_text(ctx, case_id, exc, action, t)
         return JSONResponse(
-            {"detail": str(exc), "state": actions.current_state(ctx, case_id)},
+            {"detail": detail, "state": actions.current_state(ctx, case_id)},
             status_code=exc.status,
         )
     return JSONResponse(outcome)
