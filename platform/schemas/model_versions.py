@@ -50,6 +50,7 @@ class AssignmentPublic(Out):
 class CameraRolloutPublic(Out):
     camera: str
     assigned: str = Field(description="Name and version, or empty: the node's own model.")
+    assigned_id: int | None = Field(description="The camera's own version (canary), else null.")
     canary: bool
     running: str = Field(description="As the node's last heartbeat says; empty: unknown.")
 
@@ -58,6 +59,7 @@ class NodeRolloutPublic(Out):
     node: str
     availability: str
     assigned: str
+    assigned_id: int | None = Field(description="The node's version; null: its own model.")
     running: str
     revision: int
     ack: str = Field(description="applied, refused, waiting, unpublished or none.")

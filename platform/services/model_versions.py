@@ -189,6 +189,7 @@ def check_download(session: Session, *, actor: Actor, version: ModelVersion) -> 
 class CameraRollout:
     camera: str
     assigned: str  # name version, or "" for the node's own model
+    assigned_id: int | None  # the camera's own assignment (a canary), None: follows its node
     canary: bool
     running: str  # what the last heartbeat says, "" when unknown
 
@@ -198,6 +199,7 @@ class NodeRollout:
     node: str
     availability: str
     assigned: str
+    assigned_id: int | None
     running: str
     revision: int
     ack: str  # applied / refused / waiting / unpublished / none
@@ -239,10 +241,12 @@ def rollout(session: Session) -> list[NodeRollout]:
         beat = node.last_heartbeat or {}
         running = {c.get("camera_id"): c.get("model") for c in beat.get("cameras", [])}
         ack, reason = _ack(latest)
+        ids = {r.camera_id: r.model_version_id for r in _current(session, node)}
         cameras = [
             CameraRollout(
                 camera=c.code,
                 assigned=_label(plan.for_camera(c.code)),
+                assigned_id=ids.get(c.id) if c.code in plan.cameras else None,
                 canary=c.code in plan.cameras,
                 running=_label(running.get(c.code)),
             )  # fmt: skip
@@ -253,6 +257,7 @@ def rollout(session: Session) -> list[NodeRollout]:
                 node=node.code,
                 availability=node.availability,
                 assigned=_label(plan.node),
+                assigned_id=ids.get(None),
                 running=_label(beat.get("model")),
                 revision=node.config_revision,
                 ack=ack,

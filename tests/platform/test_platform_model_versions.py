@@ -118,6 +118,8 @@ def test_assignments_travel_in_the_push_nodes_download_theirs_and_rollback(platf
     assert node["assigned"] == "streetorder-det v1" and node["ack"] == "unpublished"
     cams = {c["camera"]: c for c in node["cameras"]}
     assert cams["cam-02"]["canary"] and cams["cam-02"]["assigned"] == "streetorder-det v2"
+    assert cams["cam-02"]["assigned_id"] == v2["id"] and cams["cam-01"]["assigned_id"] is None
+    assert node["assigned_id"] == v1["id"]
     assert not cams["cam-01"]["canary"] and cams["cam-01"]["assigned"] == "streetorder-det v1"
 
     # rollback: the camera's previous assignment was none, so it follows its node again

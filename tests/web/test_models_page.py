@@ -67,6 +67,7 @@ def test_upload_canary_rollout_state_and_rollback(console: Console) -> None:
     assert "摄像头 cam-01：已下发配置版本" in unquote(r.headers["location"])
     [camera] = rows(client.get("/console/models").text, "rollout-camera")
     assert "灰度" in camera and "<td>streetorder-det v2</td>" in camera
+    assert '<option value="1" selected>streetorder-det v2</option>' in camera
     assert '<td class="running">未知</td>' in camera
 
     # the node's answer and heartbeat arrive through the ingest like any message
