@@ -109,6 +109,7 @@ def load_schema(city: City) -> Any:
     return schema.include(path_regex=r"^/api/(v1|mobile/v1)/")  # Open311 has its own tests
 
 
+@pytest.mark.slow
 def test_every_operation_of_both_apis(city: City) -> None:
     schema = load_schema(city)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -125,6 +126,7 @@ def test_every_operation_of_both_apis(city: City) -> None:
     assert not failures, f"{len(failures)} operations failed:\n\n" + "\n\n".join(failures)
 
 
+@pytest.mark.slow
 def test_stateful_along_the_links(city: City) -> None:
     """Scenarios that feed one answer's ids into the next request (links Schemathesis infers
     from the schema: a created merchant is read, patched and deleted; a listed case is

@@ -156,6 +156,7 @@ def _check(call: Call, rule, variant: str, caller: str | None, api: str, respons
     return None
 
 
+@pytest.mark.slow
 def test_authorization_matrix(city: City) -> None:
     failures: list[str] = []
     leaks: list[str] = []
