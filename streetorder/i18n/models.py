@@ -53,6 +53,7 @@ MESSAGES: dict[str, Msg] = {
     "models.uploaded": Msg("已上传 {label}", "Uploaded {label}"),
     "models.known": Msg("{label} 已存在，未重复保存", "{label} exists already; not stored again"),
     "models.upload_failed": Msg("上传失败：{reason}", "Upload refused: {reason}"),
+    "models.bad_version": Msg("“{value}”不是模型版本", "{value!r} is not a model version"),
     "models.missing_file": Msg("请选择文件：{name}", "Choose a file: {name}"),
     "models.pushed_camera": Msg(
         "摄像头 {camera}：已下发配置版本 {revision}，等待边缘节点确认",

@@ -98,6 +98,17 @@ def test_upload_canary_rollout_state_and_rollback(console: Console) -> None:
     [camera] = rows(client.get("/console/models").text, "rollout-camera")
     assert "灰度</span>" not in camera and "<td>节点自带模型</td>" in camera  # follows its node
 
+    r = client.post(
+        "/console/models/assign", follow_redirects=False,
+        data={"csrf_token": csrf, "node": NODE, "version_id": "x1"},
+    )  # fmt: skip
+    assert r.status_code == 303 and "“x1”不是模型版本" in unquote(r.headers["location"])
+    r = client.post(
+        "/console/models/assign", follow_redirects=False,
+        data={"csrf_token": csrf, "node": "no-such-node", "version_id": "1"},
+    )  # fmt: skip
+    assert r.status_code == 303 and "error=" in r.headers["location"]
+
     reviewer = TestClient(env.app)
     login(reviewer, "reviewer")
     assert reviewer.get("/console/models").status_code == 403

@@ -96,6 +96,9 @@ async def assign(request: Request, ctx: Ctx, viewer: Admin):
     node = str(form.get("node") or "")
     camera = str(form.get("camera") or "") or None
     chosen = str(form.get("version_id") or "")
+    if chosen and not chosen.isdigit():
+        t = translator(language_of(viewer))
+        return _back(ctx, error=t("models.bad_version", value=chosen[:20]))
     try:
         with ctx.db.session() as session:
             if form.get("rollback"):
@@ -106,7 +109,7 @@ async def assign(request: Request, ctx: Ctx, viewer: Admin):
             else:
                 record, push = model_rollout.assign(
                     session, node_code=node, camera_code=camera,
-                    version_id=int(chosen) if chosen.isdigit() else None, actor=viewer.actor,
+                    version_id=int(chosen) if chosen else None, actor=viewer.actor,
                     now=ctx.now(),
                 )  # fmt: skip
             record_id = record.id
