@@ -7,6 +7,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 
+from streetorder.platform.api.scope import Rule
 from streetorder.platform.db import User
 from streetorder.platform.domain.roles import HUMAN_ROLES, Actor, Role
 from streetorder.platform.security import verify_password
@@ -120,6 +121,8 @@ def require(*roles: Role):
             raise NotAllowed(f"this page is for {allowed}; you are {viewer.role.value}")
         return viewer
 
+    # the page's scope rule (platform/api/scope.py); squad data is scoped by the services
+    dependency.scope_rule = Rule("roles", frozenset(roles))  # type: ignore[attr-defined]
     return dependency
 
 
