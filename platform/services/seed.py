@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streetorder.contracts import CameraConfig, ZoneConfig
+from streetorder.i18n import text
 from streetorder.platform.db import Camera, EdgeNode, Merchant, Squad, Street, User, Zone
 from streetorder.platform.domain.identifiers import make_credit_code
 from streetorder.platform.schemas.registry import UserCreate
@@ -113,7 +114,7 @@ def seed_demo(
             )  # fmt: skip
             _get_or_add(
                 session, Zone, {"camera_id": camera.id, "code": zone.id},
-                merchant_id=merchant.id, name=zone.name or merchant.name,
+                merchant_id=merchant.id, name=text("editor.new_zone_name", shop=merchant.name),
                 polygon=[list(p) for p in zone.polygon], rules=zone.rules.model_dump(mode="json"),
             )  # fmt: skip
             report.merchants.append(zone.shop_id)
