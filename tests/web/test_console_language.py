@@ -64,3 +64,15 @@ def test_the_switch_needs_the_csrf_token_a_known_language_and_a_local_target(
     assert away.status_code == 303 and away.headers["location"].startswith("/console/queue?")
     anonymous = TestClient(console.app).post("/console/language", data={"language": "en"})
     assert anonymous.status_code == 401
+
+
+def test_dashboard_tiles_say_whether_they_count_ever_or_now(console: Console) -> None:
+    """ "51 dispatched" beside a bar "notified + dispatched 13" read as a contradiction: the tile
+    counts cases that were ever dispatched, the bar where cases stand now; the words say so."""
+    client = TestClient(console.app)
+    login(client, "leader")
+    page = client.get("/console/dashboard").text
+    tiles = dict(re.findall(r'data-metric="(\w+)">.*?<span class="label">([^<]+)<', page))
+    assert tiles["dispatched"] == "累计派遣" and tiles["urged"] == "累计催办"
+    assert tiles["pending_review"] == "当前待审核" and tiles["yellow_lights"] == "当前黄灯"
+    assert "<h2>按当前环节</h2>" in page and text("dash.note") in page
