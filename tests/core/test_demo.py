@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.mqtt]
+# the run renders ~7 minutes of extra footage, then watches 90 s live: slow on a loaded machine
+pytestmark = [pytest.mark.slow, pytest.mark.mqtt, pytest.mark.timeout(2400)]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 VIOLATION = {"goods", "rack", "table", "stall"}
