@@ -140,8 +140,9 @@ def world(database_url: str, tmp_path: Path, mqtt_broker) -> Iterator[World]:
     )  # fmt: skip
     db = Database(database_url)
     with db.session() as session:
-        key = seed_demo(session, node_code=node, cameras=cameras(), password=PASSWORD,
-                        bcrypt_rounds=4, node_api_key=f"sok_{node}-key-0123456789").node_api_key  # fmt: skip
+        report = seed_demo(session, node_code=node, cameras=cameras(), password=PASSWORD,
+                           bcrypt_rounds=4, node_api_key=f"sok_{node}-key-0123456789")  # fmt: skip
+    key = report.node_api_key
     db.dispose()
     server = ServerRuntime(settings, jobs=False)
     app = server.start()
@@ -189,7 +190,7 @@ def test_canary_refusals_and_rollback(world: World) -> None:
 
     # refused: each with its reason; cam-02 goes on with v2
     refusals = [
-        (w.upload("broken", foreign_op=True), "model streetorder-det broken: refused, it does not load"),
+        (w.upload("broken", foreign_op=True), "streetorder-det broken: refused, it does not load"),
         (w.upload("narrow", names=["person", "rack"]), "'goods' is not a class of the model"),
         (w.upload("slow", busy=60), f"over this node's latency budget of {BUDGET_MS:g} ms"),
     ]  # fmt: skip
