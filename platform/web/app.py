@@ -78,8 +78,15 @@ def mount_console(app: FastAPI, *, prefix: str = "/console") -> ConsoleContext:
     def _forbidden(request: Request, exc: NotAllowed) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": exc.reason}, status_code=403)
-        title = text("error.not_allowed", language_of(session_viewer(request, ctx)))
-        return HTMLResponse(f"<h1>{title}</h1><p>{escape(exc.reason)}</p>", status_code=403)
+        language = language_of(session_viewer(request, ctx))
+        title, what = text("error.not_allowed", language), text("error.not_for_role", language)
+        back = text("error.back", language)
+        return HTMLResponse(
+            f'<!doctype html><html lang="{language}"><meta charset="utf-8"><h1>{title}</h1>'
+            f'<p>{what}</p><p><small>{escape(exc.reason)}</small></p><p><a href="{ctx.prefix}/">'
+            f"{back}</a></p></html>",
+            status_code=403,
+        )
 
     @app.exception_handler(CsrfFailed)
     def _csrf(request: Request, exc: CsrfFailed) -> Response:

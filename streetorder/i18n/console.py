@@ -24,6 +24,8 @@ MESSAGES: dict[str, Msg] = {
     "flash.language": Msg("界面语言已切换为中文。", "The console is now in English."),
     "error.not_allowed": Msg("无权访问", "Not allowed"),
     "error.no_case": Msg("没有这个案件。", "No such case."),
+    "error.not_for_role": Msg("此页面不对您的角色开放。", "This page is not for your role."),
+    "error.back": Msg("返回首页", "Back to the start page"),
     "error.not_now": Msg(
         "案件当前环节为“{state}”,不能{action}。", "Not done ({action}): the case is {state} now."
     ),

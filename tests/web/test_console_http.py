@@ -104,7 +104,10 @@ def test_changing_the_password_ends_the_session(sqlite_console: Console) -> None
 def test_roles_limit_pages(sqlite_console: Console) -> None:
     client = TestClient(sqlite_console.app)
     login(client, "officer")
-    assert client.get("/console/queue").status_code == 403
+    refused = client.get("/console/queue")
+    assert refused.status_code == 403 and "<h1>无权访问</h1>" in refused.text
+    assert "此页面不对您的角色开放。" in refused.text
+    assert "审核队列" not in client.get("/console/cases").text  # no link to a page not theirs
     assert client.get("/console/zones").status_code == 403
     assert client.get("/console/dashboard").status_code == 200
     assert client.get("/console/sms").status_code == 403
