@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from streetorder.i18n import text
-from streetorder.platform.db import User
-from tests.web.conftest import Console
-from tests.web.test_console_http import FORM_CSRF_RE, login
+from streetorder.platform.db import Database, User
+from streetorder.server.migrate import upgrade
+from tests.web.conftest import Clock, Console, console_app, make_settings
+from tests.web.seeding import seed_registry
+from tests.web.test_console_http import FORM_CSRF_RE, add_alerts, login
 
 LANG_FORM = re.compile(r'<form class="language".*?</form>', re.S)
 
@@ -76,3 +80,29 @@ def test_dashboard_tiles_say_whether_they_count_ever_or_now(console: Console) ->
     assert tiles["dispatched"] == "累计派遣" and tiles["urged"] == "累计催办"
     assert tiles["pending_review"] == "当前待审核" and tiles["yellow_lights"] == "当前黄灯"
     assert "<h2>按当前环节</h2>" in page and text("dash.note") in page
+
+
+def test_times_are_shown_in_the_configured_time_zone(tmp_path: Path) -> None:
+    """Asia/Shanghai by default; another city's zone from the platform settings."""
+    url = f"sqlite:///{tmp_path / 'platform.db'}"
+    upgrade(url)
+    db = Database(url)
+    clock = Clock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
+    try:
+        registry = seed_registry(db)
+        for zone, shown in (
+            ("Asia/Shanghai", "2026-11-20 09:59"),
+            ("Asia/Urumqi", "2026-11-20 07:59"),
+        ):
+            settings = make_settings(url, tmp_path, timezone=zone)
+            env = Console(console_app(settings, db, clock), settings, db, clock, registry, tmp_path)
+            if zone == "Asia/Shanghai":
+                add_alerts(env, 1)  # discovered 01:59 UTC
+            client = TestClient(env.app)
+            login(client, "reviewer")
+            item = re.search(
+                r'<span class="meta">([^<]+)</span>', client.get("/console/queue").text
+            )
+            assert item[1].startswith(shown), (zone, item[1])
+    finally:
+        db.dispose()
