@@ -44,7 +44,9 @@ def render(
     status_code: int = 200,
     **values: Any,
 ) -> HTMLResponse:
-    language = language_of(viewer)
+    language = (
+        language_of(viewer) if viewer else normalise_language(request.query_params.get("lang"))
+    )
     t = translator(language)
     flashes = []
     done = request.query_params.get("done")

@@ -33,6 +33,9 @@ def test_chinese_by_default_then_english_for_this_user_only(console: Console) ->
     reviewer, admin = TestClient(console.app), TestClient(console.app)
     login_page = reviewer.get("/console/login").text
     assert '<html lang="zh-CN">' in login_page and "用户名" in login_page
+    english_login = reviewer.get("/console/login", params={"lang": "en", "next": "/console/cases"})
+    assert '<html lang="en">' in english_login.text and "User name" in english_login.text
+    assert 'href="/console/login?lang=zh-CN&amp;next=/console/cases"' in english_login.text
     login(reviewer, "reviewer")
     login(admin, "admin")
     queue = reviewer.get("/console/queue").text
