@@ -127,8 +127,9 @@ def overlay_view(alert: AlertRecord, zone: Zone | None, t: Translate, dwell: str
 
 
 def evidence_view(
-    session: Session, prefix: str, alert: AlertRecord | None, *, overlay: dict | None = None
-) -> dict[str, Any]:
+    session: Session, prefix: str, alert: AlertRecord | None, t: Translate, *,
+    overlay: dict | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Image, clip and hash rows of an alert's evidence (only files actually stored get URLs)."""
     out: dict[str, Any] = {
         "annotated": None,
@@ -150,6 +151,7 @@ def evidence_view(
         out["files"].append(
             {
                 "kind": ref["kind"],
+                "kind_label": label(t, "evidence_kind", ref["kind"]),
                 "filename": ref["filename"],
                 "url": url,
                 "size": f"{ref['size_bytes'] / 1024:.0f} KiB",
@@ -257,7 +259,7 @@ def _common(
         "zone": _zone_label(case),
         "merchant": merchant_view(case.merchant, t),
         "history": merchant_history(session, prefix, tz, case, t),
-        "evidence": evidence_view(session, prefix, alert, overlay=overlay),
+        "evidence": evidence_view(session, prefix, alert, t, overlay=overlay),
         "dwell": dwell,
         "alert": alert,
     }

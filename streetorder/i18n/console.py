@@ -214,6 +214,11 @@ MESSAGES: dict[str, Msg] = {
     "reason.other": Msg("其他(输入原因)", "Other (type the reason)"),
     # --- evidence and the review panel --------------------------------------------------------
     "ev.annotated": Msg("标注图", "annotated"),
+    "evidence_kind.clean_frame": Msg("原图", "clean frame"),
+    "evidence_kind.annotated_frame": Msg("标注图", "annotated frame"),
+    "evidence_kind.crop": Msg("目标物局部图", "crop"),
+    "evidence_kind.clip": Msg("视频", "clip"),
+    "evidence_kind.after_frame": Msg("门前已清画面", "frontage clear"),
     "ev.clean": Msg("原图", "clean"),
     "ev.toggle": Msg("a 键切换", "a toggles"),
     "ev.overlay": Msg("叠加门前区域", "zone overlay"),

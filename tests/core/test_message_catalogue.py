@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from jinja2 import Environment, nodes
@@ -101,6 +102,7 @@ def test_every_key_the_code_asks_for_exists() -> None:
 
 def test_values_the_console_labels_all_have_texts() -> None:
     """Keys made from data (``state.<value>`` ...) exist for every value the data can hold."""
+    from streetorder.contracts import EvidenceRef
     from streetorder.platform.domain.roles import Role
     from streetorder.platform.domain.sms import SmsState
     from streetorder.platform.domain.work_orders import OrderEvent, OrderState
@@ -125,6 +127,7 @@ def test_values_the_console_labels_all_have_texts() -> None:
         + [f"reason.{r}" for r in REJECT_REASONS]
         + [f"tile.{key}" for key, _ in TILES]
         + [f"flash.{f}" for f in FLASHES]
+        + [f"evidence_kind.{k}" for k in get_args(EvidenceRef.model_fields["kind"].annotation)]
     )  # fmt: skip
     assert [k for k in wanted if k not in CATALOGUE] == []
 
