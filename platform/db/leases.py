@@ -23,9 +23,7 @@ class JobLease(Base):
     renewed_at: Mapped[datetime] = mapped_column()
 
 
-def claim_lease(
-    session: Session, name: str, holder: str, *, now: datetime, ttl: timedelta
-) -> bool:
+def claim_lease(session: Session, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
     """Take or renew the lease ``name`` for ``holder``; True when ``holder`` now holds it.
 
     One conditional UPDATE decides: PostgreSQL re-checks its WHERE after a concurrent winner

@@ -95,9 +95,7 @@ def _street_code(session: Session, raw: str) -> set[int] | None:
 RESOLVERS: dict[str, Resolver] = {
     "case_id": by_id(_case_squads),
     "alert_id": _alert,
-    "work_order_id": by_id(
-        lambda s, i: _one(s.scalar(select(WorkOrder.squad_id).filter_by(id=i)))
-    ),
+    "work_order_id": by_id(lambda s, i: _one(s.scalar(select(WorkOrder.squad_id).filter_by(id=i)))),
     "file_id": by_id(_evidence),
     "message_id": by_id(
         lambda s, i: _case_squads(s, s.scalar(select(SmsMessage.case_id).filter_by(id=i)))

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from streetorder.contracts import EpisodeEnd
-from streetorder.platform.imaging.validate import clean_image
 from streetorder.platform.db import Case, rollups
 from streetorder.platform.domain.errors import DomainError
 from streetorder.platform.domain.roles import Actor, Role
 from streetorder.platform.domain.workflow import State
+from streetorder.platform.imaging.validate import clean_image
 from streetorder.platform.services import cases, evidence, ingest
 from streetorder.platform.services.dashboard import compute_stats
 from streetorder.platform.storage import FileSystemStore
