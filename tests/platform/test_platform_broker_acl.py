@@ -186,3 +186,19 @@ def test_a_node_publishes_and_reads_only_its_own_topics_and_the_platform_ingests
         for each in logins:
             each.close()
         broker.stop()
+
+
+def test_the_command_needs_the_platforms_own_broker_login(tmp_path: Path) -> None:
+    config = tmp_path / "platform.yaml"
+    config.write_text(yaml.safe_dump({
+        "environment": "test", "database_url": f"sqlite:///{tmp_path / 'p.db'}",
+        "secret_key": SECRET, "broker": {"host": "127.0.0.1"},
+    }))  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "streetorder", "platform", "broker-acl", "--config", str(config),
+         "--passwd", str(tmp_path / "passwd"), "--acl", str(tmp_path / "acl")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "set broker.username and broker.password" in result.stderr
+    assert not (tmp_path / "passwd").exists() and not (tmp_path / "acl").exists()
