@@ -27,6 +27,7 @@ from streetorder.platform.web.routes import (
     models,
     preferences,
     queue,
+    refused,
     zones,
 )
 
@@ -63,7 +64,9 @@ def mount_console(app: FastAPI, *, prefix: str = "/console") -> ConsoleContext:
     """Add the console under ``prefix`` to an app made by ``platform.api.create_app``."""
     ctx = ConsoleContext(platform=app.state.platform, prefix=prefix)
     app.state.console = ctx
-    for module in (login, preferences, queue, cases, messaging, dashboard, zones, models, evidence):
+    for module in (
+        login, preferences, queue, cases, messaging, dashboard, zones, models, refused, evidence,
+    ):  # fmt: skip
         app.include_router(module.router, prefix=prefix, include_in_schema=False)
     app.include_router(_index_router(), prefix=prefix)
     app.mount(f"{prefix}/static", StaticFiles(directory=STATIC_DIR), name="console-static")

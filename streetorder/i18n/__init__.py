@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streetorder.i18n import console, models, officer, records, sms
+from streetorder.i18n import console, ingest, models, officer, records, sms
 from streetorder.i18n.catalogue import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
@@ -16,7 +16,14 @@ from streetorder.i18n.catalogue import (
 )
 
 CATALOGUE = Catalogue(
-    merge(console.MESSAGES, sms.MESSAGES, officer.MESSAGES, records.MESSAGES, models.MESSAGES)
+    merge(
+        console.MESSAGES,
+        sms.MESSAGES,
+        officer.MESSAGES,
+        records.MESSAGES,
+        models.MESSAGES,
+        ingest.MESSAGES,
+    )
 )
 text = CATALOGUE.text
 translator = CATALOGUE.translator
