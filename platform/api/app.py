@@ -34,7 +34,7 @@ from streetorder.platform.services.evidence import PHOTO_POLICY
 from streetorder.platform.services.rules import Rules
 from streetorder.platform.settings import PlatformSettings
 from streetorder.platform.sms.providers import SmsProvider, make_provider
-from streetorder.platform.storage import EvidenceStore, FileSystemStore
+from streetorder.platform.storage import EvidenceStore, make_store
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -65,7 +65,7 @@ def create_app(
         settings=settings,
         db=db or Database(settings.database_url),
         rules=Rules.from_settings(settings),
-        store=store or FileSystemStore(settings.evidence.dir),
+        store=store or make_store(settings.evidence),
         sms_provider=sms_provider or make_provider(settings),
         publisher=publisher,
         clock=clock,
