@@ -192,7 +192,7 @@ def test_canary_refusals_and_rollback(world: World) -> None:
     refusals = [
         (w.upload("broken", foreign_op=True), "streetorder-det broken: refused, it does not load"),
         (w.upload("narrow", names=["person", "rack"]), "'goods' is not a class of the model"),
-        (w.upload("slow", busy=60), f"over this node's latency budget of {BUDGET_MS:g} ms"),
+        (w.upload("slow", busy=120), f"over this node's latency budget of {BUDGET_MS:g} ms"),
     ]  # fmt: skip
     for version_id, reason in refusals:
         answer = w.answer(w.assign(version_id, camera="cam-02"))
