@@ -9,11 +9,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from streetorder.edge.config import MetricsListen
 from tests.edge.test_node_runtime import Running, camera, node_config
-from tests.support.prometheus import private_prometheus
+from tests.support.prometheus import private_prometheus, samples
 
 pytestmark = pytest.mark.mqtt
 
@@ -29,11 +28,7 @@ def get(url: str) -> tuple[int, bytes]:
 def scrape(base: str) -> dict[tuple[str, tuple], float]:
     status, body = get(f"{base}/metrics")
     assert status == 200
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(body.decode())
-        for s in family.samples
-    }
+    return samples(body.decode())
 
 
 def wait(check, timeout: float = 20.0):

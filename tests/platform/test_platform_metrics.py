@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from streetorder.platform.db import Case
@@ -12,16 +11,8 @@ from streetorder.platform.domain.roles import Role
 from streetorder.platform.domain.workflow import Actor
 from streetorder.platform.services import cases
 from streetorder.server import create_app
-from tests.support.prometheus import private_prometheus
+from tests.support.prometheus import private_prometheus, samples
 from tests.web.browser_support import serve
-
-
-def samples(text: str) -> dict[tuple[str, tuple], float]:
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
 
 
 def test_metrics_count_cases_yellow_lights_sms_and_requests_by_route(platform) -> None:

@@ -18,6 +18,17 @@ from tests.support.services import free_port, unavailable, wait_for_port
 PROMETHEUS = "/usr/bin/prometheus"
 
 
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    """A /metrics page as {(sample name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
 @contextmanager
 def private_prometheus(tmp: Path, targets: dict[str, str]) -> Iterator[PrometheusClient]:
     """``targets``: job name -> host:port whose /metrics Prometheus scrapes."""
