@@ -6,7 +6,9 @@ coordinates is matched to the nearest registered shop frontage within ``match_ra
 that shop has an open case discovered within ``link_window_hours`` (from a camera or a citizen)
 the report joins it, else it opens a case with source ``citizen`` or ``hotline``, registered for
 review. Without a match the case waits for the reviewer to name the shop (:func:`assign_shop`).
-``media_url`` is kept as a reference and never fetched.
+``media_url`` is kept as a reference and never fetched. Reports about one shop take the
+shop's lock (:func:`lock_shop`) before looking for its open case, so simultaneous reports, on
+any replica, open one case and the others join it.
 """
 
 from __future__ import annotations
@@ -228,8 +230,22 @@ def nearest_shop(
     return best
 
 
+def lock_shop(session: Session, *, merchant_id: int) -> None:
+    """Take the shop's report lock until the transaction ends, so that simultaneous reports
+    about one shop decide "join or open" one after the other: the second sees the case the
+    first opened. PostgreSQL locks the shop's row ``FOR NO KEY UPDATE`` (reads committed
+    after the wait see the first report's case; inserts that refer to the shop, such as a
+    camera's case, are not blocked); on SQLite every transaction is ``BEGIN IMMEDIATE``, which
+    already serialises writers."""
+    session.execute(
+        select(Merchant.id).where(Merchant.id == merchant_id).with_for_update(key_share=True)
+    )
+
+
 def open_case_of_shop(session: Session, *, merchant_id: int, since: datetime) -> Case | None:
-    """The newest open case of the shop discovered since ``since`` (any source), locked."""
+    """The newest open case of the shop discovered since ``since`` (any source), locked.
+    Call :func:`lock_shop` first: the row lock alone does not stop two reports that both
+    find no case."""
     return session.scalars(
         select(Case)
         .where(
@@ -269,6 +285,7 @@ def file_report(
     case = None
     if merchant is not None:
         since = now - timedelta(hours=settings.link_window_hours)
+        lock_shop(session, merchant_id=merchant.id)
         case = open_case_of_shop(session, merchant_id=merchant.id, since=since)
     joined = case is not None
     if case is None:
