@@ -13,7 +13,7 @@ from streetorder.platform.db.cases import (
 from streetorder.platform.db.leases import JobLease
 from streetorder.platform.db.messaging import RejectedMessage, SmsMessage
 from streetorder.platform.db.model_versions import ModelAssignmentRecord, ModelVersion
-from streetorder.platform.db.open311 import CitizenReport, Open311Client
+from streetorder.platform.db.open311 import CitizenReport, Open311Client, Open311RateLimit
 from streetorder.platform.db.registry import (
     Camera,
     ConfigPushRecord,
@@ -47,6 +47,7 @@ __all__ = [
     "ModelAssignmentRecord",
     "ModelVersion",
     "Open311Client",
+    "Open311RateLimit",
     "Penalty",
     "RejectedMessage",
     "SmsMessage",

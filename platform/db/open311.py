@@ -56,3 +56,13 @@ class CitizenReport(Base):
     account_id: Mapped[str | None] = mapped_column(String(100))
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     closure_sms_id: Mapped[int | None] = mapped_column(ForeignKey("sms_messages.id"))
+
+
+class Open311RateLimit(Base):
+    """The recent anonymous posts of one client address (``key``: a keyed hash, never the
+    address), shared by every platform replica; rows idle for a whole window are deleted."""
+
+    __tablename__ = "open311_rate_limits"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hits: Mapped[list[float]] = mapped_column(JSON, default=list, doc="POSIX seconds, oldest 1st.")
+    updated_at: Mapped[datetime] = mapped_column(index=True)

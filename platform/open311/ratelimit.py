@@ -1,38 +1,75 @@
-"""Anonymous posts per client IP: a sliding window, in memory (so per platform replica)."""
+"""Anonymous posts per client address: a sliding window kept in the database, so every
+platform replica counts the same posts (``open311_rate_limits``, one row per address).
+
+The window itself is pure (:func:`slide`); :func:`hit` reads, slides and writes one row under
+a lock: PostgreSQL's row lock (after an insert that does nothing when the row exists), SQLite's
+``BEGIN IMMEDIATE``. The address is stored as a keyed hash (:func:`address_key`), and rows idle
+for a whole window are deleted by the next hit.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
-import threading
-from collections import deque
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from streetorder.platform.db import Open311RateLimit
 
 
-class SlidingWindow:
-    """At most ``limit`` hits per ``window`` seconds and key; refused hits count too, so a
-    flood stays refused until it pauses."""
+def slide(
+    hits: Sequence[float], now: float, *, limit: int, window: float
+) -> tuple[list[float], int | None]:
+    """The hits still in the window plus this one, and ``None`` if this one is allowed, else
+    the seconds until one is allowed again. Refused hits count too, so a flood stays refused
+    until it pauses; at most ``2 * limit`` hits are kept (bounded under a flood)."""
+    kept = [t for t in hits if t > now - window]
+    allowed = len(kept) < limit
+    if len(kept) < limit * 2:
+        kept.append(now)
+    if allowed:
+        return kept, None
+    return kept, max(1, math.ceil(kept[0] + window - now))
 
-    def __init__(self, limit: int, window: float, max_keys: int = 100_000) -> None:
-        self.limit, self.window, self.max_keys = limit, window, max_keys
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def hit(self, key: str, now: float) -> int | None:
-        """Record a hit; ``None`` if allowed, else the seconds until one is allowed again."""
-        with self._lock:
-            if len(self._hits) >= self.max_keys:
-                self._prune(now)
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            allowed = len(hits) < self.limit
-            if len(hits) < self.limit * 2:  # bounded memory under a flood
-                hits.append(now)
-            if allowed:
-                return None
-            return max(1, math.ceil(hits[0] + self.window - now))
+def address_key(secret: str, address: str) -> str:
+    """The row key of a client address: HMAC-SHA256 with the platform's secret key."""
+    return hmac.new(secret.encode(), f"open311:{address}".encode(), hashlib.sha256).hexdigest()
 
-    def _prune(self, now: float) -> None:
-        for key in [
-            k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window
-        ]:
-            del self._hits[key]
+
+def hit(session: Session, *, key: str, now: datetime, limit: int, window: int) -> int | None:
+    """Record a post of ``key`` (commit the session to count it); as :func:`slide`."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Open311RateLimit)
+        .values(key=key, hits=[], updated_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    hits = session.scalar(
+        select(Open311RateLimit.hits).where(Open311RateLimit.key == key).with_for_update()
+    )
+    kept, wait = slide(hits or [], now.timestamp(), limit=limit, window=window)
+    written = session.execute(
+        update(Open311RateLimit)
+        .where(Open311RateLimit.key == key)
+        .values(hits=kept, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if written.rowcount == 0:  # an idle row was deleted by another replica's hit meanwhile
+        session.execute(
+            insert(Open311RateLimit)
+            .values(key=key, hits=kept, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+    session.execute(
+        delete(Open311RateLimit)
+        .where(Open311RateLimit.updated_at < now - timedelta(seconds=window))
+        .execution_options(synchronize_session=False)
+    )
+    return wait

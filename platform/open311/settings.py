@@ -26,7 +26,8 @@ class CityBounds(Strict):
 
 
 class AnonymousLimit(Strict):
-    """Posts without an api_key, per client IP (per replica: counted in memory)."""
+    """Posts without an api_key, per client IP, counted in the database (shared by every
+    replica, see ``open311/ratelimit.py``)."""
 
     posts: int = Field(5, ge=1, le=10000, description="Posts allowed per window and client IP.")
     window_seconds: int = Field(3600, ge=1, le=7 * 86400)

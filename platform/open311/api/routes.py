@@ -3,7 +3,8 @@
 Public: anyone may read the service list and the requests (without any reporter's personal
 data). Posting needs no account: a trusted client (the 12345 hotline's system) sends its
 ``api_key`` and is not limited; anonymous posts are limited per client IP
-(``open311.anonymous``). Every refusal is the standard's error list, never a server error.
+(``open311.anonymous``), counted in the database so that all replicas share the count. Every
+refusal is the standard's error list, never a server error.
 """
 
 from __future__ import annotations
@@ -26,16 +27,14 @@ from streetorder.platform.domain.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from streetorder.platform.open311 import catalogue, clients, intake, reads
+from streetorder.platform.open311 import catalogue, clients, intake, ratelimit, reads
 from streetorder.platform.open311.api import render
 from streetorder.platform.open311.api.openapi import POST_BODY, Format, responses
 from streetorder.platform.open311.api.params import report_of
-from streetorder.platform.open311.ratelimit import SlidingWindow
 
 PREFIX = "/open311/v2"
 #: public: no login; a trusted client identifies itself by the form's api_key (GeoReport v2)
 router = APIRouter(prefix=PREFIX, tags=["open311"], dependencies=[Public()])
-LIMITER_KEY = "open311.anonymous_limiter"
 
 
 class TooManyRequests(DomainError):
@@ -214,19 +213,19 @@ def _file(state: PlatformState, request: Request, form: FormData, max_bytes: int
     jurisdiction = form.get("jurisdiction_id")
     _jurisdiction(state, jurisdiction if isinstance(jurisdiction, str) else None)
     key = _api_key(request, form)
+    if key is None:
+        host = request.client.host if request.client else "unknown"
+        with state.db.session() as session:  # its own transaction: the post counts, even refused
+            wait = ratelimit.hit(
+                session, key=ratelimit.address_key(state.settings.secret_key, host), now=now,
+                limit=settings.anonymous.posts, window=settings.anonymous.window_seconds,
+            )  # fmt: skip
+        if wait is not None:
+            raise TooManyRequests(wait)
     with state.db.session() as session:
         client = clients.by_key(session, key) if key else None
         if key and client is None:
             raise Forbidden("api_key is not valid")
-        if client is None:
-            limiter = state.extras.setdefault(
-                LIMITER_KEY,
-                SlidingWindow(settings.anonymous.posts, settings.anonymous.window_seconds),
-            )
-            host = request.client.host if request.client else "unknown"
-            wait = limiter.hit(host, now.timestamp())
-            if wait is not None:
-                raise TooManyRequests(wait)
         report = report_of(form, max_photos=settings.max_photos, photo_max_bytes=max_bytes)
         filed = intake.file_report(
             session, report=report, client=client, rules=state.rules, settings=settings,
