@@ -29,6 +29,7 @@ from streetorder.platform.api.upload_limit import UploadLimit
 from streetorder.platform.db import Database
 from streetorder.platform.open311.api import routes as open311_routes
 from streetorder.platform.open311.api import staff as open311_staff
+from streetorder.platform.open311.api.errors import Open311Errors
 from streetorder.platform.services.edge_config import Publisher
 from streetorder.platform.services.evidence import PHOTO_POLICY
 from streetorder.platform.services.rules import Rules
@@ -86,5 +87,6 @@ def create_app(
     if settings.open311.enabled:  # GeoReport v2 for residents and the 12345 hotline
         api.include_router(open311_staff.router)
         app.include_router(open311_routes.router)
+        app.add_middleware(Open311Errors)  # outermost: its errors, even a NUL's, are the list
     app.include_router(api)
     return app

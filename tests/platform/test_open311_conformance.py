@@ -179,3 +179,55 @@ def test_get_requests_filters(platform: Platform) -> None:
             assert r.status_code == 400, (bad, r.text)
             errors = r.json() if fmt == "json" else xml_errors(r.text)
             assert str(errors[0]["code"]) == "400" and errors[0]["description"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_every_error_under_open311_is_the_standard_list(platform: Platform, fmt: str) -> None:
+    """Refusals made before or around the Open311 routes too: a NUL or another invalid byte in
+    the URL, an unknown path, a wrong method, a failure."""
+    cases = [  # (method, path and query as sent, status)
+        ("GET", f"services.{fmt}?jurisdiction_id=%00", 422),
+        ("GET", f"requests/SR%00.{fmt}", 422),
+        ("GET", f"services/out%00of.{fmt}", 422),
+        ("GET", f"requests.{fmt}?service_code=%00&status=open", 422),
+        ("POST", f"requests.{fmt}?api_key=%00", 422),
+        ("GET", f"tokens/%01%02.{fmt}", 404),
+        ("GET", f"services/%FF%FE.{fmt}", 404),  # not UTF-8
+        ("GET", f"requests/SR%ED%A0%80.{fmt}", 404),  # a lone surrogate
+        ("GET", f"requests.{fmt}?start_date=%FF", 400),
+        ("GET", f"no_such_thing.{fmt}", 404),
+        ("DELETE", f"services.{fmt}", 405),
+        ("PUT", f"requests/SR00000001.{fmt}", 405),
+    ]
+    for method, target, status in cases:
+        r = platform.client.request(method, f"{BASE}/{target}")
+        assert r.status_code == status, (target, r.text)
+        expected_type = "application/json" if fmt == "json" else "text/xml"
+        assert r.headers["content-type"].startswith(expected_type), (target, r.headers)
+        errors = r.json() if fmt == "json" else xml_errors(r.text)
+        assert len(errors) == 1 and str(errors[0]["code"]) == str(status), (target, errors)
+        assert errors[0]["description"] and "detail" not in r.text, (target, r.text)
+        if fmt == "json":
+            assert set(errors[0]) == {"code", "description"}
+        if status == 422:
+            assert "NUL" in errors[0]["description"]
+        if status == 405:
+            assert r.headers["allow"]  # the headers of the refusal are kept
+    # the same refusals elsewhere keep the JSON API's body
+    r = platform.client.get("/api/v1/cases?state=%00")
+    assert r.status_code == 422 and "detail" in r.json()
+
+
+def test_a_failure_under_open311_is_the_standard_list(platform: Platform) -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+
+    with platform.db.session() as session:  # a fault: the reports' table is gone
+        session.execute(text("ALTER TABLE citizen_reports RENAME TO citizen_reports_gone"))
+    client = TestClient(platform.client.app, raise_server_exceptions=False)
+    for fmt in ("json", "xml"):
+        r = client.get(f"{BASE}/requests.{fmt}")
+        assert r.status_code == 500
+        errors = r.json() if fmt == "json" else xml_errors(r.text)
+        assert errors == [{"code": 500 if fmt == "json" else "500",
+                           "description": "internal error"}]  # fmt: skip

@@ -28,7 +28,8 @@ WHY = {
     404: "Unknown service, request, token, jurisdiction or format.",
     413: "A photo or the whole request is too large.",
     415: "A photo is not a JPEG or PNG.",
-    422: "A photo is truncated, corrupt, too large in pixels or carries another file.",
+    422: "A photo is truncated, corrupt, too large in pixels or carries another file; or the "
+    "URL holds a NUL character.",
     429: "Too many anonymous reports from this address (see Retry-After).",
 }
 

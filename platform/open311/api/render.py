@@ -9,6 +9,7 @@ offset) in the city's time zone.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -70,10 +71,13 @@ def document(fmt: str, root: str, item: str | None, body: Any, status: int = 200
     return Response(content, status_code=status, media_type=FORMATS[fmt], headers=headers)
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def errors(fmt: str, status: int, description: str, headers: dict[str, str] | None = None):
-    return document(
-        fmt, "errors", "error", [{"code": status, "description": description}], status, headers
-    )
+    """The standard's error list; characters XML cannot hold become U+FFFD (in both formats)."""
+    entry = {"code": status, "description": _NOT_XML.sub("\ufffd", description)}
+    return document(fmt, "errors", "error", [entry], status, headers)
 
 
 def service_entry(service: Service) -> dict[str, Any]:
