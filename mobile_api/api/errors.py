@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from streetorder.platform.api.errors import error_body
 from streetorder.platform.domain.errors import DomainError, Unauthorized
 
 
-async def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
+    return JSONResponse(error_body(request, exc), status_code=exc.status, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -14,9 +14,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
+from streetorder.i18n import Reason, reason_text
 from streetorder.platform.api.input_guard import RejectNulInUrl
 from streetorder.platform.domain.errors import DomainError, NotYet, Unauthorized
 
@@ -43,7 +44,26 @@ class ErrorBody(BaseModel):
     """Every error answer of the JSON APIs."""
 
     detail: str
+    code: str | None = Field(
+        None,
+        description="What was refused, as a stable key (e.g. refusal.wrong_state, "
+        "upload.format_refused), when the reason has one; detail is its sentence.",
+    )
     errors: list[FieldError] | None = None
+
+
+#: The officer app's API answers in the app's language (Chinese); the platform's API in English.
+APP_PATH = "/api/mobile/v1/"
+
+
+def error_body(request: Request, exc: DomainError) -> dict[str, Any]:
+    """``detail``: the reason, for the officer app in its language; ``code``: its key."""
+    reason = exc.args[0] if exc.args else ""
+    app = request.url.path.startswith(APP_PATH)
+    body: dict[str, Any] = {"detail": reason_text(exc) if app else str(exc)}
+    if isinstance(reason, Reason):
+        body["code"] = reason.key
+    return body
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -62,13 +82,13 @@ def _sentence(errors: list[dict[str, Any]]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         headers = None
         if isinstance(exc, Unauthorized):
             headers = {"WWW-Authenticate": "Bearer"}
         elif isinstance(exc, NotYet):
             headers = {"Retry-After": str(exc.retry_after)}
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
+        return JSONResponse(error_body(request, exc), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_input(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from streetorder.i18n import Reason
+from streetorder.i18n.reasons import term, terms
 from streetorder.platform.domain.errors import Forbidden, InvalidTransition
 from streetorder.platform.domain.roles import Actor, Role
 
@@ -59,6 +61,10 @@ class LifecycleRecord:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+#: The console's label kind of each subject's states, for reasons in the reader's words.
+STATE_LABELS = {"work_order": "order_state", "sms": "sms_state"}
+
+
 class Lifecycle:
     """The transition table of one kind of subject (``work_order``, ``sms``)."""
 
@@ -82,14 +88,22 @@ class Lifecycle:
         """Why ``event`` cannot happen now (error class and reason), or ``None`` if it can."""
         s = self.steps[event]
         if state not in s.sources:
-            return InvalidTransition, f"cannot {event}: the {self.noun} is {state}"
+            kind = STATE_LABELS.get(self.subject)
+            return InvalidTransition, Reason(
+                "refusal.subject_state", event=term("event", event), noun=term("noun", self.noun),
+                state=term(kind, state) if kind else state,
+            )  # fmt: skip
         if role not in s.roles:
-            allowed = ", ".join(sorted(r.value for r in s.roles))
-            return Forbidden, f"role {role.value} cannot {event} (allowed: {allowed})"
+            allowed = terms("role", sorted(r.value for r in s.roles))
+            return Forbidden, Reason(
+                "refusal.role", role=term("role", role), event=term("event", event), allowed=allowed
+            )
         for guard in s.guards:
             reason = guard(subject, facts or {})
             if reason:
-                return InvalidTransition, f"cannot {event}: {reason}"
+                return InvalidTransition, Reason(
+                    "refusal.guard", event=term("event", event), reason=reason
+                )
         return None
 
     def allowed(

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from streetorder.i18n import Reason
 from streetorder.platform.domain.lifecycle import Lifecycle, step
 from streetorder.platform.domain.roles import Role
 
@@ -54,7 +55,7 @@ REPORTERS = (Role.SYSTEM, Role.REVIEWER, Role.ADMIN)
 def _attempts_left(_message: Any, facts: Mapping[str, Any]) -> str | None:
     attempts, limit = facts.get("attempts", 0), facts.get("max_attempts")
     if limit is not None and attempts >= limit:
-        return f"{attempts} of {limit} attempts made"
+        return Reason("refusal.attempts_made", attempts=attempts, limit=limit)
     return None
 
 

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from streetorder.i18n import Reason
+from streetorder.i18n.reasons import term
 from streetorder.platform.domain.lifecycle import Lifecycle, step
 from streetorder.platform.domain.roles import Role
 from streetorder.platform.domain.workflow import State as CaseState
@@ -44,7 +46,7 @@ FIELD = (Role.OFFICER, Role.SQUAD_LEADER, Role.ADMIN)
 def _case_awaits_correction(_order: Any, facts: Mapping[str, Any]) -> str | None:
     case_state = facts.get("case_state")
     if case_state is not None and case_state != CaseState.NOTIFIED_DISPATCHED:
-        return f"the case is {case_state}"
+        return Reason("refusal.case_is", state=term("state", case_state))
     return None
 
 

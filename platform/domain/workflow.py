@@ -27,6 +27,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from streetorder.i18n import Reason
+from streetorder.i18n.reasons import term, terms
 from streetorder.platform.domain.errors import Forbidden, InvalidInput, InvalidTransition
 from streetorder.platform.domain.roles import Actor, Role
 
@@ -159,45 +161,45 @@ Guard = Callable[[CaseLike, Context], str | None]
 
 def _penalty_track(case: CaseLike, _ctx: Context) -> str | None:
     if case.track != Track.PENALTY:
-        return "the case is on the exempt track (first offence corrected in time): no fine"
+        return Reason("refusal.exempt_no_fine")
     return None
 
 
 def _close_guard(case: CaseLike, _ctx: Context) -> str | None:
     if case.state == State.VERIFIED and case.track == Track.PENALTY:
-        return "a penalty-track case closes only after the fine is paid"
+        return Reason("refusal.penalty_close")
     return None
 
 
 def _can_extend(case: CaseLike, ctx: Context) -> str | None:
     if case.extension_count >= ctx.limits.max_extensions:
-        return f"at most {ctx.limits.max_extensions} extensions are allowed"
+        return Reason("refusal.max_extensions", count=ctx.limits.max_extensions)
     return None
 
 
 def _overdue_exempt(case: CaseLike, ctx: Context) -> str | None:
     if case.track != Track.EXEMPT:
-        return "only an exempt-track case can be escalated to the penalty path"
+        return Reason("refusal.escalate_exempt_only")
     if case.rectify_deadline_at is None or ctx.now <= case.rectify_deadline_at:
-        return "the correction deadline has not passed"
+        return Reason("refusal.deadline_not_passed")
     return None
 
 
 def _has_deadline(case: CaseLike, _ctx: Context) -> str | None:
     if case.deadline_at is None:
-        return "the current step has no time limit to urge"
+        return Reason("refusal.no_time_limit")
     return None
 
 
 def _photo_given(_case: CaseLike, ctx: Context) -> str | None:
     if not ctx.data.get("photo_ids"):
-        return "an after-correction photo is required"
+        return Reason("refusal.photo_required")
     return None
 
 
 def _grace_given(_case: CaseLike, ctx: Context) -> str | None:
     if not isinstance(ctx.data.get("grace_ends_at"), datetime):
-        return "the end of the grace period is required"
+        return Reason("refusal.grace_end_required")
     return None
 
 
@@ -210,28 +212,28 @@ def _grace_over(case: CaseLike, ctx: Context) -> str | None:
         and case.rectify_deadline_at is not None
         and ctx.now < case.rectify_deadline_at
     ):
-        return f"the grace period runs until {case.rectify_deadline_at.isoformat()}"
+        return Reason("refusal.grace_runs", until=case.rectify_deadline_at.isoformat())
     return None
 
 
 def _cleared_in_grace(case: CaseLike, _ctx: Context) -> str | None:
     ended = getattr(case, "episode_ended_at", None)
     if ended is None:
-        return "the camera has not seen the frontage clear"
+        return Reason("refusal.not_seen_clear")
     if case.rectify_deadline_at is not None and ended > case.rectify_deadline_at:
-        return "the camera saw the frontage clear only after the grace period"
+        return Reason("refusal.clear_after_grace")
     return None
 
 
 def _shop_given(_case: CaseLike, ctx: Context) -> str | None:
     if not ctx.data.get("shop_id"):
-        return "the shop is required"
+        return Reason("refusal.shop_required")
     return None
 
 
 def _fine_given(_case: CaseLike, ctx: Context) -> str | None:
     if not isinstance(ctx.data.get("fine_cents"), int) or ctx.data["fine_cents"] <= 0:
-        return "a fine amount is required"
+        return Reason("refusal.fine_required")
     return None
 
 
@@ -389,17 +391,23 @@ class Workflow:
         transition = TRANSITIONS[event]
         state = State(case.state)
         if state not in transition.sources:
-            return InvalidTransition, f"cannot {event.value} a case that is {state.value}"
+            return InvalidTransition, Reason(
+                "refusal.wrong_state", event=term("event", event), state=term("state", state)
+            )
         if role not in transition.roles:
-            allowed = ", ".join(sorted(r.value for r in transition.roles))
-            return Forbidden, f"role {role.value} cannot {event.value} (allowed: {allowed})"
+            allowed = terms("role", sorted(r.value for r in transition.roles))
+            return Forbidden, Reason(
+                "refusal.role", role=term("role", role), event=term("event", event), allowed=allowed
+            )
         if transition.needs_note and not note.strip():
-            return InvalidInput, f"{event.value} needs a reason"
+            return InvalidInput, Reason("refusal.needs_note", event=term("event", event))
         ctx = Context(now, self.limits, note, data or {}, role)
         for guard in transition.guards:
             reason = guard(case, ctx)
             if reason:
-                return InvalidTransition, f"cannot {event.value}: {reason}"
+                return InvalidTransition, Reason(
+                    "refusal.guard", event=term("event", event), reason=reason
+                )
         return None
 
     def allowed_events(self, case: CaseLike, role: Role, *, now: datetime) -> list[Event]:

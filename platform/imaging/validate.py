@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from streetorder.i18n import CATALOGUE, Msg, Reason, text
 from streetorder.platform.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 try:  # HEIC from phones; optional
@@ -38,18 +39,18 @@ OTHER_IMAGE_MAGIC = (
 )
 #: Another file after the image's end: archives, executables, documents, scripts.
 RIDER_MAGIC = (
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"PK\x05\x06", "a ZIP archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7z archive"),
-    (b"\x1f\x8b", "a gzip file"),
-    (b"MZ", "a Windows program"),
-    (b"\x7fELF", "a program"),
-    (b"%PDF", "a PDF document"),
-    (b"<?php", "a script"),
-    (b"<script", "a script"),
-    (b"<html", "a web page"),
-)
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"Rar!", "rar"),
+    (b"7z\xbc\xaf", "7z"),
+    (b"\x1f\x8b", "gzip"),
+    (b"MZ", "windows_program"),
+    (b"\x7fELF", "program"),
+    (b"%PDF", "pdf"),
+    (b"<?php", "script"),
+    (b"<script", "script"),
+    (b"<html", "web_page"),
+)  # the kind of rider: ``rider.<kind>`` in the message catalogue
 #: PNG stays PNG (lossless drawings, screenshots); everything else is stored as JPEG.
 STORED_AS = {"PNG": ("PNG", "image/png", "png")}
 JPEG_OUT = ("JPEG", "image/jpeg", "jpg")
@@ -65,10 +66,20 @@ class ImagePolicy:
     #: False: any byte after the image's end is refused (files the edge made); True: unknown
     #: trailers pass (some phones append their own), recognised files never do.
     allow_trailer: bool = True
-    what: str = "the photo"  # how messages name the upload
+    what: str = "photo"  # how messages name the upload: ``upload.what_<what>`` in the catalogue
 
-    def accepted(self) -> str:
-        return " or ".join(sorted(f if f != "HEIF" else "HEIC" for f in self.formats))
+    def accepted(self) -> Msg:
+        """``JPEG or PNG`` / ``JPEG或PNG``."""
+        names = sorted(f if f != "HEIF" else "HEIC" for f in self.formats)
+        zh = "、".join(names[:-1]) + text("upload.or") + names[-1] if len(names) > 1 else names[0]
+        return Msg(zh, f" {text('upload.or', 'en')} ".join(names))
+
+    def named(self) -> Msg:
+        """The upload's name in a message (a ``what`` the catalogue does not know: as it is)."""
+        key = f"upload.what_{self.what}"
+        if key not in CATALOGUE:
+            return Msg(self.what, self.what)
+        return Msg(text(key), text(key, "en"))
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,7 @@ class CleanImage:
 
 
 def read_limited(
-    stream: BinaryIO, max_bytes: int, chunk: int = 1 << 16, what: str = "the photo"
+    stream: BinaryIO, max_bytes: int, chunk: int = 1 << 16, what: str = "photo"
 ) -> bytes:
     """Read at most ``max_bytes`` from an upload stream; refuse more without reading it all."""
     parts: list[bytes] = []
@@ -102,8 +113,10 @@ def read_limited(
         parts.append(block)
 
 
-def _too_large(what: str, max_bytes: int) -> str:
-    return f"{what} is larger than {max_bytes / 1024 / 1024:g} MB; send a smaller one"
+def _too_large(what: str, max_bytes: int) -> Reason:
+    return Reason(
+        "upload.too_large", what=ImagePolicy(what=what).named(), mb=f"{max_bytes / 1024 / 1024:g}"
+    )
 
 
 def sniff(data: bytes) -> str | None:
@@ -127,23 +140,26 @@ def open_checked(data: bytes, policy: ImagePolicy) -> Image.Image:
         UnsupportedMediaType: not one of ``policy.formats`` (415).
         InvalidInput: empty, too many pixels, truncated, corrupt, or another file attached (422).
     """
-    what = policy.what
+    what = policy.named()
     if len(data) > policy.max_bytes:
-        raise PayloadTooLarge(_too_large(what, policy.max_bytes))
+        raise PayloadTooLarge(_too_large(policy.what, policy.max_bytes))
     if not data:
-        raise InvalidInput(f"{what} is empty")
+        raise InvalidInput(Reason("upload.empty", what=what))
     fmt = sniff(data)
     if fmt is None or fmt not in policy.formats or (fmt == "HEIF" and not HEIF_AVAILABLE):
-        name = f"{fmt} files are" if fmt else "the file is not a recognised image; files are"
+        if fmt is None:
+            raise UnsupportedMediaType(Reason("upload.not_an_image", accepted=policy.accepted()))
         if fmt == "HEIF":
-            name = "HEIC/HEIF photos are"
-        raise UnsupportedMediaType(f"{name} not accepted here; send {policy.accepted()}")
+            raise UnsupportedMediaType(Reason("upload.heif_refused", accepted=policy.accepted()))
+        raise UnsupportedMediaType(
+            Reason("upload.format_refused", fmt=fmt, accepted=policy.accepted())
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))  # reads the header only
             if _format_of(image) != fmt:
-                raise InvalidInput(f"{what} is not the {fmt} file its first bytes claim")
+                raise InvalidInput(Reason("upload.not_what_it_claims", what=what, fmt=fmt))
             _check_pixels(image.width, image.height, policy)
             if fmt == "PNG":
                 image.verify()  # chunk CRCs; the image must be reopened after
@@ -153,15 +169,14 @@ def open_checked(data: bytes, policy: ImagePolicy) -> Image.Image:
         raise
     except UnidentifiedImageError:
         raise UnsupportedMediaType(
-            f"the file is not a recognised image; send {policy.accepted()}"
+            Reason("upload.not_an_image", accepted=policy.accepted())
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput(
-            f"{what} has too many pixels (more than {policy.max_pixels:,}; "
-            "a decompression bomb is refused from its header)"
+            Reason("upload.bomb", what=what, most=f"{policy.max_pixels:,}")
         ) from None
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, struct.error...
-        raise InvalidInput(f"{what} cannot be decoded (truncated or corrupt): {exc}") from None
+        raise InvalidInput(Reason("upload.corrupt", what=what, error=str(exc))) from None
     _check_trailer(data, fmt, policy)
     return image
 
@@ -173,10 +188,17 @@ def _format_of(image: Image.Image) -> str | None:
 
 def _check_pixels(width: int, height: int, policy: ImagePolicy) -> None:
     if width < 1 or height < 1:
-        raise InvalidInput(f"{policy.what} has no pixels ({width}x{height})")
+        raise InvalidInput(
+            Reason("upload.no_pixels", what=policy.named(), size=f"{width}x{height}")
+        )
     if width * height > policy.max_pixels:
         raise InvalidInput(
-            f"{policy.what} has {width}x{height} pixels, more than {policy.max_pixels:,} allowed"
+            Reason(
+                "upload.too_many_pixels",
+                what=policy.named(),
+                size=f"{width}x{height}",
+                most=f"{policy.max_pixels:,}",
+            )  # fmt: skip
         )
 
 
@@ -189,14 +211,12 @@ def _check_trailer(data: bytes, fmt: str, policy: ImagePolicy) -> None:
         return
     rider = next((name for magic, name in RIDER_MAGIC if magic in trailer[:4096]), None)
     if rider is None and b"PK\x05\x06" in trailer[-65_600:]:
-        rider = "a ZIP archive"
+        rider = "zip"
     if rider:
-        raise InvalidInput(f"{policy.what} carries {rider} after the image; send the photo alone")
+        kind = Msg(text(f"rider.{rider}"), text(f"rider.{rider}", "en"))
+        raise InvalidInput(Reason("upload.rider", what=policy.named(), rider=kind))
     if not policy.allow_trailer:
-        raise InvalidInput(
-            f"{policy.what} has {len(trailer)} bytes after the end of the image; "
-            "only the image itself is accepted"
-        )
+        raise InvalidInput(Reason("upload.trailer", what=policy.named(), count=len(trailer)))
 
 
 def image_end(data: bytes, fmt: str) -> int | None:

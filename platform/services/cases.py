@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from streetorder.i18n import text
+from streetorder.i18n import Reason, text
 from streetorder.platform.db import (
     AlertRecord,
     Case,
@@ -67,7 +67,7 @@ def get_case(
     if case is None or (
         actor is not None and actor.role in SCOPED_ROLES and case.squad_id != actor.squad_id
     ):
-        raise NotFound(f"case {case_id} not found")
+        raise NotFound(Reason("refusal.case_not_found", case=case_id))
     return case
 
 
@@ -158,15 +158,13 @@ def confirm(
     """Confirm, decide the exemption track, then notify (SMS) and dispatch (work order)."""
     case = _refresh_for_update(session, case_id, actor)
     if case.state == State.PENDING_REVIEW and case.merchant_id is None:
-        raise InvalidTransition(
-            f"cannot confirm: shop {case.shop_id!r} is not a registered merchant; register it first"
-        )
+        raise InvalidTransition(Reason("refusal.unregistered_shop", shop=repr(case.shop_id)))
     if case.squad_id is None and case.merchant is not None:
         squad = squad_for_street(session, street_id=case.merchant.street_id)
         case.street_id = case.merchant.street_id
         case.squad_id = squad.id if squad else None
     if case.state == State.PENDING_REVIEW and case.squad_id is None:
-        raise InvalidTransition("cannot confirm: no squad covers the merchant's street")
+        raise InvalidTransition(Reason("refusal.no_squad_for_merchant"))
     correct_by = now + rules.workflow.limits.rectify
     since = now - timedelta(days=rules.lookback_days)
     count, latest = prior_confirmed(session, case=case, since=since)
@@ -361,7 +359,7 @@ def rectify(
         session.scalars(select(EvidenceFile).where(EvidenceFile.id.in_(photo_ids or [-1])))
     )
     if len(photos) != len(set(photo_ids)) or any(p.case_id != case.id for p in photos):
-        raise InvalidInput("photo_ids must be photos uploaded to this case")
+        raise InvalidInput(Reason("refusal.photos_of_case"))
     escalate_if_overdue(session, case=case, rules=rules, now=now)
     transition(
         session, case=case, event=Event.RECTIFY, actor=actor, rules=rules, now=now, note=note,

@@ -30,7 +30,7 @@ PHOTO_MAX_BYTES = PHOTO_POLICY.max_bytes
 #: Frames the edge made: checked as images, stored byte for byte (their sha256 is the record).
 EVIDENCE_IMAGE_POLICY = ImagePolicy(
     formats=frozenset({"JPEG", "PNG"}), max_bytes=20 * 1024 * 1024, max_pixels=40_000_000,
-    allow_trailer=False, what="the evidence image",
+    allow_trailer=False, what="evidence_image",
 )  # fmt: skip
 
 

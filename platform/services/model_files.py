@@ -11,6 +11,7 @@ from typing import Any
 
 from streetorder.contracts.model_bundle import check_manifest
 from streetorder.errors import StreetorderError
+from streetorder.i18n import Reason
 from streetorder.platform.domain.errors import InvalidInput
 
 METRIC_KEYS = ("mAP50", "mAP50-95", "precision", "recall")
@@ -34,7 +35,7 @@ def read_json(data: bytes, what: str) -> Any:
     try:
         return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{what}: not JSON ({exc})") from None
+        raise InvalidInput(Reason("model_upload.not_json", what=what, error=exc)) from None
 
 
 def model_metadata(data: bytes) -> tuple[list[str], list[int]]:
@@ -46,18 +47,18 @@ def model_metadata(data: bytes) -> tuple[list[str], list[int]]:
         onnx.checker.check_model(model)
     except Exception as exc:  # onnx raises protobuf and checker errors of several types
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput(f"model file: not a valid ONNX model ({first})") from None
+        raise InvalidInput(Reason("model_upload.not_onnx", error=first)) from None
     meta = {p.key: p.value for p in model.metadata_props}
     try:
         names = ast.literal_eval(meta.get("names", "{}"))
     except (ValueError, SyntaxError):
-        raise InvalidInput("model file: metadata 'names' is not a literal") from None
+        raise InvalidInput(Reason("model_upload.names_not_literal")) from None
     if not isinstance(names, dict) or not names:
-        raise InvalidInput("model file: no class names in its metadata ('names')")
+        raise InvalidInput(Reason("model_upload.no_names"))
     inputs = list(model.graph.input)
     dims = inputs[0].type.tensor_type.shape.dim if len(inputs) == 1 else []
     if len(dims) != 4:
-        raise InvalidInput("model file: expected one NCHW image input")
+        raise InvalidInput(Reason("model_upload.not_nchw"))
     h, w = dims[2].dim_value, dims[3].dim_value
     if not (h and w):  # a dynamic input: the size the export was made for
         try:
@@ -66,7 +67,7 @@ def model_metadata(data: bytes) -> tuple[list[str], list[int]]:
             size = None
         h, w = (size, size) if isinstance(size, int) else (size or (0, 0))
     if not (h and w):
-        raise InvalidInput("model file: input size is neither fixed nor in its metadata")
+        raise InvalidInput(Reason("model_upload.no_size"))
     return [str(names[k]) for k in sorted(names)], [int(h), int(w)]
 
 
@@ -97,31 +98,37 @@ def check_bundle(onnx_bytes: bytes, manifest_bytes: bytes, eval_bytes: bytes | N
     try:
         manifest = check_manifest(read_json(manifest_bytes, "manifest.json"), "manifest.json")
     except StreetorderError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput(Reason("model_upload.manifest", error=str(exc))) from None
     evaluation = read_json(eval_bytes, "eval.json") if eval_bytes else None
     digest = hashlib.sha256(onnx_bytes).hexdigest()
     if manifest["sha256"] != digest:
         raise InvalidInput(
-            f"manifest.json: sha256 {str(manifest['sha256'])[:16]}… does not match the model "
-            f"file ({digest[:16]}…): not the file this manifest describes"
+            Reason(
+                "model_upload.sha_mismatch",
+                declared=str(manifest["sha256"])[:16],
+                actual=digest[:16],
+            )  # fmt: skip
         )
     if "size_bytes" in manifest and manifest["size_bytes"] != len(onnx_bytes):
         raise InvalidInput(
-            f"manifest.json: size_bytes {manifest['size_bytes']} but the file has "
-            f"{len(onnx_bytes)} bytes"
+            Reason(
+                "model_upload.size_mismatch",
+                declared=manifest["size_bytes"],
+                actual=len(onnx_bytes),
+            )  # fmt: skip
         )
     classes, imgsz = model_metadata(onnx_bytes)
     if manifest["classes"] != classes:
         raise InvalidInput(
-            f"manifest.json: classes {manifest['classes']} differ from the model's own ({classes})"
+            Reason("model_upload.classes_differ", declared=manifest["classes"], actual=classes)
         )
     declared = manifest["imgsz"]
     declared = [declared, declared] if isinstance(declared, int) else list(declared)
     if declared != imgsz:
-        raise InvalidInput(f"manifest.json: imgsz {declared} but the model's input is {imgsz}")
+        raise InvalidInput(Reason("model_upload.imgsz_differs", declared=declared, actual=imgsz))
     for key in ("name", "version"):
         if not isinstance(manifest[key], str) or not 0 < len(manifest[key]) <= 100:
-            raise InvalidInput(f"manifest.json: '{key}' must be a text of 1 to 100 characters")
+            raise InvalidInput(Reason("model_upload.bad_text", key=key))
     return Bundle(
         name=manifest["name"], version=manifest["version"], sha256=digest,
         size_bytes=len(onnx_bytes), classes=classes, imgsz=imgsz, manifest=manifest,

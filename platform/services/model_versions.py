@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streetorder.contracts import ModelAssignment, ModelRef
+from streetorder.i18n import Reason
 from streetorder.platform.db import (
     Camera,
     ConfigPushRecord,
@@ -50,17 +51,16 @@ def upload(
     """Check and keep a bundle; (version, created). The same bundle again is no new version;
     another file under a known name and version is a conflict."""
     if len(model) > MAX_MODEL_BYTES:
-        raise PayloadTooLarge(f"model file: {len(model)} bytes, over {MAX_MODEL_BYTES} bytes")
+        raise PayloadTooLarge(
+            Reason("model_upload.too_large", size=len(model), most=MAX_MODEL_BYTES)
+        )
     bundle = check_bundle(model, manifest, evaluation)
     known = session.scalars(
         select(ModelVersion).filter_by(name=bundle.name, version=bundle.version)
     ).first()
     if known is not None:
         if known.sha256 != bundle.sha256:
-            raise Conflict(
-                f"model {bundle.name} {bundle.version} already exists with another file; "
-                "give the new one its own version"
-            )
+            raise Conflict(Reason("model_upload.exists", name=bundle.name, version=bundle.version))
         return known, False
     key = storage_key(bundle.sha256)
     store.put(key, model)  # content-addressed: the same bytes again are a no-op

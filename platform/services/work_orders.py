@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from streetorder.i18n import CATALOGUE, text
+from streetorder.i18n import CATALOGUE, Reason, text
 from streetorder.platform.db import Case, WorkOrder
 from streetorder.platform.domain.errors import InvalidTransition, NotFound
 from streetorder.platform.domain.roles import SYSTEM, Actor, Role
@@ -50,7 +50,7 @@ def create(
 ) -> WorkOrder:  # fmt: skip
     """A new round for the case (1, or the next after a rework); earlier rounds are cancelled."""
     if case.squad_id is None:
-        raise InvalidTransition("no squad covers the case's street; register one first")
+        raise InvalidTransition(Reason("refusal.no_squad_for_case"))
     last = session.scalar(select(func.max(WorkOrder.round)).filter_by(case_id=case.id)) or 0
     for previous in session.scalars(
         select(WorkOrder).filter_by(case_id=case.id).where(WorkOrder.state.in_(OPEN_STATES))
@@ -123,7 +123,7 @@ def get(session: Session, *, work_order_id: int, actor: Actor) -> WorkOrder:
         order is not None and order.squad_id == actor.squad_id
     )
     if order is None or not in_scope:  # another squad's order does not exist for you
-        raise NotFound(f"work order {work_order_id} not found")
+        raise NotFound(Reason("refusal.order_not_found", order=work_order_id))
     return order
 
 

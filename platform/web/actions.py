@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from streetorder.i18n import reason_text
 from streetorder.platform.db import Case
 from streetorder.platform.domain.errors import (
     DomainError,
@@ -94,11 +95,15 @@ def refusal_text(
 ) -> str:
     """Why the console did not do ``action`` (a catalogue key's label), in the viewer's words."""
     what = t(action)
-    if isinstance(exc, InvalidTransition) and "a case that is" in str(exc):  # the wrong step
+    if isinstance(exc, InvalidTransition) and _key(exc) == "refusal.wrong_state":  # wrong step
         return t("error.not_now", state=label(t, "state", current_state(ctx, case_id)), action=what)
     if isinstance(exc, Forbidden):
         return t("error.role", action=what)
-    return t("error.input", action=what, reason=str(exc))
+    return t("error.input", action=what, reason=reason_text(exc, t.language))
+
+
+def _key(exc: DomainError) -> str | None:
+    return getattr(exc.args[0], "key", None) if exc.args else None
 
 
 def apply_event(ctx: ConsoleContext, actor: Actor, case_id: int, event: Event, note: str) -> None:

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from markupsafe import escape
 
-from streetorder.i18n import text
+from streetorder.i18n import reason_text, text
 from streetorder.platform.web.auth import (
     COMMAND,
     CsrfFailed,
@@ -79,14 +79,15 @@ def mount_console(app: FastAPI, *, prefix: str = "/console") -> ConsoleContext:
 
     @app.exception_handler(NotAllowed)
     def _forbidden(request: Request, exc: NotAllowed) -> Response:
-        if _wants_json(request):
-            return JSONResponse({"detail": exc.reason}, status_code=403)
         language = language_of(session_viewer(request, ctx))
+        if _wants_json(request):
+            return JSONResponse({"detail": reason_text(exc.reason, language)}, status_code=403)
         title, what = text("error.not_allowed", language), text("error.not_for_role", language)
         back = text("error.back", language)
+        why = escape(reason_text(exc.reason, language))
         return HTMLResponse(
             f'<!doctype html><html lang="{language}"><meta charset="utf-8"><h1>{title}</h1>'
-            f'<p>{what}</p><p><small>{escape(exc.reason)}</small></p><p><a href="{ctx.prefix}/">'
+            f'<p>{what}</p><p><small>{why}</small></p><p><a href="{ctx.prefix}/">'
             f"{back}</a></p></html>",
             status_code=403,
         )

@@ -7,6 +7,8 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 
+from streetorder.i18n import Reason
+from streetorder.i18n.reasons import term, terms
 from streetorder.platform.api.scope import Rule
 from streetorder.platform.db import User
 from streetorder.platform.domain.roles import HUMAN_ROLES, Actor, Role
@@ -117,8 +119,9 @@ def require(*roles: Role):
 
     def dependency(viewer: Annotated[Viewer, Depends(_viewer)]) -> Viewer:
         if viewer.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
-            raise NotAllowed(f"this page is for {allowed}; you are {viewer.role.value}")
+            allowed = terms("role", [r.value for r in roles])
+            role = term("role", viewer.role)
+            raise NotAllowed(Reason("refusal.page_for_roles", allowed=allowed, role=role))
         return viewer
 
     # the page's scope rule (platform/api/scope.py); squad data is scoped by the services

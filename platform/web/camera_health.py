@@ -6,14 +6,37 @@ States and their meaning: docs/EDGE_NODE.md, "Camera states". Heartbeats from no
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from streetorder.i18n import DEFAULT_LANGUAGE, text
 from streetorder.platform.domain.workflow import format_local
 
 #: States worth an operator's look (a class for the console's colours).
 TROUBLE = {"stalled", "frozen", "reconnecting", "offline"}
+#: The reasons an edge node's camera worker gives (edge/runtime/worker.py), as sentences of the
+#: catalogue; anything else (a driver's own message) is shown as the node said it, labelled.
+EDGE_REASONS = (
+    (re.compile(r"no frame for (?P<seconds>\d+) s"), "camera_reason.no_frame"),
+    (re.compile(r"the picture has not changed; frames not analysed"), "camera_reason.frozen"),
+    (re.compile(r"source ended"), "camera_reason.source_ended"),
+    (re.compile(r"stream ended"), "camera_reason.stream_ended"),
+    (re.compile(r"pipeline: (?P<detail>.*)", re.S), "camera_reason.pipeline"),
+)
+
+
+def camera_reason(error: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """Why a camera is not online, in the reader's language."""
+    error = error.strip()
+    if not error:
+        return ""
+    for pattern, key in EDGE_REASONS:
+        match = pattern.fullmatch(error)
+        if match:
+            return text(key, language, **match.groupdict())
+    return text("camera_reason.other", language, detail=error)
 
 
 def camera_health(
@@ -21,6 +44,7 @@ def camera_health(
     availability: str | None,
     camera_code: str,
     tz: ZoneInfo,
+    language: str = DEFAULT_LANGUAGE,
 ) -> dict[str, Any]:
     """``state``, ``since`` (local time text), ``reason`` and ``stale`` (the node is offline, so
     the state is its last word) of one camera; state ``unknown`` before any heartbeat."""
@@ -35,7 +59,7 @@ def camera_health(
     return {
         "state": state,
         "since": format_local(datetime.fromisoformat(since), tz) if since else "",
-        "reason": stats.get("error") or "",
+        "reason": camera_reason(stats.get("error") or "", language),
         "stale": availability != "online",
         "trouble": state in TROUBLE,
     }

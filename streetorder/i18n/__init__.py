@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from streetorder.i18n import console, ingest, models, officer, records, sms
+from streetorder.i18n import console, ingest, models, officer, reasons, records, sms
 from streetorder.i18n.catalogue import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
     LANGUAGES,
     Catalogue,
     Msg,
+    Reason,
     duration,
+    in_language,
     merge,
     normalise_language,
     seconds_text,
@@ -23,10 +25,18 @@ CATALOGUE = Catalogue(
         records.MESSAGES,
         models.MESSAGES,
         ingest.MESSAGES,
+        reasons.MESSAGES,
     )
 )
 text = CATALOGUE.text
 translator = CATALOGUE.translator
+
+
+def reason_text(value: object, language: str = DEFAULT_LANGUAGE) -> str:
+    """Why something was refused, in ``language``: a :class:`Reason`, or an exception whose
+    message is one; any other message as it is."""
+    return str(in_language(value, language))
+
 
 __all__ = [
     "CATALOGUE",
@@ -34,6 +44,9 @@ __all__ = [
     "LANGUAGES",
     "LANGUAGE_NAMES",
     "Msg",
+    "Reason",
+    "in_language",
+    "reason_text",
     "duration",
     "normalise_language",
     "seconds_text",

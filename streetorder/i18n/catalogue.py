@@ -111,3 +111,53 @@ def seconds_text(seconds: float, language: str = DEFAULT_LANGUAGE) -> str:
     if english:
         return f"{minutes} min {secs} s" if minutes else f"{secs} s"
     return f"{minutes}分{secs}秒" if minutes else f"{secs}秒"
+
+
+class Reason(str):
+    """A refusal's sentence from the catalogue, which stays an ordinary ``str``.
+
+    ``str(reason)`` is the English sentence, so an API's ``detail`` and every log line read as
+    before; :meth:`text` is the same sentence in a reader's language for the console and the
+    officer app. Values may be :class:`Msg` (a term with both words, e.g. a state's label in
+    Chinese and its machine value in English) or other reasons; they are put in the same
+    language.
+    """
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, /, **values: object) -> Reason:
+        from streetorder.i18n import CATALOGUE
+
+        self = super().__new__(cls, _fill(CATALOGUE, key, "en", values))
+        self.key, self.values = key, values
+        return self
+
+    def text(self, language: str = DEFAULT_LANGUAGE) -> str:
+        from streetorder.i18n import CATALOGUE
+
+        return _fill(CATALOGUE, self.key, language, self.values)
+
+    def __reduce__(self):  # pickles (and copies) keep the key
+        return (_rebuild, (self.key, self.values))
+
+
+def _rebuild(key: str, values: dict[str, object]) -> Reason:
+    return Reason(key, **values)
+
+
+def _fill(catalogue: Catalogue, key: str, language: str, values: Mapping[str, object]) -> str:
+    return catalogue.text(key, language, **{k: in_language(v, language) for k, v in values.items()})
+
+
+def in_language(value: object, language: str = DEFAULT_LANGUAGE) -> object:
+    """A reason, a term or an exception whose message is a reason, in ``language``; anything
+    else unchanged (an exception: its message)."""
+    if isinstance(value, Reason):
+        return value.text(language)
+    if isinstance(value, Msg):
+        return value.get(normalise_language(language))
+    if isinstance(value, BaseException):
+        first = value.args[0] if value.args else ""
+        return in_language(first, language) if isinstance(first, Reason) else str(value)
+    return value

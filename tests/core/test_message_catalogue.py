@@ -17,11 +17,13 @@ from streetorder.i18n.catalogue import Catalogue, Msg, merge, normalise_language
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "platform" / "web" / "templates"
 STATIC = REPO / "platform" / "web" / "static"
-#: Code whose literal keys are checked: calls ``t("key")`` and ``text("key")``.
+#: Code whose literal keys are checked: calls ``t("key")``, ``text("key")``, ``Reason("key")``.
 CODE = [
     REPO / "platform" / "web",
     REPO / "platform" / "sms",
     REPO / "platform" / "services",
+    REPO / "platform" / "domain",
+    REPO / "platform" / "imaging",
     REPO / "mobile_api",
 ]
 #: Words a template may show outside the catalogue (names, formats, keys on the keyboard).
@@ -59,7 +61,7 @@ def code_keys() -> list[tuple[str, str]]:
                 is_key = isinstance(first, ast.Constant) and re.fullmatch(
                     r"[a-z0-9_]+\.[a-z0-9_{}]+", str(first.value)
                 )  # not SQL text("SELECT 1")
-                if name in ("t", "text") and is_key:
+                if name in ("t", "text", "Reason") and is_key:
                     found.append((path.name, first.value))
     return found
 
@@ -187,3 +189,60 @@ def test_sms_are_rendered_in_chinese_from_the_catalogue() -> None:
     assert body.startswith("【X】鲜果坊负责人您好") and "首次违法行为不予处罚" in body
     with pytest.raises(KeyError, match="needs"):
         render("notice_exempt", shop="鲜果坊")
+
+
+def test_a_refusal_reads_in_english_for_the_api_and_in_the_readers_language_elsewhere() -> None:
+    """A :class:`Reason` is the API's English sentence (unchanged, as clients match it) and
+    carries its key, so the console and the officer app can say it in their reader's words;
+    the workflow's own refusals are such reasons, down to the words put into them."""
+    import copy
+    import pickle
+    from datetime import UTC, datetime
+
+    from streetorder.i18n import Reason, reason_text
+    from streetorder.platform.domain.errors import InvalidTransition
+    from streetorder.platform.domain.roles import Role
+    from streetorder.platform.domain.workflow import CaseDraft, Event, Limits, State, Workflow
+
+    reason = Reason("refusal.max_extensions", count=2)
+    assert reason == "at most 2 extensions are allowed" and reason.key == "refusal.max_extensions"
+    assert reason.text() == "最多只能延期2次" and reason.text("en") == str(reason)
+    for copied in (copy.deepcopy(reason), pickle.loads(pickle.dumps(reason))):
+        assert copied.text() == "最多只能延期2次"
+    error = InvalidTransition(Reason("refusal.guard", event=Msg("延期", "extend"), reason=reason))
+    assert str(error) == "cannot extend: at most 2 extensions are allowed"
+    assert reason_text(error) == "不能延期:最多只能延期2次"
+    assert reason_text(ValueError("plain")) == "plain"  # no key: as it is
+
+    now = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    workflow = Workflow(Limits())
+    case = CaseDraft(discovered_at=now, step_started_at=now, updated_at=now)
+    case.state = State.CLOSED
+    error_class, why = workflow.refusal(case, Event.CONFIRM, Role.REVIEWER, now=now)
+    assert error_class is InvalidTransition
+    assert (
+        why == "cannot confirm a case that is closed"
+        and why.text() == "案件当前为“已结案”,不能确认"
+    )
+    case.state = State.PENDING_REVIEW
+    _, why = workflow.refusal(case, Event.CONFIRM, Role.OFFICER, now=now)
+    assert why == "role officer cannot confirm (allowed: admin, reviewer)"
+    assert why.text() == "执法队员不能确认(可由管理员、审核员办理)"
+
+
+def test_upload_refusals_name_the_upload_and_the_formats_in_the_readers_words() -> None:
+    from streetorder.i18n import reason_text
+    from streetorder.platform.domain.errors import DomainError
+    from streetorder.platform.imaging.validate import ImagePolicy, open_checked
+
+    policy = ImagePolicy()
+    for data, english, chinese in (
+        (b"", "the photo is empty", "照片是空文件"),
+        (b"GIF89a" + b"\0" * 32, "GIF files are not accepted here; send JPEG or PNG",
+         "此处不接受GIF文件,请发送JPEG或PNG格式"),
+        (b"just a note", "the file is not a recognised image; send JPEG or PNG",
+         "文件不是可识别的图片,请发送JPEG或PNG格式"),
+    ):  # fmt: skip
+        with pytest.raises(DomainError) as refused:
+            open_checked(data, policy)
+        assert str(refused.value) == english and reason_text(refused.value) == chinese

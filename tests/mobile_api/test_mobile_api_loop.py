@@ -105,9 +105,10 @@ def test_rework_extension_and_refusal(world: World) -> None:
     assert response.status_code == 200
     assert response.json()["timeline"][-1]["action"] == "refused"
 
-    # completing without a photo is refused by the platform's workflow (409, with the reason)
+    # completing without a photo is refused by the platform's workflow (409, with the reason,
+    # in the app's language)
     response = world.post("officer-a", f"/work-orders/{order_id}/complete", json={})
-    assert response.status_code == 409 and "photo" in response.json()["detail"]
+    assert response.status_code == 409 and "照片" in response.json()["detail"], response.json()
 
     world.post(
         "officer-a", f"/work-orders/{order_id}/photos",

@@ -67,20 +67,22 @@ def test_bad_uploads_are_refused_and_leave_nothing(world: World) -> None:
     _, order_id, _ = world.dispatch_alert("shop-1")
     before = stored_files(world)
     too_big = pf.jpeg() + b"\0" * (10 * 1024 * 1024)
+    # the officer app reads why in Chinese (its language), with the reason's stable code
     cases = [
-        ("note.txt", b"this is not a photo" * 50, "text/plain", 415, "not a recognised image"),
-        ("a.gif", pf.gif(), "image/gif", 415, "GIF"),
-        ("cut.jpg", pf.truncated_jpeg(), "image/jpeg", 422, "truncated"),
-        ("big.jpg", too_big, "image/jpeg", 413, "larger than 10 MB"),
-        ("empty.jpg", b"", "image/jpeg", 422, "empty"),
-        ("bomb.png", pf.png_claiming(100_000, 100_000), "image/png", 422, "too many pixels"),
-        ("zeros.png", pf.zero_filled_png(20_000, 20_000), "image/png", 422, "too many pixels"),
-        ("polyglot.jpg", pf.jpeg_zip_polyglot(), "image/jpeg", 422, "ZIP archive"),
-    ]
+        ("note.txt", b"not a photo" * 50, "text/plain", 415, "not_an_image", "不是可识别的图片"),
+        ("a.gif", pf.gif(), "image/gif", 415, "format_refused", "不接受GIF文件"),
+        ("cut.jpg", pf.truncated_jpeg(), "image/jpeg", 422, "corrupt", "截断或损坏"),
+        ("big.jpg", too_big, "image/jpeg", 413, "too_large", "照片超过10 MB"),
+        ("empty.jpg", b"", "image/jpeg", 422, "empty", "照片是空文件"),
+        ("bomb.png", pf.png_claiming(100_000, 100_000), "image/png", 422, "bomb", "像素过多"),
+        ("zeros.png", pf.zero_filled_png(20_000, 20_000), "image/png", 422, "bomb", "像素过多"),
+        ("polyglot.jpg", pf.jpeg_zip_polyglot(), "image/jpeg", 422, "rider", "ZIP压缩包"),
+    ]  # fmt: skip
     for path in ("/photos", f"/work-orders/{order_id}/photos"):
-        for name, data, ctype, status, message in cases:
+        for name, data, ctype, status, code, message in cases:
             response = world.post("officer-a", path, files={"file": (name, data, ctype)})
             assert response.status_code == status, (path, name, response.text)
+            assert response.json()["code"] == f"upload.{code}", (name, response.json())
             assert message in response.json()["detail"], (name, response.json())
         missing = world.post("officer-a", path, data={"x": "1"})
         assert missing.status_code == 422

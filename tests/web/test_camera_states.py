@@ -59,7 +59,20 @@ def test_the_camera_list_shows_state_since_and_reason_from_the_last_heartbeat(
     cell = camera_cell(client.get("/console/zones").text)
     assert "trouble" in cell and 'data-state="frozen">画面冻结<' in cell
     assert f"自{format_local(since, env.settings.tz)}起" in cell
-    assert "frames not analysed" in cell and text("zones.stale") not in cell
+    assert text("camera_reason.frozen") in cell and text("zones.stale") not in cell
+    assert "frames not analysed" not in cell  # the node's reason, in the reader's language
+
+    stalled = frozen.model_copy(update={"state": "stalled", "error": "no frame for 12 s"})
+    writer.write([heartbeat(env, stalled)])
+    assert "12秒未收到画面" in camera_cell(client.get("/console/zones").text)
+    # a driver's own words cannot be translated: shown as the node said them, labelled
+    broken = frozen.model_copy(
+        update={"state": "reconnecting", "error": "Connection refused (rtsp://10.0.0.8/1)"}
+    )
+    writer.write([heartbeat(env, broken)])
+    assert "边缘节点报告:Connection refused (rtsp://10.0.0.8/1)" in camera_cell(
+        client.get("/console/zones").text
+    )
 
     online = frozen.model_copy(update={"state": "online", "since": env.clock.now, "error": None})
     writer.write([heartbeat(env, online)])

@@ -269,7 +269,7 @@ def test_an_alert_for_an_unknown_shop_stays_in_the_queue(sqlite_console: Console
     )
     assert response.status_code == 409
     assert response.json()["state"] == "pending_review"
-    assert "not a registered merchant" in response.json()["detail"]
+    assert "尚未登记" in response.json()["detail"]  # the refusal in the reviewer's language
     assert f'data-case-id="{case_id}"' in client.get("/console/queue").text
 
 

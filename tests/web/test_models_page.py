@@ -52,9 +52,9 @@ def test_upload_canary_rollout_state_and_rollback(console: Console) -> None:
     assert r.status_code == 303 and "notice=" in r.headers["location"]
     assert "已上传 streetorder-det v2" in unquote(r.headers["location"])
     r = post_bundle(client, csrf, "v3", {"sha256": "0" * 64})
-    assert "上传失败" in unquote(r.headers["location"]) and "does not match" in unquote(
+    assert "上传失败" in unquote(r.headers["location"]) and "与模型文件" in unquote(
         r.headers["location"]
-    )
+    )  # the reason in the admin's language
     page = client.get("/console/models").text
     [version] = rows(page, "model-version")
     assert "streetorder-det v2" in version and "mAP50 0.912" in version and "goods 0.90" in version

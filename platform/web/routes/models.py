@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
-from streetorder.i18n import translator
+from streetorder.i18n import reason_text, translator
 from streetorder.platform.domain.errors import DomainError, PayloadTooLarge
 from streetorder.platform.services import model_rollout, model_versions
 from streetorder.platform.services.model_files import METRIC_KEYS
@@ -84,7 +84,7 @@ async def upload(request: Request, ctx: Ctx, viewer: Admin):
             )  # fmt: skip
             label = f"{version.name} {version.version}"
     except DomainError as exc:
-        return _back(ctx, error=t("models.upload_failed", reason=str(exc)))
+        return _back(ctx, error=t("models.upload_failed", reason=reason_text(exc, t.language)))
     return _back(ctx, notice=t("models.uploaded" if created else "models.known", label=label))
 
 
@@ -114,7 +114,7 @@ async def assign(request: Request, ctx: Ctx, viewer: Admin):
                 )  # fmt: skip
             record_id = record.id
     except DomainError as exc:
-        return _back(ctx, error=str(exc))
+        return _back(ctx, error=reason_text(exc, language_of(viewer)))
     zone_sync.publish(ctx, record_id, node, push)
     t = translator(language_of(viewer))
     if camera:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from streetorder.i18n import translator
+from streetorder.i18n import reason_text, translator
 from streetorder.platform.db import Case
 from streetorder.platform.domain.errors import DomainError, NotFound
 from streetorder.platform.web import actions
@@ -82,7 +82,7 @@ async def review(request: Request, ctx: Ctx, viewer: Reviewer, case_id: int) -> 
         else:
             outcome = actions.reject(ctx, viewer.actor, case_id, body.reason, t)
     except NotFound as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+        return JSONResponse({"detail": reason_text(exc, t.language)}, status_code=404)
     except DomainError as exc:
         # The state lets the page keep an alert that is still pending (e.g. unknown merchant).
         action = "queue.confirm_title" if body.verdict == "confirm" else "queue.reject_title"

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from streetorder.contracts.camera import ZoneRules
-from streetorder.i18n import translator
+from streetorder.i18n import reason_text, translator
 from streetorder.platform.db import Camera, EdgeNode
 from streetorder.platform.domain.errors import DomainError
 from streetorder.platform.services import camera_reads
@@ -107,7 +107,7 @@ def camera_list(request: Request, ctx: Ctx, viewer: Admin):
                 "revision": cam.node.config_revision,
                 "acked": cam.node.acked_revision,
                 "health": camera_health(
-                    cam.node.last_heartbeat, cam.node.availability, cam.code, ctx.tz
+                    cam.node.last_heartbeat, cam.node.availability, cam.code, ctx.tz, t.language
                 ),
             }
             for cam in camera_reads.cameras(session)
@@ -175,7 +175,9 @@ async def save_zones(request: Request, ctx: Ctx, viewer: Admin, camera_id: int) 
             ctx, camera_id=camera_id, zones=[z.model_dump() for z in body.zones]
         )
     except DomainError as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+        return JSONResponse(
+            {"detail": reason_text(exc, language_of(viewer))}, status_code=exc.status
+        )
     return JSONResponse({"revision": revision, "node": node_code})
 
 
@@ -201,7 +203,9 @@ async def remove_mask(
     try:
         revision = zone_masks.remove_mask(ctx, camera_id=camera_id, code=code, actor=viewer.actor)
     except DomainError as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+        return JSONResponse(
+            {"detail": reason_text(exc, language_of(viewer))}, status_code=exc.status
+        )
     return JSONResponse({"revision": revision, "removed": code})
 
 
@@ -227,5 +231,7 @@ async def set_reference(request: Request, ctx: Ctx, viewer: Admin, camera_id: in
             ctx, camera_id=camera_id, actor=viewer.actor, at=at, t=translator(language_of(viewer))
         )
     except DomainError as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+        return JSONResponse(
+            {"detail": reason_text(exc, language_of(viewer))}, status_code=exc.status
+        )
     return JSONResponse({"revision": revision, "reference": text})
