@@ -51,6 +51,7 @@ class DemoState:
     closed_case: dict | None = None
     self_corrected_case: dict | None = None
     after_photos: dict = field(default_factory=dict)
+    citizen_case: dict | None = None  # the Open311 report's case, to closure (citizen.py)
     sheet: Path | None = None
 
 
@@ -70,7 +71,7 @@ class Steps:
 
 
 def run_demo(options: DemoOptions) -> int:
-    from streetorder.demo import chain, edge_feed
+    from streetorder.demo import chain, citizen, edge_feed
     from streetorder.demo.broker import start_demo_broker
     from streetorder.demo.footage import make_footage
     from streetorder.demo.platform_host import notify_first_camera, seed, start_platform
@@ -80,7 +81,7 @@ def run_demo(options: DemoOptions) -> int:
     out.mkdir(parents=True, exist_ok=True)
     _fresh_run(out, keep_database=options.database_url is not None)
     state = DemoState()
-    steps = Steps(10)
+    steps = Steps(11)
     token = "sok_demo_" + secrets.token_hex(12)
     with ExitStack() as stack:
         prefer = "embedded" if options.embedded_broker else "auto"
@@ -137,8 +138,10 @@ def run_demo(options: DemoOptions) -> int:
             "Street squad (officer app): correct with an after-photo, verify, close",
             lambda: chain.officer_work(api, state, out),
         )
-        # Open311: a citizen's report (a second source of cases) is filed here, as one more
-        # step through the platform's public API, before the final state is read.
+        steps.run(  # the second source of cases: a resident's report through Open311
+            "Open311: a resident reports a shop; the citizen case is handled to closure",
+            lambda: citizen.report_to_closure(api, state, out, host.url, host.runtime.db),
+        )
         chain.final_cases(api, state)
         state.sheet = steps.run(
             "Contact sheet of the annotated evidence",
@@ -237,6 +240,8 @@ def _case_record(case: dict) -> dict:
 def _summary(state: DemoState, out: Path, url: str) -> None:
     from collections import Counter
 
+    from streetorder.demo.citizen import print_summary as print_citizen_case
+
     states = Counter(c["state"] for c in state.cases_final)
     cases = sorted(state.cases_final, key=lambda c: c["id"])
     summary = {
@@ -264,6 +269,7 @@ def _summary(state: DemoState, out: Path, url: str) -> None:
         "work_orders": len(state.work_orders),
         "closed_case": state.closed_case,
         "self_corrected_case": state.self_corrected_case,
+        "citizen_case": state.citizen_case,
         "after_photos": {str(k): v for k, v in state.after_photos.items()},
         "furniture_scene_alerts": _furniture_alerts(state),
         "case_states": dict(states),
@@ -292,6 +298,7 @@ def _summary(state: DemoState, out: Path, url: str) -> None:
     if state.self_corrected_case:
         c = state.self_corrected_case
         print(f"self-corrected case {c['number']}: {c['state']}, no officer trip ({c['evidence']})")
+    print_citizen_case(state.citizen_case, url)
     print("cases by stage:")
     for c in cases:
         stage = STAGES.get(c["state"], c["state"])

@@ -202,3 +202,23 @@ def test_no_warnings_and_bars_reach_100_percent(demo: DemoRun) -> None:
         finals = [m.group(2) for m in map(bar.search, lines) if m]
         assert finals and finals[-1] == "100", (name, finals[-3:])
     assert timedelta(0) < demo.t1 - demo.t0
+
+
+def test_a_citizen_report_is_handled_to_closure(demo: DemoRun) -> None:
+    """Open311 (the second source of cases): a resident's report about a shop with no open case
+    becomes a citizen case, handled to closure within the run; the reporter's Open311 status
+    says closed and their SMS is queued; the output names it (test_demo_citizen.py checks the
+    photos and the console page of the same step)."""
+    case = demo.summary["citizen_case"]
+    assert case["source"] == "citizen" and case["state"] == "closed", case
+    assert case["open311"]["status"] == "closed" and case["open311"]["status_notes"]
+    assert case["reporter_sms"] and case["service_request_id"] in case["reporter_sms"]["body"]
+    assert [s.split()[0] for s in case["steps"]] == ["审核", "派遣", "处置", "核查", "结案"]
+    assert demo.t0 <= _time(case["discovered_at"]) <= _time(case["closed_at"]) <= demo.t1
+    camera_cases = {c["id"]: c for c in demo.summary["case_list"]}
+    assert case["id"] not in camera_cases  # a case of its own, not joined to a camera's
+    assert case["after_photo"]["camera"] != "cam-put_out_twice"  # not the notify_first street
+    request_id = case["service_request_id"]
+    line = f"citizen case {case['number']} (市民上报 (citizen), Open311 {request_id}): closed"
+    assert line in demo.result.stdout
+    assert "the reporter sees status closed" in demo.result.stdout
