@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from streetorder.i18n import Reason
 from streetorder.platform.db import AlertRecord, Camera, Case, EdgeNode, IgnoreRegionRecord
 from streetorder.platform.domain.errors import Conflict, NotFound
 from streetorder.platform.domain.ignore_regions import FIXED_STRUCTURE, area, is_covered, region_box
@@ -74,9 +75,11 @@ def remove(
     """Stop ignoring a region (the row stays with who removed it and when); pushes the config."""
     region = next((r for r in camera.ignore_regions if r.code == code), None)
     if region is None:
-        raise NotFound(f"camera {camera.node.code}/{camera.code} has no ignore region {code}")
+        raise NotFound(
+            Reason("zones.no_mask", camera=f"{camera.node.code}/{camera.code}", code=code)
+        )
     if region.removed_at is not None:
-        raise Conflict(f"ignore region {code} was already removed by {region.removed_by}")
+        raise Conflict(Reason("zones.mask_removed", code=code, who=region.removed_by))
     region.removed_by, region.removed_at = actor.name, now
     session.flush()
     edge_config.new_revision(session, node_code=camera.node.code, now=now)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from streetorder.contracts import SceneReferenceSpec
+from streetorder.i18n import Reason
 from streetorder.platform.db import Camera
 from streetorder.platform.domain.errors import Conflict, InvalidInput
 from streetorder.platform.domain.roles import Actor
@@ -36,7 +37,8 @@ def request(
 def clear(session: Session, *, camera: Camera, actor: Actor, now: datetime) -> None:
     """Back to the learned reference only; pushes the config."""
     if edge_config.reference_of(camera) is None:
-        raise Conflict(f"camera {camera.node.code}/{camera.code} has no reference request")
+        camera_name = f"{camera.node.code}/{camera.code}"
+        raise Conflict(Reason("zones.no_reference_request", camera=camera_name))
     camera.reference_image = camera.reference_at = None
     camera.reference_set_by, camera.reference_set_at = actor.name, now
     session.flush()

@@ -74,7 +74,8 @@ def mount_console(app: FastAPI, *, prefix: str = "/console") -> ConsoleContext:
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": "log in first"}, status_code=401)
+            language = language_of(session_viewer(request, ctx))
+            return JSONResponse({"detail": text("session.login_first", language)}, 401)
         return RedirectResponse(login_url(ctx, exc.next_url), status_code=303)
 
     @app.exception_handler(NotAllowed)
@@ -94,6 +95,7 @@ def mount_console(app: FastAPI, *, prefix: str = "/console") -> ConsoleContext:
 
     @app.exception_handler(CsrfFailed)
     def _csrf(request: Request, exc: CsrfFailed) -> Response:
-        return JSONResponse({"detail": str(exc)}, status_code=403)
+        language = language_of(session_viewer(request, ctx))
+        return JSONResponse({"detail": reason_text(exc, language)}, status_code=403)
 
     return ctx

@@ -149,7 +149,7 @@ async def require_csrf(request: Request, viewer: Viewer) -> None:
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not csrf_matches(viewer.csrf, given):
-        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+        raise CsrfFailed(Reason("session.csrf"))
 
 
 def login_url(ctx: ConsoleContext, next_url: str) -> str:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from streetorder.i18n import Reason
 from streetorder.platform.db import Camera
 from streetorder.platform.domain.errors import InvalidInput, NotFound
 from streetorder.platform.domain.roles import Actor
@@ -23,7 +24,7 @@ from streetorder.platform.web.views import Translate
 def _camera(session: Session, camera_id: int) -> Camera:
     camera = session.get(Camera, camera_id)
     if camera is None:
-        raise NotFound(f"camera {camera_id} not found")
+        raise NotFound(Reason("zones.camera_not_found", camera=camera_id))
     return camera
 
 
@@ -73,11 +74,11 @@ def local_moment(now: datetime, tz: ZoneInfo, hhmm: str, day: Literal["today", "
     try:
         clock = time.fromisoformat(hhmm)
     except ValueError:
-        raise InvalidInput(f"time {hhmm!r} is not HH:MM") from None
+        raise InvalidInput(Reason("zones.bad_time", value=repr(hhmm))) from None
     date = now.astimezone(tz).date() + timedelta(days=1 if day == "tomorrow" else 0)
     moment = datetime.combine(date, clock, tzinfo=tz)
     if moment < now:
-        raise InvalidInput(f"{hhmm} today has passed; choose tomorrow or now")
+        raise InvalidInput(Reason("zones.time_passed", value=hhmm))
     return moment
 
 

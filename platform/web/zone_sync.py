@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from streetorder.contracts import encode, topics
+from streetorder.i18n import Reason
 from streetorder.platform.db import Camera
 from streetorder.platform.domain.errors import Conflict, NotFound
 from streetorder.platform.schemas.registry import ZoneCreate, ZoneUpdate
@@ -26,12 +27,12 @@ def save_and_push(
     """Replace the camera's zones; returns the pushed revision and the node code."""
     codes = [z["code"] for z in zones]
     if len(set(codes)) != len(codes):
-        raise Conflict("two zones have the same code")
+        raise Conflict(Reason("zones.same_code"))
     now = ctx.now()
     with ctx.db.session() as session:
         camera = session.get(Camera, camera_id)
         if camera is None:
-            raise NotFound(f"camera {camera_id} not found")
+            raise NotFound(Reason("zones.camera_not_found", camera=camera_id))
         node_code, camera_code = camera.node.code, camera.code
         where = {"node_code": node_code, "camera_code": camera_code}
         existing = {z.code: z for z in camera.zones}
@@ -39,7 +40,7 @@ def save_and_push(
             if code in codes:
                 continue
             if case_reads.zone_has_cases(session, zone_id=zone.id):
-                raise Conflict(f"zone {code} has cases and cannot be removed; redraw it instead")
+                raise Conflict(Reason("zones.has_cases", zone=code))
             registry.delete_zone(session, **where, zone_code=code)
         for z in zones:
             if z["code"] in existing:

@@ -138,6 +138,32 @@ MESSAGES: dict[str, Msg] = {
     "rider.pdf": Msg("PDF文档", "a PDF document"),
     "rider.script": Msg("脚本", "a script"),
     "rider.web_page": Msg("网页", "a web page"),
+    # --- the zone editor and the session -------------------------------------------------------
+    "zones.same_code": Msg("两个区域的编号相同", "two zones have the same code"),
+    "zones.camera_not_found": Msg("没有摄像头{camera}", "camera {camera} not found"),
+    "zones.has_cases": Msg(
+        "区域{zone}已有案件,不能删除;请改为重新绘制",
+        "zone {zone} has cases and cannot be removed; redraw it instead",
+    ),
+    "zones.bad_time": Msg("时间{value}不是“时:分”格式(HH:MM)", "time {value} is not HH:MM"),
+    "zones.time_passed": Msg(
+        "今天{value}已过;请选择明天或现在", "{value} today has passed; choose tomorrow or now"
+    ),
+    "zones.give_time": Msg("请填写时间(HH:MM)", "time: give HH:MM"),
+    "zones.no_mask": Msg(
+        "摄像头{camera}没有忽略区域{code}", "camera {camera} has no ignore region {code}"
+    ),
+    "zones.mask_removed": Msg(
+        "忽略区域{code}已被{who}移除", "ignore region {code} was already removed by {who}"
+    ),
+    "zones.no_reference_request": Msg(
+        "摄像头{camera}没有待拍摄的场景参考图", "camera {camera} has no reference request"
+    ),
+    "session.csrf": Msg(
+        "页面已过期(CSRF令牌缺失或不符),请刷新页面后重试",
+        "missing or wrong CSRF token; reload the page and try again",
+    ),
+    "session.login_first": Msg("请先登录", "log in first"),
     # --- a model bundle uploaded in the console (platform/services/model_files.py) ---------------
     "model_upload.not_json": Msg("{what}:不是JSON格式({error})", "{what}: not JSON ({error})"),
     "model_upload.manifest": Msg("manifest.json 无效:{error}", "{error}"),

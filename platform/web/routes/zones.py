@@ -220,7 +220,8 @@ async def set_reference(request: Request, ctx: Ctx, viewer: Admin, camera_id: in
         where = ".".join(str(p) for p in first["loc"])
         return JSONResponse({"detail": f"{where}: {first['msg']}"}, status_code=422)
     if body.when == "at" and body.time is None:
-        return JSONResponse({"detail": "time: give HH:MM"}, status_code=422)
+        detail = translator(language_of(viewer))("zones.give_time")
+        return JSONResponse({"detail": detail}, status_code=422)
     try:
         at = None  # clear
         if body.when == "now":
