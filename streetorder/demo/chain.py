@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from streetorder.demo.platform_host import VERIFY_MINUTES
 from streetorder.errors import StreetorderError
 
 PASSWORD = "streetorder-demo"
@@ -219,6 +221,31 @@ def officer_work(api: Api, state, out: Path) -> None:
         if case["state"] != stage:
             raise StreetorderError(f"case {case['number']} is {case['state']}, not {stage}")
         print(f"      {case['number']} ({case['camera_code']}): {stage}")
+        if stage == "rectified":
+            state.yellow_case = case
+
+
+def _wait_for_yellow_light(api: Api, state) -> None:
+    """The corrected case waits for the centre's re-check, whose limit the demo sets short
+    (``platform_host.VERIFY_MINUTES``): let its deadline pass on the run's clock, so the
+    dashboard shows it yellow (黄灯) and the case page says by how much."""
+    case = getattr(state, "yellow_case", None)
+    if case is None or case.get("deadline_at") is None:
+        return
+    due = datetime.fromisoformat(case["deadline_at"])
+    due = due if due.tzinfo else due.replace(tzinfo=UTC)
+    wait = (due - datetime.now(UTC)).total_seconds() + 1
+    print(
+        f"      {case['number']}: its re-check (核查) was due {VERIFY_MINUTES} minute after the "
+        "correction (the demo's limit; a city's is 24 h); "
+        + (f"waiting {wait:.0f} s for its yellow light (黄灯)" if wait > 0 else "now 黄灯"),
+        flush=True,
+    )
+    if wait > 0:
+        time.sleep(wait)
+    case = _check(api.as_user("admin").get(f"/api/v1/cases/{case['id']}"), "case")
+    if not case["overdue"]:
+        raise StreetorderError(f"case {case['number']} is not overdue after its deadline")
 
 
 def _correct(api: Api, state, out: Path, case_id: int, order_id: int) -> None:
@@ -271,7 +298,9 @@ def _closed_case(api: Api, case_id: int, order_id: int) -> dict:
 
 
 def final_cases(api: Api, state) -> None:
-    """Where every case of the run ended, with its times, for the summary."""
+    """Where every case of the run ended, with its times, for the summary (once the corrected
+    case's re-check is past its limit)."""
+    _wait_for_yellow_light(api, state)
     reviewer = api.as_user("reviewer")
     everything = _check(reviewer.get("/api/v1/cases", params={"limit": 500}), "cases")["data"]
     ours = {c["id"] for c in state.cases}

@@ -13,6 +13,9 @@ from streetorder.demo.net import free_port
 from streetorder.errors import StreetorderError
 
 SELF_CORRECT_STREET = "lujiazui"
+#: The demo's time limit for the re-check (核查) of an officer's correction, instead of a
+#: city's 24 h: the case left corrected turns yellow (黄灯) on the dashboard while you watch.
+VERIFY_MINUTES = 1
 
 
 @dataclass
@@ -52,6 +55,7 @@ def start_platform(
             "ingest": {"share_group": "demo", "persistent_session": False},
             "evidence": {"dir": str((out / "platform-evidence").resolve())},
             "auth": {"bcrypt_rounds": 4},
+            "time_limits": {"verify_hours": VERIFY_MINUTES / 60},
             # one street lets merchants correct first; the camera confirms (see seed)
             "dispatch": {"streets": {SELF_CORRECT_STREET: {"dispatch": "notify_first"}}},
         },

@@ -50,6 +50,7 @@ class DemoState:
     work_orders: list = field(default_factory=list)
     closed_case: dict | None = None
     self_corrected_case: dict | None = None
+    yellow_case: dict | None = None  # corrected, its re-check past the demo's short limit
     after_photos: dict = field(default_factory=dict)
     citizen_case: dict | None = None  # the Open311 report's case, to closure (citizen.py)
     sheet: Path | None = None
@@ -151,6 +152,8 @@ def run_demo(options: DemoOptions) -> int:
         _summary(state, out, host.url)
         if not options.exit_when_done:
             _serve_until_interrupted(host.url)
+    if not options.exit_when_done:
+        print("stopped.", flush=True)
     return 0
 
 
@@ -302,7 +305,8 @@ def _summary(state: DemoState, out: Path, url: str) -> None:
     print("cases by stage:")
     for c in cases:
         stage = STAGES.get(c["state"], c["state"])
-        print(f"   {c['number']}  {stage:<48} {c['camera_code']}")
+        light = "  黄灯 (overdue)" if c.get("overdue") else ""
+        print(f"   {c['number']}  {stage:<48} {c['camera_code']}{light}")
     furniture = _furniture_alerts(state)
     if furniture is not None:
         verdict = "none, as expected" if furniture == 0 else "UNEXPECTED"
@@ -332,7 +336,11 @@ def _what_to_click(cases: list[dict], url: str) -> None:
         )
     for state, what in (
         ("closed", "a closed case: timeline, SMS, work order, before/after photos"),
-        ("rectified", "corrected by the officer, photo uploaded: verify it or send it back"),
+        (
+            "rectified",
+            "corrected by the officer, photo uploaded: its re-check is past the demo's "
+            "1-minute limit, so it is yellow (黄灯); verify it or send it back",
+        ),
         ("verified", "verified by the squad leader: the centre closes it"),
         ("notified_dispatched", "dispatched: the squad's open work order and its deadline"),
         ("notified", "SMS sent; the merchant has the grace period, the camera watches"),
@@ -340,8 +348,10 @@ def _what_to_click(cases: list[dict], url: str) -> None:
         case = next((c for c in cases if c["state"] == state), None)
         if case is not None:
             tour.append(f"{url}/console/cases/{case['id']} — {case['number']}: {what}")
+    yellow = sum(1 for c in cases if c.get("overdue"))
     tour.append(
-        f"{url}/console/dashboard — the day's figures; {url}/console/sms and "
+        f"{url}/console/dashboard — the day's figures ({yellow} yellow light(s), 黄灯, now); "
+        f"{url}/console/sms and "
         f"{url}/console/work-orders — the outbox and the squad's orders; "
         f"{url}/console/zones — the frontage zones on each camera."
     )

@@ -1,8 +1,12 @@
-"""The README's main job: the demo tells a true story and, with ``--exit``, exits 0 after it.
+"""The README's main job: ``streetorder demo`` tells a true story, keeps the console up, and
+stops cleanly on Ctrl-C.
 
-One run (module fixture) is checked for: a case at every stage with a few alerts left for
-review, times that all fall inside the run, after-correction photos from the case's own camera
-with the goods gone, a contact sheet without empty tiles, no warnings, bars that reach 100 %.
+One run (module fixture) of the README's command, without ``--exit``: while it serves, the
+console's login page answers and its dashboard shows the run's yellow light (黄灯); then SIGINT
+ends it with exit code 0 or 130, a closing line and no traceback. The same run is checked for: a
+case at every stage with a few alerts left for review, one case past its time limit, times that
+all fall inside the run, after-correction photos from the case's own camera with the goods gone,
+a contact sheet without empty tiles, no warnings, bars that reach 100 %.
 """
 
 from __future__ import annotations
@@ -10,12 +14,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 # the run renders ~7 minutes of extra footage, then watches 90 s live: slow on a loaded machine
@@ -26,28 +34,86 @@ VIOLATION = {"goods", "rack", "table", "stall"}
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TIMES = ("discovered_at", "confirmed_at", "dispatched_at", "rectified_at", "verified_at",
          "closed_at", "self_corrected_at", "episode_ended_at")  # fmt: skip
+SERVING = re.compile(r"The console stays up at (\S+)/console — press Ctrl-C to stop\.")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+TILE = re.compile(r'data-metric="(\w+)"><span class="value">([^<]*)</span>')
+PASSWORD = "streetorder-demo"
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 class DemoRun:
-    def __init__(self, out: Path, result: subprocess.CompletedProcess[str], t0, t1) -> None:
+    def __init__(self, out: Path, result: Result, t0, t1, served: dict) -> None:
         self.out, self.result, self.t0, self.t1 = out, result, t0, t1
+        self.served = served  # what the console answered while the demo kept it up
         self.summary = json.loads((out / "summary.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, scenario_dir: Path) -> DemoRun:
-    """The demo as a newcomer runs it, with its own private Mosquitto (a shared broker would
-    bring other nodes' messages, rightly refused with a warning)."""
+    """The demo as a newcomer runs it (no ``--exit``), with its own private Mosquitto (a
+    shared broker would bring other nodes' messages, rightly refused with a warning)."""
     out = tmp_path_factory.mktemp("demo") / "demo"
     shutil.copytree(scenario_dir, out / "footage")  # the same smoke set the demo would generate
+    stdout, stderr = out.parent / "stdout.txt", out.parent / "stderr.txt"
     t0 = datetime.now(UTC)
-    result = subprocess.run(
-        [sys.executable, "-m", "streetorder", "demo", "--out", str(out), "--exit"],
-        capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
-    t1 = datetime.now(UTC)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return DemoRun(out, result, t0, t1)
+    with stdout.open("w") as so, stderr.open("w") as se:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streetorder", "demo", "--out", str(out)],
+            stdout=so, stderr=se, text=True,
+        )  # fmt: skip
+        try:
+            url = _wait_for_console(proc, stdout, stderr, timeout=1800)
+            t1 = datetime.now(UTC)
+            served = _use_console(url)
+            time.sleep(2)  # still up a moment later
+            served["alive_after_use"] = proc.poll() is None
+            proc.send_signal(signal.SIGINT)  # Ctrl-C
+            started = time.monotonic()
+            code = proc.wait(timeout=60)
+            served["stop_seconds"] = time.monotonic() - started
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    result = Result(code, stdout.read_text(), stderr.read_text())
+    return DemoRun(out, result, t0, t1, served)
+
+
+def _wait_for_console(proc: subprocess.Popen, stdout: Path, stderr: Path, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = SERVING.search(stdout.read_text())
+        if found:
+            return found.group(1)
+        if proc.poll() is not None:
+            pytest.fail(f"the demo exited ({proc.returncode}): {stderr.read_text()[-3000:]}")
+        time.sleep(1)
+    pytest.fail("the demo never said the console stays up")
+
+
+def _use_console(url: str) -> dict:
+    """The login page, then the dashboard as the reviewer the demo's output names."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        login = client.get("/console/login")
+        token = CSRF.search(login.text)
+        client.post(
+            "/console/login",
+            data={"username": "reviewer", "password": PASSWORD, "next": "",
+                  "csrf_token": token.group(1) if token else ""},
+        )  # fmt: skip
+        dashboard = client.get("/console/dashboard")
+    return {
+        "login_status": login.status_code,
+        "login_form": bool(token) and "password" in login.text,
+        "dashboard_status": dashboard.status_code,
+        "tiles": dict(TILE.findall(dashboard.text)),
+    }
 
 
 def _time(value: str) -> datetime:
@@ -85,6 +151,33 @@ def test_a_case_waits_at_every_stage(demo: DemoRun) -> None:
     assert states.get("closed", 0) >= 2  # by an officer and seen by the camera
     queue_line = next(line for line in demo.result.stdout.splitlines() if "/console/queue" in line)
     assert f"{states['pending_review']} alert(s) wait for you" in queue_line
+
+
+def test_the_console_stays_up_until_ctrl_c(demo: DemoRun) -> None:
+    """The README's command without ``--exit``: the console answers while the demo waits, and
+    Ctrl-C (SIGINT) stops it in a few seconds with a closing line, no traceback."""
+    served = demo.served
+    assert served["login_status"] == 200 and served["login_form"], served
+    assert served["dashboard_status"] == 200 and served["alive_after_use"], served
+    assert demo.result.returncode in (0, 130), demo.result.stderr[-3000:]
+    assert served["stop_seconds"] < 30, served
+    assert "Traceback" not in demo.result.stderr
+    lines = [line for line in demo.result.stdout.splitlines() if line.strip()]
+    assert "press Ctrl-C to stop" in "\n".join(lines[-4:])
+    assert lines[-2:] == ["stopping the platform and the broker ...", "stopped."], lines[-4:]
+
+
+def test_one_case_is_yellow_lit(demo: DemoRun) -> None:
+    """The corrected case's re-check passes its (short, demo) limit during the run: it alone is
+    overdue, and the dashboard's yellow-light tile (当前黄灯) counts it."""
+    overdue = [c for c in demo.summary["case_list"] if c["overdue"]]
+    assert [c["state"] for c in overdue] == ["rectified"], overdue
+    case = overdue[0]
+    assert _time(case["rectified_at"]) < _time(case["deadline_at"])
+    assert _time(case["deadline_at"]) < _time(demo.summary["run"]["finished_at"])
+    assert demo.served["tiles"]["yellow_lights"] == "1", demo.served["tiles"]
+    stages = [line for line in demo.result.stdout.splitlines() if "黄灯 (overdue)" in line]
+    assert len(stages) == 1 and case["number"] in stages[0] and "处置" in stages[0], stages
 
 
 def test_every_time_falls_inside_the_run(demo: DemoRun) -> None:
