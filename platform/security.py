@@ -13,6 +13,7 @@ from typing import Literal
 
 import bcrypt
 
+from streetorder.i18n import Reason
 from streetorder.platform.domain.errors import InvalidInput, Unauthorized
 
 API_KEY_PREFIX = "sok_"
@@ -81,10 +82,10 @@ class TokenSigner:
 
     def verify(self, token: str, kind: TokenKind, now: datetime) -> TokenClaims:
         if not token.isascii():
-            raise Unauthorized("invalid token")
+            raise Unauthorized(Reason("session.invalid_token"))
         payload, _, signature = token.partition(".")
         if not signature or not hmac.compare_digest(signature, self._sign(payload)):
-            raise Unauthorized("invalid token")
+            raise Unauthorized(Reason("session.invalid_token"))
         try:
             body = json.loads(_unb64(payload))
             sid = body.get("sid")
@@ -93,11 +94,11 @@ class TokenSigner:
                 sid if isinstance(sid, str) else None,
             )  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
-            raise Unauthorized("invalid token") from None
+            raise Unauthorized(Reason("session.invalid_token")) from None
         if claims.kind != kind:
-            raise Unauthorized(f"a {claims.kind} token cannot be used here")
+            raise Unauthorized(Reason("session.wrong_token", kind=claims.kind))
         if now >= claims.expires_at:
-            raise Unauthorized("token expired")
+            raise Unauthorized(Reason("session.token_expired"))
         return claims
 
     def sign_link(self, purpose: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Protocol
 
+from streetorder.i18n import Reason
 from streetorder.mobile_api.domain.risk import InspectionResult
 
 
@@ -33,10 +34,12 @@ def judge(items: Sequence[ItemLike], answers: Mapping[str, Answer]) -> Inspectio
     known = {item.key for item in items}
     unknown = sorted(set(answers) - known)
     if unknown:
-        raise ChecklistError(f"unknown checklist item {unknown[0]!r}; known: {sorted(known)}")
+        raise ChecklistError(
+            Reason("checklist.unknown_item", item=repr(unknown[0]), known=sorted(known))
+        )
     missing = [item.key for item in items if item.key not in answers]
     if missing:
-        raise ChecklistError(f"checklist item {missing[0]!r} is not answered")
+        raise ChecklistError(Reason("checklist.unanswered", item=repr(missing[0])))
     failed = [item for item in items if answers[item.key] is Answer.FAIL]
     if any(item.violation for item in failed):
         return InspectionResult.VIOLATION

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from streetorder.i18n import text
+from streetorder.i18n import Reason, text
 from streetorder.mobile_api.db import RefreshToken
 from streetorder.mobile_api.settings import TokenSettings
 from streetorder.platform.db import User
@@ -29,7 +29,7 @@ class TokenReused(Unauthorized):
     transaction, since this one rolls back) and answers 401."""
 
     def __init__(self, family: str) -> None:
-        super().__init__("refresh token already used; every session of this login was ended")
+        super().__init__(Reason("session.token_reused"))
         self.family = family
 
 

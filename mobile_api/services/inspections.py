@@ -75,7 +75,7 @@ def record_inspection(
     try:
         result = judge(checklist, answers)
     except ChecklistError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput(exc.args[0]) from None  # the checklist's reason, with its key
     apply_confirmed_cases(session, rules=colours, now=now, merchant_id=merchant.id)
     before = merchant.risk_colour
     inspection = Inspection(

@@ -164,6 +164,19 @@ MESSAGES: dict[str, Msg] = {
         "missing or wrong CSRF token; reload the page and try again",
     ),
     "session.login_first": Msg("请先登录", "log in first"),
+    "session.invalid_token": Msg("登录凭证无效,请重新登录", "invalid token"),
+    "session.wrong_token": Msg("此处不能使用{kind}凭证", "a {kind} token cannot be used here"),
+    "session.token_expired": Msg("登录已过期,请重新登录", "token expired"),
+    "session.token_reused": Msg(
+        "该登录凭证已被使用过,此账号的所有登录均已结束,请重新登录",
+        "refresh token already used; every session of this login was ended",
+    ),
+    # --- the officer app: inspections and files ------------------------------------------------
+    "checklist.unknown_item": Msg(
+        "未知的检查项{item};已知检查项:{known}", "unknown checklist item {item}; known: {known}"
+    ),
+    "checklist.unanswered": Msg("检查项{item}未作答", "checklist item {item} is not answered"),
+    "refusal.file_missing": Msg("文件在存储中缺失", "the file is missing from the store"),
     # --- a model bundle uploaded in the console (platform/services/model_files.py) ---------------
     "model_upload.not_json": Msg("{what}:不是JSON格式({error})", "{what}: not JSON ({error})"),
     "model_upload.manifest": Msg("manifest.json 无效:{error}", "{error}"),

@@ -61,7 +61,7 @@ def test_tokens(world: World) -> None:
     reuse = world.client.post(
         "/api/mobile/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
     )
-    assert reuse.status_code == 401 and "already used" in reuse.json()["detail"]
+    assert reuse.status_code == 401 and "已被使用过" in reuse.json()["detail"]  # in Chinese
     again = world.client.post(
         "/api/mobile/v1/auth/refresh", json={"refresh_token": new["refresh_token"]}
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 
-from streetorder.i18n import text
+from streetorder.i18n import Reason, text
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
 from streetorder.mobile_api.api.present import photo_out
@@ -87,6 +87,6 @@ def _bytes(ctx, key: str, content_type: str, sha256: str) -> Response:
     try:
         data = ctx.store.get(key)
     except (FileNotFoundError, ValueError):
-        raise NotFound("the file is missing from the store") from None
+        raise NotFound(Reason("refusal.file_missing")) from None
     headers = {"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=86400"}
     return Response(data, media_type=content_type, headers=headers)
