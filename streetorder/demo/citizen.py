@@ -57,6 +57,7 @@ def report_to_closure(api: Api, state, out: Path, url: str, db) -> None:
     reporter_sms = _reporter_sms(api, case["id"])
     state.citizen_case = {
         "id": case["id"], "number": case["number"], "source": closed["source"],
+        "track": closed["track"],
         "service_request_id": request_id, "shop_id": shop_id, "state": closed["state"],
         "handling_time": closed["handling_time"], "handling_seconds": closed["handling_seconds"],
         "discovered_at": closed["discovered_at"], "closed_at": closed["closed_at"],
@@ -128,7 +129,8 @@ def _case_of(api: Api, request_id: str, shop_id: str) -> dict:
 
 def _work(api: Api, out: Path, case: dict, scenario) -> tuple[list[str], dict[str, str]]:
     """Confirm on the resident's photo, the squad's work order, the officer's correction with
-    the after-photo, the leader's check, the centre's closure."""
+    the after-photo, the leader's check; a repeat offence within the year (the confirmation
+    put it on the penalty track) is fined and paid before the centre closes it."""
     from streetorder.demo.after_photo import render_after_photo
     from streetorder.demo.edge_feed import camera_id
 
@@ -150,10 +152,24 @@ def _work(api: Api, out: Path, case: dict, scenario) -> tuple[list[str], dict[st
     _write(officer, f"{base}/complete", json={"note": "商户已将货物收回店内"})
     leader = api.as_user("leader", mobile=True)
     _write(leader, f"{base}/verify", json={"passed": True, "note": "复查通过"})
-    _check(reviewer.post(f"/api/v1/cases/{case_id}/close", json={"note": "结案"}), "close")
     steps = ["审核 confirmed", "派遣 dispatched", "处置 corrected (after-photo: the shop's camera)",
-             "核查 verified", "结案 closed"]  # fmt: skip
-    return steps, {"camera": camera_id(scenario.name), "photo": str(photo)}
+             "核查 verified"]  # fmt: skip
+    if _check(admin.get(f"/api/v1/cases/{case_id}"), "case")["track"] == "penalty":
+        steps += _fine_and_payment(admin, case_id)
+    _check(reviewer.post(f"/api/v1/cases/{case_id}/close", json={"note": "结案"}), "close")
+    return [*steps, "结案 closed"], {"camera": camera_id(scenario.name), "photo": str(photo)}
+
+
+def _fine_and_payment(admin: httpx.Client, case_id: int) -> list[str]:
+    """The shop's second offence within the year: the default fine (SMS to the merchant with
+    the due date), paid online at once."""
+    basis = "一年内再次跨门营业（市民上报，照片为证），依法处以罚款"
+    _check(admin.post(f"/api/v1/cases/{case_id}/fine", json={"basis": basis}), "fine")
+    penalty = _check(admin.get(f"/api/v1/cases/{case_id}/penalty"), "penalty")
+    amount = penalty["amount_due_now_cents"]
+    body = {"paid_cents": amount, "reference": f"DEMO-PAY-{case_id}"}
+    _check(admin.post(f"/api/v1/cases/{case_id}/payment", json=body), "payment")
+    return [f"罚款 fined ¥{amount / 100:.0f} (repeat offence within the year)", "缴款 paid"]
 
 
 def _reporter_sms(api: Api, case_id: int, wait: float = 40.0) -> dict | None:

@@ -3,7 +3,9 @@ the demo's platform, seeded for the smoke footage's cameras, a resident's Open31
 the shop with goods out becomes a citizen case that is handled to closure; the reporter's
 Open311 status (JSON and XML) says closed, the reporter's SMS is queued, the console shows the
 case as a closed citizen report, and the officer's photo is the shop's camera with the goods
-gone."""
+gone. The step runs twice: the second report about the same shop is its repeat offence within
+the year, fined and paid before closure (as in the demo, where the shop's camera case came
+first)."""
 
 from __future__ import annotations
 
@@ -47,15 +49,17 @@ def test_a_resident_report_is_handled_to_closure(
         api = chain.Api(host.url)
         try:
             citizen.report_to_closure(api, state, tmp_path, host.url, host.runtime.db)
+            case = state.citizen_case
+            citizen.report_to_closure(api, state, tmp_path, host.url, host.runtime.db)
+            repeat = state.citizen_case
         finally:
             api.close()
-        case = state.citizen_case
         request_id = case["service_request_id"]
         xml = httpx.get(f"{host.url}/open311/v2/requests/{request_id}.xml").text
         page = _console_case_page(host.url, case["id"])
     finally:
         host.stop()
-    assert case["source"] == "citizen" and case["state"] == "closed"
+    assert case["source"] == "citizen" and case["state"] == "closed" and case["track"] == "exempt"
     assert case["shop_id"].startswith("goods_left-")  # the smoke set's shop with goods out
     assert case["open311"]["status"] == "closed" and "结案" in case["open311"]["status_notes"]
     assert ET.fromstring(xml).findtext("request/status") == "closed"
@@ -65,6 +69,13 @@ def test_a_resident_report_is_handled_to_closure(
     # the console: a closed case whose source is a citizen's report
     assert 'id="case-state">已结案<' in page and "来源:市民上报" in page
     _photos_tell_the_truth(case, scenario_dir)
+    # the same shop again: a case of its own (the first is closed), fined and paid, closed
+    assert repeat["shop_id"] == case["shop_id"] and repeat["id"] != case["id"]
+    assert repeat["track"] == "penalty" and repeat["state"] == "closed"
+    assert [s.split()[0] for s in repeat["steps"]] == [
+        "审核", "派遣", "处置", "核查", "罚款", "缴款", "结案"
+    ]  # fmt: skip
+    assert repeat["open311"]["status"] == "closed" and repeat["reporter_sms"]
 
 
 def _console_case_page(url: str, case_id: int) -> str:
