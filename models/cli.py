@@ -13,7 +13,7 @@ from streetorder.errors import StreetorderError
 
 DEFAULT_SEED = 20261122
 #: The scenario sets of ``streetorder.models.synth.scenarios.SETS`` (a test keeps them equal).
-SCENARIO_SETS = ("smoke", "test", "heldout", "streets", "streets-heldout")
+SCENARIO_SETS = ("smoke", "test", "heldout", "streets", "streets-heldout", "review")
 
 
 def register(subparsers) -> None:
@@ -197,6 +197,13 @@ def _add_train(sub) -> None:
     p.add_argument(
         "--device", default="cpu", help="cpu (default) or cuda:N (Ultralytics' own trainer)"
     )
+    p.add_argument(
+        "--freeze", type=int, default=0, help="fine-tuning: keep the first N layers (default 0)"
+    )
+    p.add_argument(
+        "--data-repeat", type=int, default=1,
+        help="list --data's training images N times (a small review export beside --extra-data)",
+    )  # fmt: skip
     p.add_argument("--project", type=Path, default=Path("runs/models"), help="output root")
     p.add_argument("--name", default="train", help="run name under --project")
     p.set_defaults(func=_train)
@@ -228,6 +235,8 @@ def _train(args: argparse.Namespace) -> int:
         nbs=args.nbs,
         bf16=args.bf16,
         device=args.device,
+        freeze=args.freeze,
+        data_repeat=args.data_repeat,
     )
     print(f"weights: {weights}")
     return 0

@@ -69,21 +69,48 @@ def label_path(image: Path) -> Path:
     return Path(str(image).replace("/images/", "/labels/")).with_suffix(".txt")
 
 
-def merged_data_yaml(data: Path, extra: list[Path], out_dir: Path) -> Path:
-    """One data YAML whose train/val/test lists are the union of ``data`` and ``extra``."""
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def train_images(entries: list[str]) -> list[str]:
+    """The image files of a data YAML's ``train`` entries (folders or list files)."""
+    out: list[str] = []
+    for entry in entries:
+        p = Path(entry)
+        if p.is_dir():
+            out += sorted(str(f) for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            lines = p.read_text(encoding="utf-8-sig").splitlines()
+            out += [x.replace("./", f"{p.parent}/", 1) if x.startswith("./") else x for x in lines]
+    return [x for x in out if x.strip()]
+
+
+def merged_data_yaml(data: Path, extra: list[Path], out_dir: Path, data_repeat: int = 1) -> Path:
+    """One data YAML whose train/val/test lists are the union of ``data`` and ``extra``.
+
+    ``data_repeat`` > 1 lists ``data``'s training images that many times (a list file), so a
+    small set (a review export) weighs more beside a large synthetic one.
+    """
     import yaml
 
-    if not extra:
+    if data_repeat < 1:
+        raise StreetorderError(f"--data-repeat must be at least 1, not {data_repeat}")
+    if not extra and data_repeat == 1:
         read_data_yaml(data)  # validate only
         return Path(data)
     merged = read_data_yaml(data)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if data_repeat > 1:
+        listing = out_dir / "train-repeated.txt"
+        images = train_images(merged["train"])
+        listing.write_text("".join(f"{x}\n" for x in images * data_repeat), encoding="utf-8")
+        merged["train"] = [str(listing)]
     for other in extra:
         more = read_data_yaml(other)
         for split in ("train", "val", "test"):
             if split in more:
                 merged.setdefault(split, [])
                 merged[split] += [p for p in more[split] if p not in merged[split]]
-    out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "data-merged.yaml"
     target.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
     return target
@@ -114,15 +141,20 @@ def train(
     device: str = "cpu",
     save_period: int = -1,
     report: dict[str, Any] | None = None,
+    freeze: int = 0,
+    data_repeat: int = 1,
 ) -> Path:
     """Train and return the best weights' path. ``bf16``: bfloat16 mixed precision (CPUs with
     native bfloat16 arithmetic, e.g. AVX-512 BF16). ``device``: "cpu" (this project's CPU
     trainer) or a CUDA device ("cuda:0", Ultralytics' own trainer); ``save_period``: keep a
     checkpoint every N epochs besides ``last.pt``; ``report``: filled with the epochs run and
-    the final validation's mAP50 per class."""
+    the final validation's mAP50 per class; ``freeze``: keep the first N layers of the network
+    as they are (a fine-tune of the head); ``data_repeat``: see :func:`merged_data_yaml`."""
     project = Path(project).resolve()
     offline_environment(project)
-    data_yaml = merged_data_yaml(Path(data), [Path(p) for p in extra_data], project / name)
+    data_yaml = merged_data_yaml(
+        Path(data), [Path(p) for p in extra_data], project / name, data_repeat=data_repeat
+    )
     if weights is not None and not Path(weights).is_file():
         raise StreetorderError(f"{weights}: weights file not found")
     if lr0 is not None and optimizer == "auto":
@@ -164,6 +196,8 @@ def train(
         nbs=nbs,
         val=True,
     )
+    if freeze:
+        kwargs["freeze"] = freeze
     if lr0 is not None:
         kwargs["lr0"] = lr0
     if hours is not None:

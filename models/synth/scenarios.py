@@ -9,7 +9,10 @@ Sets: ``smoke`` (four short training-domain videos, generated in seconds), ``tes
 scenario, training domain) and ``heldout`` (every scenario, held-out facades/angles/lighting);
 ``streets`` and ``streets-heldout`` hold the traps of real streets (fixed furniture and shop
 fittings inside the frontages that a detector mislabels, goods already out when the camera
-starts, light drift, camera shake, rain).
+starts, light drift, camera shake, rain). ``review`` (held-out domain) is the review loop's
+scene: a fitting the detector may mislabel stands in one frontage from the start, goods are put
+out in front of the other shop later, so the false alert's frame shows no goods
+(``scripts/bench_review_loop.py``, ``tests/models/test_review_loop.py``).
 """
 
 from __future__ import annotations
@@ -329,8 +332,9 @@ FURNITURE = ("bollard", "planter", "bench", "round_bin", "wheelie_bin", "signpos
 FITTINGS = ("rack", "table", "goods")
 
 
-def furnish(s: Script, count: int = 3) -> None:
-    """Fixed furniture and at least one permanent shop fitting inside the frontage zones."""
+def furnish(s: Script, count: int = 3) -> int:
+    """Fixed furniture and at least one permanent shop fitting inside the frontage zones;
+    returns the index of the fitting's zone."""
     zones = s.stage.zones
     fitting_zone = int(s.rng.integers(len(zones)))
     cls = str(s.rng.choice(FITTINGS))
@@ -342,6 +346,7 @@ def furnish(s: Script, count: int = 3) -> None:
         x, y = s.spot(zone, share=float(s.rng.uniform(0.1, 0.9)))
         kind = str(s.rng.choice(FURNITURE))
         s.stage.static.append(ob.furniture(s.rng, kind, x, y, s.face(x, y)))
+    return fitting_zone
 
 
 def furniture_only(s: Script) -> None:
@@ -387,6 +392,16 @@ def delivery_left_briefly(s: Script) -> None:
     s.passers(2)
 
 
+def fitting_then_goods(s: Script) -> None:
+    """A shop fitting stands in one frontage from the start (a detector may take it for goods);
+    at 40 s goods are put out in front of the other shop and left there."""
+    fitting_zone = furnish(s, count=2)
+    zone = s.stage.zones[(fitting_zone + 1) % len(s.stage.zones)]
+    at = s.spot(zone)
+    s.deliver(s.build("goods", *at), at, t_place=40.0, side=-1 if zone is s.stage.zones[0] else 1)
+    s.passers(2)
+
+
 @dataclass(frozen=True)
 class Spec:
     name: str
@@ -424,6 +439,9 @@ STREETS: tuple[Spec, ...] = (
     Spec("scooter_parked", two_wheeler_parked, 90.0),
 )
 
+#: the review loop's scene: one false alert (if the model mislabels the fitting), one true one
+REVIEW: tuple[Spec, ...] = (Spec("fitting_then_goods", fitting_then_goods, 90.0),)
+
 #: set name → (scene domain, scenarios)
 SETS: dict[str, tuple[str, tuple[Spec, ...]]] = {
     "smoke": ("train", SMOKE),
@@ -431,6 +449,7 @@ SETS: dict[str, tuple[str, tuple[Spec, ...]]] = {
     "heldout": ("heldout", FULL),
     "streets": ("train", STREETS),
     "streets-heldout": ("heldout", STREETS),
+    "review": ("heldout", REVIEW),
 }
 
 VIOLATION_CLASSES = DEFAULT_VIOLATION_CLASSES

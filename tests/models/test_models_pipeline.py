@@ -50,6 +50,23 @@ def test_extra_data_is_merged_into_every_split(tmp_path: Path, tiny_data: Path) 
     assert merged["test"] == [str(tiny_data.parent / "images/test")]
 
 
+def test_data_repeat_lists_the_data_sets_train_images_n_times(
+    tmp_path: Path, tiny_data: Path
+) -> None:
+    import yaml
+
+    merged = yaml.safe_load(
+        merged_data_yaml(tiny_data, [], tmp_path / "run", data_repeat=3).read_text()
+    )
+    [listing] = merged["train"]
+    lines = Path(listing).read_text().splitlines()
+    images = sorted(str(p) for p in (tiny_data.parent / "images/train").glob("*.jpg"))
+    assert len(images) == 12 and lines == images * 3
+    assert merged["val"] == [str(tiny_data.parent / "images/val")]
+    with pytest.raises(StreetorderError, match="--data-repeat must be at least 1"):
+        merged_data_yaml(tiny_data, [], tmp_path / "run", data_repeat=0)
+
+
 @pytest.mark.train
 @pytest.mark.slow
 def test_train_export_eval_commands(tmp_path: Path, tiny_data: Path) -> None:
