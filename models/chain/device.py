@@ -35,7 +35,10 @@ def describe_device(device: str) -> dict[str, Any]:
     else:
         info["name"] = _cpu_name()
         info["cores"] = os.cpu_count()
-        info["threads"] = torch.get_num_threads()
+        # what the CPU trainer trains with (torch's own count is Ultralytics' after training)
+        from streetorder.models.cpu_trainer import train_threads
+
+        info["threads"] = train_threads()
     try:
         import ultralytics
 

@@ -7,7 +7,9 @@ checkpoint (optimizer stripped, a few MB) goes to ``models/chain/weights/<stage>
 record to ``models/chain/stages/<stage>.json``; committing both lets the next session continue.
 A stage cut short by the end of a session is snapshotted as *partial*: the next ``run`` trains it
 again from the snapshot for the rest of its budget (a warm restart: the optimizer state is not
-kept, so it is not the bit-identical continuation of the cut run).
+kept, so it is not the bit-identical continuation of the cut run). A stage keeps the best
+checkpoint of its runs on the val split: a warm restart that ends below the checkpoint it
+started from is recorded (its cost and its val mAP50) but does not replace that checkpoint.
 """
 
 from __future__ import annotations
@@ -181,7 +183,10 @@ def run_stage(
     status = "partial" if cut_short(stage, used, hours) else "done"
     if status == "partial":
         run["ended"] = "time box cut by --until before the stage's budget was spent"
-    return _commit_stage(chain, stage, runs + [run], Path(best), run_dir, report, status)
+    prior_kept = prior if runs else None
+    return _commit_stage(
+        chain, stage, runs + [run], Path(best), run_dir, report, status, prior_kept
+    )
 
 
 def cut_short(stage: StageSpec, used_hours: float, hours: float | None) -> bool:
@@ -215,7 +220,9 @@ def snapshot(chain: Chain, project: Path, stage_name: str | None = None) -> dict
         "epochs_planned": None,
         "ended": "snapshot while running",
     }
-    return _commit_stage(chain, stage, runs + [run], last, run_dir, {}, "partial")
+    return _commit_stage(
+        chain, stage, runs + [run], last, run_dir, {}, "partial", prior if runs else None
+    )
 
 
 def reproduce_plan(chain: Chain, out: Path, device: str) -> list[dict[str, Any]]:
@@ -274,11 +281,47 @@ def reproduce(
     return results
 
 
-def _commit_stage(chain, stage, runs, weights: Path, run_dir: Path, report, status) -> dict:
+def checkpoint_val(record: dict[str, Any] | None) -> float | None:
+    """The val mAP50 of a stage record's committed checkpoint (None when unknown)."""
+    if not record:
+        return None
+    ckpt, m = record.get("checkpoint", {}), record.get("metrics", {})
+    for value in (ckpt.get("val_map50"), m.get("val_map50"), m.get("best_val_mAP50")):
+        if value is not None:
+            return float(value)
+    return None
+
+
+def _commit_stage(
+    chain, stage, runs, weights: Path, run_dir: Path, report, status, prior=None
+) -> dict:
+    """Record the stage; ``prior``: its record before this run (a partial stage continued),
+    whose checkpoint stays when it scored higher on the val split than this run's."""
+    results = run_dir / "results.csv"
+    row = _final_row(results)
+    from_last = weights.name == "last.pt"
+    val = report.get("val_map50", row.get("last_val_mAP50" if from_last else "best_val_mAP50"))
+    runs[-1]["val_map50"] = None if val is None else float(val)
+    if report.get("val_map50_per_class"):
+        runs[-1]["val_map50_per_class"] = report["val_map50_per_class"]
+    kept = checkpoint_val(prior)
+    keep_prior = kept is not None and val is not None and kept > float(val)
     chain.weights.mkdir(parents=True, exist_ok=True)
     target = chain.weights / f"{stage.name}.pt"
-    _strip_into(weights, target)
-    results = run_dir / "results.csv"
+    if keep_prior:
+        checkpoint = {**prior["checkpoint"], "val_map50": kept}
+        metrics = prior.get("metrics", {})
+    else:
+        _strip_into(weights, target)
+        checkpoint = {
+            "file": f"weights/{target.name}",
+            "sha256": sha256_of(target),
+            "size_bytes": target.stat().st_size,
+            "from": f"run {len(runs)} {weights.name}",
+            "run": len(runs),
+            "val_map50": runs[-1]["val_map50"],
+        }
+        metrics = {**row, **{k: v for k, v in report.items() if k.startswith("val")}}
     curves = {}
     if results.is_file():
         csv_copy = chain.records / f"{stage.name}.run{len(runs)}.results.csv"
@@ -301,19 +344,11 @@ def _commit_stage(chain, stage, runs, weights: Path, run_dir: Path, report, stat
         "start_weights": first["start_weights"],
         "data": {**chain.data.as_dict(), "command": chain.data.command(data_folder(chain))},
         "architecture": chain.architecture,
-        "checkpoint": {
-            "file": f"weights/{target.name}",
-            "sha256": sha256_of(target),
-            "size_bytes": target.stat().st_size,
-            "from": weights.name,
-        },
+        "checkpoint": checkpoint,
         "epochs_completed": sum(int(r.get("epochs_completed") or 0) for r in runs),
         "wall_hours": round(sum(r["wall_seconds"] for r in runs) / 3600, 3),
         "cpu_hours": round(sum(r["cpu_seconds"] for r in runs) / 3600, 3),
-        "metrics": {
-            **_final_row(results),
-            **{k: v for k, v in report.items() if k.startswith("val")},
-        },
+        "metrics": metrics,
         **curves,
         "runs": runs,
     }

@@ -255,6 +255,64 @@ def test_two_tiny_stages_run_record_snapshot_and_continue(tmp_path: Path) -> Non
     assert mf.next_stage(chain) is None
 
 
+@pytest.mark.parametrize(("new_val", "kept"), [(0.70, "prior"), (0.80, "new")])
+def test_a_continued_stage_keeps_the_best_checkpoint_of_its_runs(
+    tmp_path: Path, monkeypatch, new_val, kept
+) -> None:
+    """A warm restart that ends below the checkpoint it started from is recorded (cost, val
+    mAP50) but does not replace that checkpoint; one that ends above it does."""
+    pytest.importorskip("ultralytics")
+    from streetorder.models.chain import runner
+
+    bootstrap = mf.REPO_ROOT / "models/bootstrap/streetorder-det.pt"
+    stage = {"name": "a", "start": str(bootstrap), "start_sha256": mf.sha256_of(bootstrap),
+             "seed": 1, "epochs": 1, "hours": 1.0}  # fmt: skip
+    chain = mf.load_chain(_chain_dir(tmp_path, [stage]))
+    chain.weights.mkdir(parents=True)
+    prior_ckpt = chain.weights / "a.pt"
+    runner._strip_into(bootstrap, prior_ckpt)
+    prior_sha = mf.sha256_of(prior_ckpt)
+    first_run = {"started_at": "2026-12-07T00:00:00+00:00", "wall_seconds": 1800.0,
+                 "cpu_seconds": 900.0, "start_weights": {"file": "b.pt", "sha256": "b" * 64},
+                 "device": {"device": "cpu"}, "epochs_completed": 5}  # fmt: skip
+    mf.write_record(chain, "a", {
+        "stage": "a", "status": "partial", "runs": [first_run],
+        "checkpoint": {"file": "weights/a.pt", "sha256": prior_sha, "size_bytes": 1,
+                       "from": "run 1 best.pt"},
+        "metrics": {"val_map50": 0.75, "val_map50_per_class": {"goods": 0.6}},
+    })  # fmt: skip
+    monkeypatch.setattr(runner, "ensure_data", lambda chain, root: tmp_path / "data.yaml")
+    monkeypatch.setenv("STREETORDER_TRAIN_THREADS", "2")
+
+    def trainer(project: Path, report: dict, name: str, weights: Path, **_kw) -> Path:
+        assert mf.sha256_of(weights) == prior_sha, "a partial stage continues from its snapshot"
+        best = project / name / "weights" / "best.pt"
+        best.parent.mkdir(parents=True, exist_ok=True)
+        ckpt = torch.load(bootstrap, weights_only=False)
+        for net in (ckpt.get("ema"), ckpt.get("model")):
+            if net is not None:
+                next(net.parameters()).data += 0.01  # other weights than the snapshot's
+        torch.save(ckpt, best)
+        report.update(epochs_completed=2, val_map50=new_val,
+                      val_map50_per_class={"goods": new_val - 0.1})  # fmt: skip
+        return best
+
+    rec = runner.run_stage(chain, tmp_path / "runs", tmp_path, device="cpu", trainer=trainer)
+    assert rec["status"] == "done" and len(rec["runs"]) == 2
+    assert rec["runs"][1]["val_map50"] == new_val, "every run's own val mAP50 is recorded"
+    assert rec["runs"][1]["device"]["threads"] == 2, "the threads the trainer used"
+    assert rec["wall_hours"] >= 0.5 and rec["epochs_completed"] == 7, "the cost counts both runs"
+    ckpt = chain.root / rec["checkpoint"]["file"]
+    assert mf.sha256_of(ckpt) == rec["checkpoint"]["sha256"]
+    mf.stage_status(chain, "a")  # the record and its checkpoint agree
+    if kept == "prior":
+        assert rec["checkpoint"]["sha256"] == prior_sha and rec["metrics"]["val_map50"] == 0.75
+        assert runner.checkpoint_val(rec) == 0.75
+    else:
+        assert rec["checkpoint"]["sha256"] != prior_sha and rec["checkpoint"]["run"] == 2
+        assert runner.checkpoint_val(rec) == 0.80 and rec["metrics"]["val_map50"] == 0.80
+
+
 def test_chain_curve_places_the_runs_end_to_end(tmp_path: Path) -> None:
     from streetorder.models.chain.curve import plot_chain
 
