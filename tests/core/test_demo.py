@@ -11,6 +11,7 @@ a contact sheet without empty tiles, no warnings, bars that reach 100 %.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -29,6 +30,7 @@ import pytest
 # the run renders ~7 minutes of extra footage, then watches 90 s live: slow on a loaded machine
 pytestmark = [pytest.mark.slow, pytest.mark.mqtt, pytest.mark.timeout(2400)]
 
+REPO = Path(__file__).resolve().parents[2]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 VIOLATION = {"goods", "rack", "table", "stall"}
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -55,11 +57,11 @@ class DemoRun:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, scenario_dir: Path) -> DemoRun:
+def demo(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> DemoRun:
     """The demo as a newcomer runs it (no ``--exit``), with its own private Mosquitto (a
     shared broker would bring other nodes' messages, rightly refused with a warning)."""
     out = tmp_path_factory.mktemp("demo") / "demo"
-    shutil.copytree(scenario_dir, out / "footage")  # the same smoke set the demo would generate
+    cached = _reuse_footage(request, out / "footage")
     stdout, stderr = out.parent / "stdout.txt", out.parent / "stderr.txt"
     t0 = datetime.now(UTC)
     with stdout.open("w") as so, stderr.open("w") as se:
@@ -82,7 +84,46 @@ def demo(tmp_path_factory: pytest.TempPathFactory, scenario_dir: Path) -> DemoRu
                 proc.kill()
                 proc.wait()
     result = Result(code, stdout.read_text(), stderr.read_text())
+    if cached is not None and code in (0, 130):
+        _keep_footage(out / "footage", cached)
     return DemoRun(out, result, t0, t1, served)
+
+
+#: What the demo's footage is made of: any change here makes fresh footage.
+FOOTAGE_SOURCES = (
+    "models/synth", "models/cli.py", "edge/config.py", "edge/zones.py", "streetorder/config",
+    "streetorder/contracts", "streetorder/demo/footage.py",
+)  # fmt: skip
+
+
+def _footage_key() -> str:
+    digest = hashlib.sha256()
+    for entry in FOOTAGE_SOURCES:
+        path = REPO / entry
+        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(str(f.relative_to(REPO)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _reuse_footage(request: pytest.FixtureRequest, footage: Path) -> Path | None:
+    """Put the footage the demo watches in ``footage``: what an earlier run generated from the
+    same generator sources (pytest's cache: the demo then renders nothing, as on a second
+    ``./scripts/demo``), else the session's smoke set (the demo renders the rest). Returns
+    the cache folder to fill after the run, or None."""
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir(f"demo-footage-{_footage_key()}") if cache is not None else None
+    if folder is not None and (folder / "complete").is_file():
+        shutil.copytree(folder / "footage", footage)
+        return None
+    scenario_dir = request.getfixturevalue("scenario_dir")
+    shutil.copytree(scenario_dir, footage)  # the same smoke set the demo would generate
+    return folder
+
+
+def _keep_footage(footage: Path, folder: Path) -> None:
+    shutil.rmtree(folder / "footage", ignore_errors=True)
+    shutil.copytree(footage, folder / "footage")
+    (folder / "complete").write_text(_footage_key())
 
 
 def _wait_for_console(proc: subprocess.Popen, stdout: Path, stderr: Path, timeout: float) -> str:
