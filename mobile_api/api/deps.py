@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from streetorder.i18n import text
+from streetorder.i18n import Reason
 from streetorder.mobile_api.api.context import MobileContext, get_context
 from streetorder.mobile_api.services.auth import APP_ROLES, check_app_user
 from streetorder.mobile_api.services.scope import RESOLVERS
@@ -23,15 +23,18 @@ Ctx = Annotated[MobileContext, Depends(get_context)]
 
 
 def current_actor(
-    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized(text("officer.missing_token"))
+        raise Unauthorized(Reason("officer.missing_token"))
     claims = ctx.signer.verify(credentials.credentials, "access", ctx.now())
     with ctx.db.session() as session:
         if not login_sessions.is_open(session, sid=claims.sid, user_id=claims.user_id):
-            raise Unauthorized(text("officer.session_ended"))
+            raise Unauthorized(Reason("officer.session_ended"))
         user = check_app_user(session.get(User, claims.user_id))
+        request.state.language = user.language  # refusals from here on in the user's language
         return Actor(
             role=Role(user.role),
             name=user.display_name or user.username,

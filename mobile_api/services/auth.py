@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from streetorder.i18n import Reason, text
+from streetorder.i18n import Reason
 from streetorder.mobile_api.db import RefreshToken
 from streetorder.mobile_api.settings import TokenSettings
 from streetorder.platform.db import User
@@ -48,9 +48,9 @@ def token_hash(token: str) -> str:
 
 def check_app_user(user: User | None) -> User:
     if user is None or not user.active:
-        raise Unauthorized(text("officer.unknown_user"))
+        raise Unauthorized(Reason("officer.unknown_user"))
     if user.role not in APP_ROLES or user.squad_id is None:
-        raise Forbidden(text("officer.not_for_role"))
+        raise Forbidden(Reason("officer.not_for_role"))
     return user
 
 
@@ -91,7 +91,7 @@ def login(
 ) -> TokenPair:
     user = session.scalars(select(User).filter_by(username=username)).first()
     if user is None or not verify_password(password, user.password_hash):
-        raise Unauthorized(text("officer.wrong_password"))
+        raise Unauthorized(Reason("officer.wrong_password"))
     check_app_user(user)
     family = login_sessions.start(
         session, user_id=user.id, channel="app", now=now,
@@ -107,13 +107,13 @@ def refresh(
     was already used revokes every token of its family (it leaked)."""
     row = session.scalars(select(RefreshToken).filter_by(token_hash=token_hash(token))).first()
     if row is None:
-        raise Unauthorized(text("officer.unknown_refresh"))
+        raise Unauthorized(Reason("officer.unknown_refresh"))
     if row.revoked_at is not None:
-        raise Unauthorized(text("officer.refresh_revoked"))
+        raise Unauthorized(Reason("officer.refresh_revoked"))
     if row.used_at is not None:
         raise TokenReused(row.family)
     if now >= row.expires_at:
-        raise Unauthorized(text("officer.refresh_expired"))
+        raise Unauthorized(Reason("officer.refresh_expired"))
     user = check_app_user(session.get(User, row.user_id))
     row.used_at = now
     pair = _issue(session, user=user, family=row.family, signer=signer, tokens=tokens, now=now)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from streetorder.i18n import text
+from streetorder.i18n import Reason
 from streetorder.mobile_api.db import IdempotencyRecord
 from streetorder.platform.db.session import Database
 from streetorder.platform.domain.errors import Conflict, InvalidInput
@@ -46,7 +46,7 @@ def fingerprint(method: str, path: str, *parts: bytes) -> str:
 
 def check_key(key: str) -> str:
     if not KEY_PATTERN.match(key):
-        raise InvalidInput(text("officer.bad_idempotency_key"))
+        raise InvalidInput(Reason("officer.bad_idempotency_key"))
     return key
 
 
@@ -67,7 +67,7 @@ def run(
                 ).first()
                 if record is not None:
                     if record.fingerprint != request_fingerprint:
-                        raise Conflict(text("officer.idempotency_key_reused"))
+                        raise Conflict(Reason("officer.idempotency_key_reused"))
                     return Outcome(record.status_code, record.body, True)
                 claim = IdempotencyRecord(
                     scope=scope, key=key, fingerprint=request_fingerprint, status_code=0, body=None

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from streetorder.i18n import text
+from streetorder.i18n import Reason
 from streetorder.mobile_api.db import Inspection, InspectionTask, Photo, SpecialInspection
 from streetorder.mobile_api.domain.checklist import Answer, ChecklistError, judge
 from streetorder.mobile_api.domain.risk import ColourChange, ColourRules
@@ -58,10 +58,10 @@ def record_inspection(
         row = session.get(InspectionTask, task_id)
         task = in_squad(row, row.squad_id if row else None, actor, "task", task_id)
         if task.status not in OPEN:
-            raise Conflict(text("officer.task_done", task=task_id, status=task.status))
+            raise Conflict(Reason("officer.task_done", task=task_id, status=task.status))
         if merchant_id is not None and merchant_id != task.merchant_id:
             raise InvalidInput(
-                text(
+                Reason(
                     "officer.task_other_shop",
                     task=task_id,
                     shop=task.merchant_id,
@@ -70,7 +70,7 @@ def record_inspection(
             )
         merchant_id = task.merchant_id
     if merchant_id is None:
-        raise InvalidInput(text("officer.shop_or_task"))
+        raise InvalidInput(Reason("officer.shop_or_task"))
     merchant = merchant_in_squad(session, actor, merchant_id)
     try:
         result = judge(checklist, answers)
@@ -137,9 +137,9 @@ def create_special(
     require_leader(actor)
     squad = squad_of(session, actor)
     if due_at <= now:
-        raise InvalidInput(text("officer.due_in_future"))
+        raise InvalidInput(Reason("officer.due_in_future"))
     if not merchant_ids and not (area and area.strip()):
-        raise InvalidInput(text("officer.shops_or_area"))
+        raise InvalidInput(Reason("officer.shops_or_area"))
     chosen: dict[int, Merchant] = {}
     for merchant_id in merchant_ids:
         chosen[merchant_id] = merchant_in_squad(session, actor, merchant_id)
@@ -152,7 +152,7 @@ def create_special(
             )
         ).all()
         if not matched:
-            raise InvalidInput(text("officer.no_shop_in_area", area=repr(area)))
+            raise InvalidInput(Reason("officer.no_shop_in_area", area=repr(area)))
         for merchant in matched:
             chosen.setdefault(merchant.id, merchant)
     special = SpecialInspection(

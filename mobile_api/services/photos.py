@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from streetorder.i18n import text
+from streetorder.i18n import Reason
 from streetorder.mobile_api.db import Photo
 from streetorder.mobile_api.photos import ProcessedPhoto
 from streetorder.platform.db import Case, WorkOrder
@@ -84,7 +84,9 @@ def add_rectification_photo(
 def get_photo(session: Session, *, actor: Actor, photo_id: int) -> Photo:
     photo = session.get(Photo, photo_id)
     if photo is None or photo.squad_id != actor.squad_id:
-        raise NotFound(text("officer.not_found", what=text("officer.thing_photo"), ident=photo_id))
+        raise NotFound(
+            Reason("officer.not_found", what=Reason("officer.thing_photo"), ident=photo_id)
+        )
     return photo
 
 
@@ -106,11 +108,11 @@ def claim_inspection_photos(
         photo = found.get(photo_id)
         if photo is None:
             raise NotFound(
-                text("officer.not_found", what=text("officer.thing_photo"), ident=photo_id)
+                Reason("officer.not_found", what=Reason("officer.thing_photo"), ident=photo_id)
             )
         if photo.purpose != "inspection":
-            raise InvalidInput(text("officer.photo_for_order", photo=photo_id))
+            raise InvalidInput(Reason("officer.photo_for_order", photo=photo_id))
         if photo.inspection_id not in (None, inspection_id):
-            raise InvalidInput(text("officer.photo_taken", photo=photo_id))
+            raise InvalidInput(Reason("officer.photo_taken", photo=photo_id))
         photo.inspection_id = inspection_id
     return [found[i] for i in photo_ids]

@@ -11,7 +11,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from streetorder.i18n import CATALOGUE, text
+from streetorder.i18n import CATALOGUE, Reason
 from streetorder.mobile_api.db import Photo
 from streetorder.platform.db import Merchant, Squad
 from streetorder.platform.domain.errors import Forbidden, NotFound
@@ -23,26 +23,26 @@ T = TypeVar("T")
 
 def squad_of(session: Session, actor: Actor) -> Squad:
     if actor.squad_id is None:
-        raise Forbidden(text("officer.no_squad"))
+        raise Forbidden(Reason("officer.no_squad"))
     squad = session.get(Squad, actor.squad_id)
     if squad is None:
-        raise Forbidden(text("officer.squad_gone"))
+        raise Forbidden(Reason("officer.squad_gone"))
     return squad
 
 
 def require_leader(actor: Actor) -> None:
     if actor.role not in (Role.SQUAD_LEADER, Role.ADMIN):
-        raise Forbidden(text("officer.leader_only"))
+        raise Forbidden(Reason("officer.leader_only"))
 
 
 def _thing(what: str) -> str:
     key = f"officer.thing_{what.replace(' ', '_')}"
-    return text(key) if key in CATALOGUE else what
+    return Reason(key) if key in CATALOGUE else what
 
 
 def in_squad(row: T | None, squad_id: int | None, actor: Actor, what: str, ident: object) -> T:
     if row is None or squad_id != actor.squad_id:
-        raise NotFound(text("officer.not_found", what=_thing(what), ident=ident))
+        raise NotFound(Reason("officer.not_found", what=_thing(what), ident=ident))
     return row
 
 
@@ -50,7 +50,7 @@ def merchant_in_squad(session: Session, actor: Actor, merchant_id: int) -> Merch
     squad = squad_of(session, actor)
     merchant = session.get(Merchant, merchant_id)
     if merchant is None or merchant.street_id != squad.street_id:
-        raise NotFound(text("officer.not_found", what=_thing("shop"), ident=merchant_id))
+        raise NotFound(Reason("officer.not_found", what=_thing("shop"), ident=merchant_id))
     return merchant
 
 

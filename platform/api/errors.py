@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
-from streetorder.i18n import Reason, reason_text
+from streetorder.i18n import DEFAULT_LANGUAGE, Reason, reason_text
 from streetorder.platform.api.input_guard import RejectNulInUrl
 from streetorder.platform.domain.errors import DomainError, NotYet, Unauthorized
 
@@ -52,15 +52,19 @@ class ErrorBody(BaseModel):
     errors: list[FieldError] | None = None
 
 
-#: The officer app's API answers in the app's language (Chinese); the platform's API in English.
+#: The officer app's API answers in its user's language (Chinese unless the user chose
+#: English); the platform's API in English.
 APP_PATH = "/api/mobile/v1/"
 
 
 def error_body(request: Request, exc: DomainError) -> dict[str, Any]:
-    """``detail``: the reason, for the officer app in its language; ``code``: its key."""
+    """``detail``: the reason, for the officer app in its user's language; ``code``: its key."""
     reason = exc.args[0] if exc.args else ""
-    app = request.url.path.startswith(APP_PATH)
-    body: dict[str, Any] = {"detail": reason_text(exc) if app else str(exc)}
+    if request.url.path.startswith(APP_PATH):
+        language = getattr(request.state, "language", None) or DEFAULT_LANGUAGE
+        body: dict[str, Any] = {"detail": reason_text(exc, language)}
+    else:
+        body = {"detail": str(exc)}
     if isinstance(reason, Reason):
         body["code"] = reason.key
     return body

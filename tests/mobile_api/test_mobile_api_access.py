@@ -142,3 +142,24 @@ def test_another_squads_tasks_and_photos_do_not_exist(world: World) -> None:
     assert response.status_code == 404
     leader_view = world.get("leader-a", "/tasks", params={"kind": "inspection"}).json()
     assert leader_view["count"] == 3  # the squad's three shops; shop-9 belongs to squad B
+
+
+def test_refusals_speak_the_officers_language_chinese_unless_they_chose_english(
+    world: World,
+) -> None:
+    """The app shows ``detail`` as it comes: Chinese by default, English for a user whose
+    language (the console's per-user setting) is English; ``code`` is the same either way."""
+    from streetorder.platform.services import accounts
+
+    _, order_id, _ = world.dispatch_alert("shop-1")
+    zh = world.post("officer-a", f"/work-orders/{order_id}/complete", json={})
+    with world.db.session() as session:
+        user = accounts.user_by_username(session, username="officer-a")
+        accounts.set_language(session, user_id=user.id, language="en")
+    en = world.post("officer-a", f"/work-orders/{order_id}/complete", json={})
+    assert zh.status_code == en.status_code == 409
+    assert zh.json()["code"] == en.json()["code"] == "refusal.guard"
+    assert "须上传改正后照片" in zh.json()["detail"], zh.json()
+    assert "an after-correction photo is required" in en.json()["detail"], en.json()
+    missing = world.get("officer-a", "/work-orders/999999")
+    assert missing.status_code == 404 and missing.json()["detail"].endswith("not found")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 
-from streetorder.i18n import Reason, text
+from streetorder.i18n import Reason
 from streetorder.mobile_api.api import schemas as s
 from streetorder.mobile_api.api.deps import Ctx, CurrentActor, IdempotencyKey
 from streetorder.mobile_api.api.present import photo_out
@@ -78,7 +78,7 @@ def evidence_file(file_id: ObjectId, actor: CurrentActor, ctx: Ctx) -> Response:
         case = session.get(Case, case_id) if case_id else None
         if record is None or case is None or case.squad_id != actor.squad_id:
             raise NotFound(
-                text("officer.not_found", what=text("officer.thing_file"), ident=file_id)
+                Reason("officer.not_found", what=Reason("officer.thing_file"), ident=file_id)
             )
     return _bytes(ctx, record.storage_key, record.content_type, record.sha256)
 
