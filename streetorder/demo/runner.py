@@ -165,6 +165,7 @@ def _serve_until_interrupted(url: str) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)  # also when started with SIGINT ignored (`cmd &`)
     print(f"\nThe console stays up at {url}/console — press Ctrl-C to stop.", flush=True)
     try:
         while True:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import signal
@@ -67,7 +68,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
     with stdout.open("w") as so, stderr.open("w") as se:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streetorder", "demo", "--out", str(out)],
-            stdout=so, stderr=se, text=True,
+            stdout=so, stderr=se, text=True, start_new_session=True,
         )  # fmt: skip
         try:
             url = _wait_for_console(proc, stdout, stderr, timeout=1800)
@@ -75,7 +76,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
             served = _use_console(url)
             time.sleep(2)  # still up a moment later
             served["alive_after_use"] = proc.poll() is None
-            proc.send_signal(signal.SIGINT)  # Ctrl-C
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
             started = time.monotonic()
             code = proc.wait(timeout=60)
             served["stop_seconds"] = time.monotonic() - started
