@@ -23,9 +23,9 @@ TokenKind = Literal["access", "refresh"]
 def hash_password(password: str, rounds: int = 12) -> str:
     raw = password.encode("utf-8")
     if len(password) < 8:
-        raise InvalidInput("a password needs at least 8 characters")
+        raise InvalidInput(Reason("session.password_short"))
     if len(raw) > 72:
-        raise InvalidInput("a password may have at most 72 bytes (bcrypt's limit)")
+        raise InvalidInput(Reason("session.password_long"))
     return bcrypt.hashpw(raw, bcrypt.gensalt(rounds)).decode("ascii")
 
 

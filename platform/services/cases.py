@@ -481,7 +481,7 @@ def record_payment(
     _check_allowed(case, Event.RECORD_PAYMENT, actor, rules, now)
     penalty = get_penalty(session, case_id=case.id)
     if penalty is None or penalty.due_at is None:
-        raise InvalidTransition(f"cannot record_payment: case {case.id} has no payment due")
+        raise InvalidTransition(Reason("refusal.no_payment_due", case=case.id))
     surcharge = late_surcharge_cents(
         penalty.fine_cents, penalty.due_at, now, rules.tz, rules.penalty
     )
@@ -489,8 +489,14 @@ def record_payment(
     if paid_cents != due:
         late = days_late(penalty.due_at, now, rules.tz)
         raise InvalidInput(
-            f"amount due is {due / 100:.2f} CNY (fine {penalty.fine_cents / 100:.2f} + surcharge "
-            f"{surcharge / 100:.2f} for {late} days late), not {paid_cents / 100:.2f}"
+            Reason(
+                "refusal.amount_due",
+                due=f"{due / 100:.2f}",
+                fine=f"{penalty.fine_cents / 100:.2f}",
+                surcharge=f"{surcharge / 100:.2f}",
+                days=late,
+                paid=f"{paid_cents / 100:.2f}",
+            )  # fmt: skip
         )
     transition(
         session, case=case, event=Event.RECORD_PAYMENT, actor=actor, rules=rules, now=now,

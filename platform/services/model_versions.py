@@ -82,7 +82,7 @@ def list_versions(session: Session) -> list[ModelVersion]:
 def get_version(session: Session, version_id: int) -> ModelVersion:
     version = session.get(ModelVersion, version_id)
     if version is None:
-        raise NotFound(f"model version {version_id} not found")
+        raise NotFound(Reason("model_upload.version_not_found", version=version_id))
     return version
 
 
@@ -162,7 +162,7 @@ def previous_version_id(session: Session, *, node_code: str, camera_code: str | 
     rows = _history(session, node, camera)
     if not rows or rows[0].model_version_id is None:
         target = f"camera {camera_code}" if camera_code else f"node {node_code}"
-        raise NotFound(f"{target} runs no assigned model version: nothing to roll back")
+        raise NotFound(Reason("model_upload.nothing_to_roll_back", target=target))
     applied = set(
         session.scalars(
             select(ConfigPushRecord.revision).filter_by(node_id=node.id, ack_accepted=True)
@@ -179,10 +179,10 @@ def check_download(session: Session, *, actor: Actor, version: ModelVersion) -> 
     if actor.role == Role.ADMIN:
         return
     if actor.role != Role.EDGE_NODE or actor.node_code is None:
-        raise Forbidden("only edge nodes and admins download model files")
+        raise Forbidden(Reason("model_upload.download_roles"))
     node = get_node(session, code=actor.node_code)
     if version.id not in {r.model_version_id for r in _current(session, node)}:
-        raise Forbidden(f"model version {version.id} is not assigned to node {node.code}")
+        raise Forbidden(Reason("model_upload.not_assigned", version=version.id, node=node.code))
 
 
 @dataclass(frozen=True)

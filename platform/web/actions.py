@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streetorder.i18n import reason_text
+from streetorder.i18n import Reason, reason_text
 from streetorder.platform.db import Case
 from streetorder.platform.domain.errors import (
     DomainError,
@@ -120,4 +120,4 @@ def apply_event(ctx: ConsoleContext, actor: Actor, case_id: int, event: Event, n
             case Event.CLOSE:
                 case_service.close(session, **common, note=note)
             case _:
-                raise InvalidInput(f"{event.value} is not an action of the case page")
+                raise InvalidInput(Reason("refusal.not_a_case_action", event=event.value))

@@ -78,6 +78,19 @@ MESSAGES: dict[str, Msg] = {
     "refusal.photos_of_case": Msg(
         "照片须是为本案件上传的照片", "photo_ids must be photos uploaded to this case"
     ),
+    "refusal.no_payment_due": Msg(
+        "不能登记缴款:案件{case}没有待缴罚款",
+        "cannot record_payment: case {case} has no payment due",
+    ),
+    "refusal.amount_due": Msg(
+        "应缴金额为{due}元(罚款{fine}元+滞纳金{surcharge}元,逾期{days}天),不是{paid}元",
+        "amount due is {due} CNY (fine {fine} + surcharge {surcharge} for {days} days late), not "
+        "{paid}",
+    ),
+    "refusal.not_a_case_action": Msg(
+        "{event}不是案件页的操作", "{event} is not an action of the case page"
+    ),
+    "refusal.no_such_file": Msg("没有这个文件", "no such file"),
     "refusal.case_not_found": Msg("没有案件{case}", "case {case} not found"),
     "refusal.order_not_found": Msg("没有工单{order}", "work order {order} not found"),
     "refusal.page_for_roles": Msg(
@@ -164,6 +177,10 @@ MESSAGES: dict[str, Msg] = {
         "missing or wrong CSRF token; reload the page and try again",
     ),
     "session.login_first": Msg("请先登录", "log in first"),
+    "session.password_short": Msg("密码至少需要8个字符", "a password needs at least 8 characters"),
+    "session.password_long": Msg(
+        "密码最多72字节(bcrypt的上限)", "a password may have at most 72 bytes (bcrypt's limit)"
+    ),
     "session.invalid_token": Msg("登录凭证无效,请重新登录", "invalid token"),
     "session.wrong_token": Msg("此处不能使用{kind}凭证", "a {kind} token cannot be used here"),
     "session.token_expired": Msg("登录已过期,请重新登录", "token expired"),
@@ -220,6 +237,23 @@ MESSAGES: dict[str, Msg] = {
     ),
     "model_upload.too_large": Msg(
         "模型文件:{size}字节,超过上限{most}字节", "model file: {size} bytes, over {most} bytes"
+    ),
+    "model_upload.file_too_large": Msg(
+        "{name}:文件超过{most}字节", "{name}: larger than {most} bytes"
+    ),
+    "model_upload.version_not_found": Msg(
+        "没有模型版本{version}", "model version {version} not found"
+    ),
+    "model_upload.nothing_to_roll_back": Msg(
+        "{target}没有已指定的模型版本,无可回滚",
+        "{target} runs no assigned model version: nothing to roll back",
+    ),
+    "model_upload.download_roles": Msg(
+        "只有边缘节点和管理员可以下载模型文件", "only edge nodes and admins download model files"
+    ),
+    "model_upload.not_assigned": Msg(
+        "模型版本{version}未指定给节点{node}",
+        "model version {version} is not assigned to node {node}",
     ),
     "model_upload.exists": Msg(
         "模型{name} {version}已存在且文件不同;请为新文件另起版本号",

@@ -246,3 +246,37 @@ def test_upload_refusals_name_the_upload_and_the_formats_in_the_readers_words() 
         with pytest.raises(DomainError) as refused:
             open_checked(data, policy)
         assert str(refused.value) == english and reason_text(refused.value) == chinese
+
+
+#: Code whose refusals reach the console or the officer app: each is a catalogue reason, so it
+#: can be said in the reader's language (a bare English sentence there is a regression).
+READ_BY_PEOPLE = [
+    REPO / "platform" / "web",
+    REPO / "platform" / "imaging",
+    REPO / "mobile_api",
+    *(REPO / "platform" / "domain" / f"{m}.py"
+      for m in ("workflow", "lifecycle", "work_orders", "sms")),
+    *(REPO / "platform" / "services" / f"{m}.py"
+      for m in ("cases", "work_orders", "model_files", "model_versions", "ignore_regions",
+                "scene_reference")),
+    REPO / "platform" / "security.py",
+]  # fmt: skip
+
+
+def test_refusals_the_console_and_the_officer_app_show_come_from_the_catalogue() -> None:
+    import streetorder.platform.domain.errors as errors
+
+    names = {n for n, v in vars(errors).items() if isinstance(v, type) and issubclass(v, Exception)}
+    names |= {"TokenReused", "ChecklistError"}
+    bare = []
+    for root in READ_BY_PEOPLE:
+        for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                    continue
+                name = getattr(node.exc.func, "id", getattr(node.exc.func, "attr", ""))
+                first = node.exc.args[0] if node.exc.args else None
+                if name in names and isinstance(first, ast.Constant | ast.JoinedStr):
+                    bare.append(f"{path.relative_to(REPO)}:{node.lineno}: {ast.unparse(node.exc)}")
+    assert len(list(READ_BY_PEOPLE[0].rglob("*.py"))) > 10  # the walk finds the console's code
+    assert bare == []

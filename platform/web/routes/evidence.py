@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from streetorder.i18n import Reason
 from streetorder.platform.db import EvidenceFile
 from streetorder.platform.domain.errors import NotFound
 from streetorder.platform.services import case_reads
@@ -68,7 +69,7 @@ def case_file(request: Request, ctx: Ctx, viewer: Anyone, file_id: int):
         record = session.get(EvidenceFile, file_id)
         try:
             if record is None or record.case_id is None:
-                raise NotFound("no such file")
+                raise NotFound(Reason("refusal.no_such_file"))
             case_service.get_case(session, case_id=record.case_id, actor=viewer.actor)
         except NotFound:
             return Response("file not found", status_code=404)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
-from streetorder.i18n import reason_text, translator
+from streetorder.i18n import Reason, reason_text, translator
 from streetorder.platform.domain.errors import DomainError, PayloadTooLarge
 from streetorder.platform.services import model_rollout, model_versions
 from streetorder.platform.services.model_files import METRIC_KEYS
@@ -64,7 +64,9 @@ async def _bytes(form, name: str, t: Translate, required: bool = True) -> bytes 
         return None
     data = await upload.read(model_versions.MAX_MODEL_BYTES + 1)
     if len(data) > model_versions.MAX_MODEL_BYTES:
-        raise PayloadTooLarge(f"{name}: larger than {model_versions.MAX_MODEL_BYTES} bytes")
+        raise PayloadTooLarge(
+            Reason("model_upload.file_too_large", name=name, most=model_versions.MAX_MODEL_BYTES)
+        )
     return data
 
 
