@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from streetorder.i18n import translator
+from streetorder.i18n.ingest import refusal_text
 from streetorder.platform.domain.roles import Role
 from streetorder.platform.services import rejections
 from streetorder.platform.services.paging import page
@@ -40,11 +41,13 @@ def refused(
                 "node": m.node_code or "",
                 "alert": m.alert_id or "",
                 "topic": m.topic,
+                "why": t(key, **values),
                 "reason": m.reason,
                 "head": m.payload_head[:300],
                 "size": m.payload_size,
             }
             for m in messages
+            for key, values in [refusal_text(m.category, m.reason)]
         ]
     return render(
         ctx, request, "refused.html", viewer, nav="refused", rows=rows, total=total,
