@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,42 @@ def make_scene(cache: Path, seed: int, index: int) -> Scene:
          "zones": zones}
     )  # fmt: skip
     return Scene(seed, folder / truth["video"], camera, tuple(truth["episodes"]))
+
+
+def replayed(scene: Scene, out: Path, model: Path | None = None) -> dict[str, int]:
+    """``streetorder replay`` of the scene's video as its camera sees it (every detection
+    counts): {"false_alerts", "caught", "episodes"}."""
+    from streetorder.cli import main
+
+    folder = out / f"replay-{scene.seed}"
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {
+        "node_id": "review-replay",
+        "cameras": [{**scene.camera.model_dump(mode="json"), "source": str(scene.video)}],
+    }
+    (folder / "fitting_then_goods.yaml").write_text(yaml.safe_dump(config))
+    for name in ("fitting_then_goods.mp4", "fitting_then_goods.truth.json"):
+        if not (folder / name).exists():
+            (folder / name).symlink_to(scene.video.with_name(name))
+    args = ["replay", str(folder / "fitting_then_goods.mp4"), "--truth", "auto", "--no-video",
+            "--out", str(folder / "out")]  # fmt: skip
+    if model is not None:
+        args += ["--model", str(model)]
+    assert main(args) == 0, f"replay of {scene.video} failed"
+    metrics = json.loads((folder / "out" / "metrics.json").read_text())
+    s = metrics["scenarios"]["fitting_then_goods"]
+    return {"false_alerts": s["fp"], "caught": s["tp"], "episodes": s["tp"] + s["fn"]}
+
+
+def scene_to_unlearn(cache: Path, seeds: tuple[int, ...]) -> Scene | None:
+    """The first scene of ``seeds`` on which the bundled model raises a false alert and alerts
+    every truth episode (what the loop is about), or None."""
+    for seed in seeds:
+        scene = make_scene(cache, seed, 1)
+        r = replayed(scene, cache / "screen")
+        if r["false_alerts"] >= 1 and r["caught"] == r["episodes"]:
+            return scene
+    return None
 
 
 class SceneCamera:
@@ -403,6 +439,8 @@ def loop_world(
     from fastapi.testclient import TestClient
 
     from streetorder.platform.db import Database
+    from streetorder.platform.services.edge_config import build
+    from streetorder.platform.services.registry import get_node
     from streetorder.platform.services.seed import seed_demo
     from streetorder.platform.settings import settings_from_mapping
     from streetorder.server.migrate import upgrade
@@ -423,6 +461,10 @@ def loop_world(
     with db.session() as session:
         report = seed_demo(session, node_code=node, cameras=cameras, password=PASSWORD,
                            bcrypt_rounds=4, node_api_key=f"sok_{node}-key-0123456789")  # fmt: skip
+        # the node runs its cameras as the platform registered them (address, zone names), so a
+        # config push does not restart them
+        node_row = get_node(session, code=node)
+        cameras = build(node_row, revision=1, now=datetime.now(UTC)).cameras
     db.dispose()
     SceneCamera.reset()
     server = ServerRuntime(settings, jobs=False)
