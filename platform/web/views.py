@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from streetorder.i18n import CATALOGUE, duration, seconds_text
+from streetorder.i18n.sms import sms_error_text
 from streetorder.platform.db import (
     AlertRecord,
     Case,
@@ -73,6 +74,14 @@ def label(t: Translate, group: str, value: str | None) -> str:
 
 def state_label(state: str, t: Translate) -> str:
     return label(t, "state", state)
+
+
+def sms_error(t: Translate, error: str | None) -> str:
+    """Why an SMS failed, in the reader's words (the stored diagnostic is shown as detail)."""
+    if not error:
+        return ""
+    key, values = sms_error_text(error)
+    return t(key, **values)
 
 
 def local(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -337,14 +346,15 @@ def _sms_rows(messages: list, tz: ZoneInfo, t: Translate) -> list[dict[str, Any]
             "stage_label": label(t, "sms_stage", s.stage.split("-")[0]),
             "recipient": s.recipient,
             "mobile": mask_mobile(s.mobile),
-            "provider": s.provider,
+            "provider": label(t, "sms_provider", s.provider),
             "state": s.state,
             "state_label": label(t, "sms_state", s.state),
             "attempts": s.attempts,
             "created": local(s.created_at, tz),
             "sent": local(s.sent_at, tz),
             "delivered": local(s.delivered_at, tz),
-            "last_error": s.last_error,
+            "last_error": sms_error(t, s.last_error),
+            "error_detail": s.last_error or "",
             "body": s.body,
         }
         for s in messages

@@ -6,6 +6,8 @@ Variables: sign, shop, time, place, deadline, case_number, link, amount.
 
 from __future__ import annotations
 
+import re
+
 from streetorder.i18n.catalogue import Msg
 
 MESSAGES: dict[str, Msg] = {
@@ -61,4 +63,36 @@ MESSAGES: dict[str, Msg] = {
         "{case_number}; please pay online by {deadline}; late payment adds 3% of the fine a day. "
         "Details: {link}",
     ),
+    # How a message went out, and why it did not: the console shows these; the gateway's or
+    # the check's own diagnostic (English) stays beside them as detail.
+    "sms_provider.outbox": Msg("发件箱（未接短信网关）", "outbox (no gateway)"),
+    "sms_provider.http": Msg("短信网关", "SMS gateway"),
+    "sms_error.detail": Msg("原始诊断", "Diagnostic"),
+    "sms_error.unreachable": Msg("短信网关无法连接", "The SMS gateway cannot be reached"),
+    "sms_error.answered": Msg(
+        "短信网关拒绝发送（HTTP {status}）", "The SMS gateway refused the message (HTTP {status})"
+    ),
+    "sms_error.number": Msg(
+        "手机号 {number} 不是有效的大陆手机号（11 位，13x-19x）",
+        "{number} is not a mainland China mobile number (11 digits, 13x-19x)",
+    ),
+    "sms_error.not_delivered": Msg("运营商回执：未送达", "Delivery report: not delivered"),
+    "sms_error.other": Msg("短信未能发出或送达", "The message was not sent or delivered"),
 }
+
+SMS_ERRORS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("unreachable", re.compile(r"gateway unreachable\b")),
+    ("answered", re.compile(r"gateway answered (?P<status>\d+)")),
+    ("number", re.compile(r"'?(?P<number>[^']*?)'? is not a mainland China mobile number")),
+    ("not_delivered", re.compile(r"not delivered$")),
+)
+
+
+def sms_error_text(error: str) -> tuple[str, dict[str, str]]:
+    """The catalogue key (and its values) saying why an SMS failed, from the diagnostic stored
+    with it (the gateway's answer, the number check, a delivery report); any other: ``other``."""
+    for name, pattern in SMS_ERRORS:
+        found = pattern.match(error)
+        if found:
+            return f"sms_error.{name}", found.groupdict()
+    return "sms_error.other", {}

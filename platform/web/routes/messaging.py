@@ -15,7 +15,7 @@ from streetorder.platform.services import work_orders as order_service
 from streetorder.platform.web.auth import EVERYONE, Viewer, require
 from streetorder.platform.web.context import ConsoleContext, get_context
 from streetorder.platform.web.render import language_of, render
-from streetorder.platform.web.views import label, local, mask_mobile
+from streetorder.platform.web.views import label, local, mask_mobile, sms_error
 
 router = APIRouter()
 Ctx = Annotated[ConsoleContext, Depends(get_context)]
@@ -46,7 +46,8 @@ def sms_outbox(request: Request, ctx: Ctx, viewer: Staff, state: str = "", limit
                 "sent": local(m.sent_at, ctx.tz),
                 "delivered": local(m.delivered_at, ctx.tz),
                 "body": m.body,
-                "error": m.last_error or "",
+                "error": sms_error(t, m.last_error),
+                "error_detail": m.last_error or "",
             }
             for m in messages
         ]
