@@ -125,8 +125,10 @@ def test_review_with_the_mouse_in_chinese_with_the_zone_over_the_evidence(
         page.evaluate("document.querySelector('.panel video.clip').pause()")
         screenshot(page, tmp_path, "queue.png")
 
+        page.click("#reject-button")  # a mis-click: the other button switches the verdict
+        assert page.is_visible("#reject-box") and not page.is_visible("#confirm-box")
         page.click("#confirm-button")
-        assert page.is_visible("#confirm-box")
+        assert page.is_visible("#confirm-box") and not page.is_visible("#reject-box")
         page.click("#submit-confirm")
         wait_pending(page, 1)
         assert "已确认" in page.text_content("#toast")

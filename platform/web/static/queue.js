@@ -67,7 +67,8 @@
     if (overlay) overlay.addEventListener("change", () =>
       panel.querySelector(".frames").classList.toggle("no-overlay", !overlay.checked));
     panel.querySelectorAll("[data-verdict]").forEach((btn) =>
-      btn.addEventListener("click", () => { if (mode === "browse") openBar(btn.dataset.verdict); }));
+      // the other button switches an open verdict (a mis-click needs no 取消 first)
+      btn.addEventListener("click", () => { if (mode !== "busy") openBar(btn.dataset.verdict); }));
   }
 
   function showFrame(view) {
