@@ -531,8 +531,12 @@ def handling_time(case: CaseLike, now: datetime) -> timedelta:
 
 
 def format_duration(span: timedelta) -> str:
-    """As the command-centre screen shows it: ``6 days 23 hours 41 minutes``."""
-    minutes = int(span.total_seconds() // 60)
+    """As the command-centre screen shows it: ``6 days 23 hours 41 minutes``; under a minute
+    ``40 seconds``."""
+    seconds = max(0, int(span.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = seconds // 60
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     parts = []

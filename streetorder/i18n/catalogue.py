@@ -82,8 +82,13 @@ class Catalogue:
 
 
 def duration(span: timedelta, language: str = DEFAULT_LANGUAGE) -> str:
-    """``6天23小时41分钟`` / ``6 days 23 hours 41 minutes`` (the handling time on the screen)."""
-    minutes = max(0, int(span.total_seconds() // 60))
+    """``6天23小时41分钟`` / ``6 days 23 hours 41 minutes`` (the handling time on the screen);
+    under a minute in seconds (``40秒`` / ``40 seconds``), never ``0分钟``."""
+    seconds = max(0, int(span.total_seconds()))
+    if seconds < 60:
+        english = normalise_language(language) == "en"
+        return f"{seconds} second{'s' if seconds != 1 else ''}" if english else f"{seconds}秒"
+    minutes = seconds // 60
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if normalise_language(language) == "en":

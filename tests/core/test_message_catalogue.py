@@ -175,6 +175,11 @@ def test_durations_read_as_the_command_centre_screen_shows_them() -> None:
     assert duration(span) == "6天23小时41分钟"
     assert duration(span, "en") == "6 days 23 hours 41 minutes"
     assert duration(timedelta(minutes=5)) == "5分钟"
+    # a run of seconds (the demo's handling times) never reads as 0 minutes
+    assert duration(timedelta(seconds=40)) == "40秒" and duration(timedelta(seconds=1), "en") == (
+        "1 second"
+    )
+    assert duration(timedelta(seconds=61)) == "1分钟" and duration(timedelta(0)) == "0秒"
     assert seconds_text(320) == "5分20秒" and seconds_text(320, "en") == "5 min 20 s"
     assert seconds_text(3 * 3600 + 6 * 60 + 5) == "3小时6分" and seconds_text(42) == "42秒"
 

@@ -149,7 +149,9 @@ def test_allowed_events_per_role() -> None:
         (timedelta(days=6, hours=23, minutes=41, seconds=59), "6 days 23 hours 41 minutes"),
         (timedelta(days=1, minutes=1), "1 day 0 hours 1 minute"),
         (timedelta(hours=2, minutes=5), "2 hours 5 minutes"),
-        (timedelta(seconds=59), "0 minutes"),
+        (timedelta(seconds=59), "59 seconds"),
+        (timedelta(seconds=60), "1 minute"),
+        (timedelta(seconds=1), "1 second"),
     ],
 )
 def test_handling_time_format(span: timedelta, text: str) -> None:
