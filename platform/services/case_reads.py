@@ -24,6 +24,7 @@ from streetorder.platform.db import (
 from streetorder.platform.db.cases import case_number
 from streetorder.platform.domain.sms import REPORTER_STAGE_PREFIX
 from streetorder.platform.domain.workflow import TERMINAL_VALUES, State
+from streetorder.platform.open311.photos import KIND as CITIZEN_PHOTO
 
 #: closed cases the average handling time is taken over (the newest ones)
 HANDLING_SAMPLE = 10000
@@ -87,10 +88,12 @@ def orders_of(session: Session, *, case_id: int) -> list[WorkOrder]:
 
 
 def officer_photos(session: Session, *, case_id: int) -> list[EvidenceFile]:
-    """Photos uploaded for the case (not the edge's alert evidence)."""
+    """Photos the officers uploaded for the case (not the edge's alert evidence, not the
+    residents' report photos, which show the problem, not its correction)."""
     stmt = (
         select(EvidenceFile)
         .where(EvidenceFile.case_id == case_id, EvidenceFile.alert_id.is_(None))
+        .where(EvidenceFile.kind != CITIZEN_PHOTO)
         .order_by(EvidenceFile.id)
     )
     return list(session.scalars(stmt))

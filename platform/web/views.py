@@ -436,6 +436,7 @@ def case_view(
         squad=case.squad.name if case.squad else "",
         penalty=_penalty_text(penalty, tz, t),
         timeline=_events(session, case, tz, t),
+        reports=reports_view(session, prefix, tz, case, t),
         photos=[
             {
                 "url": f"{prefix}/files/{p.id}",

@@ -282,6 +282,7 @@ MESSAGES: dict[str, Msg] = {
     "case.evidence": Msg("证据", "Evidence"),
     "case.before_after": Msg("改正前后对比", "Before and after correction"),
     "case.before": Msg("改正前(告警原图)", "Before (alert frame)"),
+    "case.before_report": Msg("改正前(市民上报照片)", "Before (the resident's photo)"),
     "case.after": Msg("改正后", "After"),
     "case.after_photo": Msg("执法队员上传 · {when}", "uploaded by the officer · {when}"),
     "case.after_camera": Msg(

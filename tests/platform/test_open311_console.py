@@ -72,3 +72,27 @@ def test_the_dashboard_shows_handling_time_by_source(platform: Platform) -> None
     (table,) = re.findall(r'<table class="handling">(.*?)</table>', page, re.S)
     assert re.findall(r"<th>(.*?)</th>", table) == ["市民上报"]
     assert "2" in table
+
+
+def test_a_citizen_case_page_shows_the_residents_photo_as_evidence_and_before(
+    platform: Platform,
+) -> None:
+    """The resident's photo (it shows the goods) is the case's evidence and its "before"; only
+    the officer's photo is "after" (it was shown as an officer's after-photo, beside his)."""
+    lat, long = shop_position(platform, "shop-001")
+    fields = report_fields(lat, long, phone="13912345678")
+    created = post(platform, fields, files=[("media", ("a.jpg", photo(), "image/jpeg"))])
+    case_id = case_of_report(platform, created.json()[0]["service_request_id"])
+    close_case(platform, case_id, after=timedelta(seconds=40))
+    page = _console(platform).get(f"/console/cases/{case_id}").text
+
+    evidence = page.split('id="photos"')[0]
+    assert "水果摊摆到了人行道上" in evidence and 'class="report-photo"' in evidence
+    assert "证据图片尚未收到" not in page
+    before, after = page.split('<div class="after">')[0], page.split('<div class="after">')[1]
+    before = before.split('<figure class="before">')[1]
+    (resident,) = re.findall(r'<img class="report-photo" src="([^"]+)"', evidence)
+    assert f'src="{resident}"' in before and "改正前(市民上报照片)" in before
+    after = after.split("</div>")[0]
+    assert after.count('class="officer-photo"') == 1 and resident not in after
+    assert '<strong id="handling-time">40秒</strong>' in page  # a run of seconds, not 0分钟
