@@ -113,6 +113,7 @@ MESSAGES: dict[str, Msg] = {
     "sms_stage.notice": Msg("违法告知", "notice"),
     "sms_stage.penalty": Msg("缴款通知", "payment notice"),
     "sms_stage.rework": Msg("返工告知", "rework notice"),
+    "sms_stage.reporter": Msg("回复上报市民", "reply to the resident"),
     "order_state.open": Msg("待接收", "open"),
     "order_state.acknowledged": Msg("处置中", "acknowledged"),
     "order_state.done": Msg("已完成", "done"),

@@ -106,7 +106,7 @@ def test_values_the_console_labels_all_have_texts() -> None:
     """Keys made from data (``state.<value>`` ...) exist for every value the data can hold."""
     from streetorder.contracts import EvidenceRef
     from streetorder.platform.domain.roles import Role
-    from streetorder.platform.domain.sms import SmsState
+    from streetorder.platform.domain.sms import REPORTER_STAGE_PREFIX, SmsState
     from streetorder.platform.domain.work_orders import OrderEvent, OrderState
     from streetorder.platform.domain.workflow import Event, State, Track
     from streetorder.platform.web.render import FLASHES
@@ -121,6 +121,7 @@ def test_values_the_console_labels_all_have_texts() -> None:
         + [f"hint.{e.value}" for e in CASE_PAGE_EVENTS]
         + [f"role.{r.value}" for r in Role]
         + [f"sms_state.{s.value}" for s in SmsState]
+        + [f"sms_stage.{s}" for s in ("notice", "penalty", "rework", REPORTER_STAGE_PREFIX[:-1])]
         + [f"order_state.{s.value}" for s in OrderState]
         + [f"order_event.{e.value}" for e in OrderEvent] + ["order_event.create"]
         + [f"track.{t.value}" for t in Track]
