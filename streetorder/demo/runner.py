@@ -353,8 +353,11 @@ def _what_to_click(cases: list[dict], url: str) -> None:
     tour.append(
         f"{url}/console/dashboard — the day's figures ({yellow} yellow light(s), 黄灯, now); "
         f"{url}/console/sms and "
-        f"{url}/console/work-orders — the outbox and the squad's orders; "
-        f"{url}/console/zones — the frontage zones on each camera."
+        f"{url}/console/work-orders — the outbox and the squad's orders."
+    )
+    tour.append(  # the admin's pages: a reviewer is refused them (无权访问)
+        f"as admin / {PASSWORD}: {url}/console/zones — the frontage zones on each camera; "
+        f"{url}/console/models — the model versions."
     )
     print(f"\nWhat to click (log in as reviewer / {PASSWORD}):")
     for n, line in enumerate(tour, start=1):

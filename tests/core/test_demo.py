@@ -360,3 +360,16 @@ def test_a_citizen_report_is_handled_to_closure(demo: DemoRun) -> None:
     line = f"citizen case {case['number']} (市民上报 (citizen), Open311 {request_id}): closed"
     assert line in demo.result.stdout
     assert "the reporter sees status closed" in demo.result.stdout
+
+
+def test_what_to_click_sends_the_reviewer_only_where_a_reviewer_may_go(capsys) -> None:
+    """The admin's pages (zones, models) refuse a reviewer (无权访问): the tour says to log in
+    as admin for them; the reviewer's lines name only the reviewer's pages."""
+    from streetorder.demo.runner import _what_to_click
+
+    cases = [{"id": 1, "number": "CG00000001", "state": "closed", "overdue": False}]
+    _what_to_click(cases, "http://127.0.0.1:8000")
+    lines = capsys.readouterr().out.splitlines()
+    admin = [line for line in lines if "/console/zones" in line or "/console/models" in line]
+    assert len(admin) == 1 and "as admin / streetorder-demo:" in admin[0]
+    assert "log in as reviewer" in lines[1]
