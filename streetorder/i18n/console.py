@@ -215,6 +215,24 @@ MESSAGES: dict[str, Msg] = {
     "reason.other": Msg("其他(输入原因)", "Other (type the reason)"),
     # --- evidence and the review panel --------------------------------------------------------
     "ev.annotated": Msg("标注图", "annotated"),
+    # the page the merchant's SMS links to (no login)
+    "public.title": Msg("案件 {number} 的证据", "Evidence of case {number}"),
+    "public.found": Msg("发现时间 {when},地点 {place}。", "Found {when} at {place}."),
+    "public.privacy": Msg(
+        "图中行人已做模糊处理。如有异议,请按短信中的联系方式反映。",
+        "People in the pictures are blurred. To object, use the contact in the SMS.",
+    ),
+    "public.sha256": Msg("校验值(sha256)", "checksum (sha256)"),
+    "public.none": Msg(
+        "本案的证据图片已按保存期限删除,或尚未收到。",
+        "The evidence pictures of this case were deleted after the retention period, or have "
+        "not arrived yet.",
+    ),
+    "public.invalid_title": Msg("链接无效", "Invalid link"),
+    "public.invalid": Msg(
+        "此链接无效或不完整,请核对短信中的完整链接。",
+        "This link is invalid or incomplete; check the full link in the SMS.",
+    ),
     "evidence_kind.clean_frame": Msg("原图", "clean frame"),
     "evidence_kind.annotated_frame": Msg("标注图", "annotated frame"),
     "evidence_kind.crop": Msg("目标物局部图", "crop"),

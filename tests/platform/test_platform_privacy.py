@@ -245,3 +245,35 @@ def test_retention_deletes_exactly_what_is_due_and_writes_the_audit(platform) ->
         assert sorted(s.scalars(select(RetentionRecord.case_id))) == sorted(
             [old, rejected_old, recent]
         )
+
+
+def test_the_sms_link_opened_on_a_phone_is_a_chinese_page_with_the_blurred_frames(
+    platform,
+) -> None:
+    """The merchant taps the link in the SMS: a browser gets a page in Chinese with the same
+    blurred frames the JSON names; a broken link says so in Chinese; API clients keep JSON."""
+    import re
+
+    p = platform
+    alert = alert_with_people(p, (PERSON,))
+    case = confirmed_case(p, alert)
+    with p.db.session() as session:
+        body = session.scalars(select(SmsMessage.body).filter_by(case_id=case["id"])).first()
+    link = re.search(r"(/api/v1/public/cases/\d+/evidence\?sig=\S+)$", body)[1]
+    phone = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Language": "zh-CN"}
+    page = p.client.get(link, headers=phone)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert f"案件 {case['number']} 的证据" in html and "图中行人已做模糊处理" in html
+    files = public_page(p, case["id"])["files"]
+    for f in files:
+        assert f'src="{f["url"].replace("&", "&amp;")}"' in html or f'src="{f["url"]}"' in html
+        assert f["sha256"] in html
+    visible = re.sub(r"<[^>]*>", " ", html.split("<main>")[1])
+    assert "原图" in visible and "标注图" in visible and "frame" not in visible
+    img = re.search(r'<img src="([^"]+)"', html)[1].replace("&amp;", "&")
+    assert p.client.get(img).headers["content-type"] == "image/png"
+    broken = p.client.get(link[:-3], headers=phone)
+    assert broken.status_code == 403 and "此链接无效或不完整" in broken.text
+    assert p.client.get(link).headers["content-type"] == "application/json"
+    assert p.client.get(link[:-3]).json()["detail"] == "invalid link"

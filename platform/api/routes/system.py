@@ -6,10 +6,12 @@ import base64
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 
+from streetorder.i18n import CATALOGUE, normalise_language, translator
 from streetorder.platform.api.deps import AdminUser, Public, SessionDep, StaffUser, StateDep
 from streetorder.platform.db import Case
 from streetorder.platform.domain.errors import Forbidden, NotFound
@@ -19,6 +21,7 @@ from streetorder.platform.services import public_evidence as public
 from streetorder.platform.services import rejections
 from streetorder.platform.services.health import ping
 from streetorder.platform.services.paging import page
+from streetorder.platform.web.context import TEMPLATES_DIR
 
 health_router = APIRouter(tags=["system"])
 ingest_router = APIRouter(prefix="/ingest", tags=["system"])
@@ -103,14 +106,22 @@ class PublicEvidence(BaseModel):
 @public_router.get(
     "/cases/{case_id}/evidence", response_model=PublicEvidence, dependencies=[Public()]
 )
-def public_evidence(case_id: Id, sig: str, session: SessionDep, state: StateDep) -> PublicEvidence:
+def public_evidence(
+    case_id: Id, sig: str, session: SessionDep, state: StateDep, request: Request
+) -> PublicEvidence | HTMLResponse:
     """What the merchant's SMS links to: the case's camera frames, people blurred (signed link,
-    no login; nothing once the retention period has deleted them)."""
+    no login; nothing once the retention period has deleted them). A browser (``Accept:
+    text/html``, as a phone's) gets a page in Chinese with the pictures; any other client JSON."""
     signer = state.rules.signer
+    html = "text/html" in request.headers.get("accept", "")
     if not signer.check_link(f"case:{case_id}", sig):
+        if html:
+            return _public_page(request, status_code=403)
         raise Forbidden("invalid link")
     case = session.get(Case, case_id)
     if case is None:
+        if html:
+            return _public_page(request, status_code=404)
         raise NotFound("case not found")
     files = [
         PublicFile(
@@ -120,9 +131,34 @@ def public_evidence(case_id: Id, sig: str, session: SessionDep, state: StateDep)
         )  # fmt: skip
         for f in public.public_files(session, case=case)
     ]
-    return PublicEvidence(
+    evidence = PublicEvidence(
         case_number=case.number, discovered_at=format_local(case.discovered_at, state.rules.tz),
         place=case.place, files=files,
+    )  # fmt: skip
+    return _public_page(request, evidence) if html else evidence
+
+
+_PUBLIC_PAGES = Environment(
+    loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html"])
+)
+
+
+def _public_page(
+    request: Request, evidence: PublicEvidence | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    """The merchant's page: Chinese unless the phone asks for English first."""
+    first = request.headers.get("accept-language", "").split(",")[0].strip()
+    language = normalise_language(first or None)
+    t = translator(language)
+    values = evidence.model_dump() if evidence else {"case_number": ""}
+    for f in values.get("files", []):
+        key = f"evidence_kind.{f['kind']}"
+        f["label"] = t(key) if key in CATALOGUE else f["kind"]
+    body = _PUBLIC_PAGES.get_template("public_evidence.html").render(t=t, lang=language, **values)
+    return HTMLResponse(
+        body, status_code=status_code,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                 "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"},
     )  # fmt: skip
 
 
