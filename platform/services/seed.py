@@ -99,7 +99,8 @@ def seed_demo(
     for camera_config in cameras:
         camera = _get_or_add(
             session, Camera, {"node_id": node.id, "code": camera_config.id},
-            source=camera_config.source, address=f"{street_name}{camera_config.id}号杆",
+            # the pole across the street from its first shop (as docs/examples/node.yaml)
+            source=camera_config.source, address=f"{street_name}东方路{101 + n}号对面杆",
             analysis_interval_seconds=camera_config.analysis_interval_seconds,
             keyframes_only=camera_config.keyframes_only,
         )  # fmt: skip
@@ -107,7 +108,9 @@ def seed_demo(
             n += 1
             merchant = _get_or_add(
                 session, Merchant, {"shop_id": zone.shop_id},
-                name=SHOP_NAMES[n % len(SHOP_NAMES)] + f"({zone.shop_id})",
+                # a branch named by its address, as chains are (全家(东方路店)): unique, and no
+                # shop id in the merchant's SMS
+                name=SHOP_NAMES[n % len(SHOP_NAMES)] + f"(东方路{100 + n}号店)",
                 address=f"{street_name}东方路{100 + n}号", credit_code=make_credit_code(n),
                 responsible_person=f"负责人{n}", mobile=f"1380013{n:04d}", street_id=street.id,
                 latitude=SHOP_ORIGIN[0] + n * SHOP_SPACING_DEG, longitude=SHOP_ORIGIN[1],
