@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from streetorder.i18n import text
 from streetorder.platform.db import Camera, Case
@@ -97,6 +97,11 @@ def test_the_chinese_console_shows_no_english_sentence_even_when_it_refuses(
                      "/console/sms", "/console/dashboard"):  # fmt: skip
             page.goto(base + path)
             look(path)
+            assert page.locator("h1").count() >= 1, path  # every list page says what it lists
+        page.goto(base + "/console/cases")
+        with env.db.session() as s:
+            count = s.scalar(select(func.count()).select_from(Case))
+        assert " ".join(page.text_content("h1").split()) == f"案件 {count}"
         for state, case_id in sorted(by_state.items()):
             page.goto(f"{base}/console/cases/{case_id}")
             look(f"case page ({state})")
