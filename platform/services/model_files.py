@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from streetorder.contracts.model_bundle import check_manifest
+from streetorder.contracts.model_bundle import ManifestError, check_manifest
 from streetorder.errors import StreetorderError
 from streetorder.i18n import Reason
 from streetorder.platform.domain.errors import InvalidInput
@@ -97,6 +97,8 @@ def check_bundle(onnx_bytes: bytes, manifest_bytes: bytes, eval_bytes: bytes | N
     """Check an upload; raise InvalidInput saying what is wrong."""
     try:
         manifest = check_manifest(read_json(manifest_bytes, "manifest.json"), "manifest.json")
+    except ManifestError as exc:  # said in the reader's words, one text per check
+        raise InvalidInput(Reason(f"model_upload.manifest_{exc.code}", **exc.values)) from None
     except StreetorderError as exc:
         raise InvalidInput(Reason("model_upload.manifest", error=str(exc))) from None
     evaluation = read_json(eval_bytes, "eval.json") if eval_bytes else None

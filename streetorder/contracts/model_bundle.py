@@ -58,20 +58,30 @@ def read_manifest(path: str | Path | None = None) -> dict[str, Any]:
     return check_manifest(data, str(path))
 
 
+class ManifestError(StreetorderError):
+    """A malformed manifest: the message names the file; ``code`` and ``values`` let a reader
+    in another language be told the same (the console's upload error, in Chinese)."""
+
+    def __init__(self, source: str, code: str, message: str, **values: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.code, self.values = code, values
+
+
 def check_manifest(data: Any, source: str) -> dict[str, Any]:
     """Check a parsed manifest; ``source`` (a file or upload name) starts every error."""
     path = source
     if not isinstance(data, dict):
-        raise StreetorderError(f"{path}: a model manifest must be a JSON object")
+        raise ManifestError(path, "not_object", "a model manifest must be a JSON object")
     missing = [k for k in REQUIRED_KEYS if k not in data]
     if missing:
-        raise StreetorderError(f"{path}: model manifest lacks {', '.join(missing)}")
+        keys = ", ".join(missing)
+        raise ManifestError(path, "lacks", f"model manifest lacks {keys}", keys=keys)
     classes = data["classes"]
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-        raise StreetorderError(f"{path}: 'classes' must be a list of class names")
+        raise ManifestError(path, "classes", "'classes' must be a list of class names")
     imgsz = data["imgsz"]
     if not (isinstance(imgsz, int) and imgsz > 0) and not (
         isinstance(imgsz, list) and len(imgsz) == 2 and all(isinstance(v, int) for v in imgsz)
     ):
-        raise StreetorderError(f"{path}: 'imgsz' must be a positive integer or [height, width]")
+        raise ManifestError(path, "imgsz", "'imgsz' must be a positive integer or [height, width]")
     return data

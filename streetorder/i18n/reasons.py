@@ -197,6 +197,20 @@ MESSAGES: dict[str, Msg] = {
     # --- a model bundle uploaded in the console (platform/services/model_files.py) ---------------
     "model_upload.not_json": Msg("{what}:不是JSON格式({error})", "{what}: not JSON ({error})"),
     "model_upload.manifest": Msg("manifest.json 无效:{error}", "{error}"),
+    "model_upload.manifest_not_object": Msg(
+        "manifest.json 无效:必须是JSON对象", "manifest.json: a model manifest must be a JSON object"
+    ),
+    "model_upload.manifest_lacks": Msg(
+        "manifest.json 无效:缺少字段 {keys}", "manifest.json: model manifest lacks {keys}"
+    ),
+    "model_upload.manifest_classes": Msg(
+        "manifest.json 无效:classes 必须是类别名称的列表",
+        "manifest.json: 'classes' must be a list of class names",
+    ),
+    "model_upload.manifest_imgsz": Msg(
+        "manifest.json 无效:imgsz 必须是正整数或 [高, 宽]",
+        "manifest.json: 'imgsz' must be a positive integer or [height, width]",
+    ),
     "model_upload.not_onnx": Msg(
         "模型文件:不是有效的ONNX模型({error})", "model file: not a valid ONNX model ({error})"
     ),

@@ -161,6 +161,14 @@ def test_the_chinese_console_shows_no_english_sentence_even_when_it_refuses(
         page.wait_for_load_state()
         assert text("models.upload_failed", reason="")[:4] in page.text_content("body")
         look("/console/models: upload refused")
+        # a manifest the check refuses: the check's own words, in Chinese
+        manifest.write_text(json.dumps({"name": "det", "version": "v9", "imgsz": 640}))
+        page.set_input_files('input[name="model"]', str(bad_model))
+        page.set_input_files('input[name="manifest"]', str(manifest))
+        page.click('#model-upload button[type="submit"]')
+        page.wait_for_load_state()
+        assert "manifest.json 无效:缺少字段 sha256, classes" in page.text_content("body")
+        look("/console/models: manifest refused")
         assert found == {}
 
         # the same reading finds the English of a user who chose it (the check sees the text)
