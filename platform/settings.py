@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from streetorder.config.common import BrokerConfig, TimeZoneName
 from streetorder.config.loader import validate_mapping
@@ -230,7 +230,10 @@ class PlatformSettings(Strict):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = Field("sqlite:///var/platform.db", description="SQLAlchemy URL.")
-    secret_key: str = Field(DEV_SECRET, description="Signs tokens; use STREETORDER_SECRET_KEY.")
+    secret_key: str = Field(
+        DEV_SECRET, validate_default=True,  # the default is refused outside development too
+        description="Signs tokens; use STREETORDER_SECRET_KEY.",
+    )  # fmt: skip
     public_url: str = Field("http://127.0.0.1:8000", description="Base of links sent by SMS.")
     timezone: TimeZoneName = Field(
         "Asia/Shanghai", description="The city's time zone for deadlines."
@@ -254,17 +257,20 @@ class PlatformSettings(Strict):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         return value
 
-    @model_validator(mode="after")
-    def _real_secret_outside_development(self) -> PlatformSettings:
-        weak = self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 16
+    @field_validator("secret_key")
+    @classmethod
+    def _real_secret_outside_development(cls, secret: str, info: ValidationInfo) -> str:
+        """A field check (its error names ``secret_key``); ``environment`` comes first."""
+        environment = info.data.get("environment", "development")
+        weak = secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 16
         # production also refuses a long example text such as "replace-with-a-long-secret"
-        example = self.environment == "production" and PLACEHOLDER_WORDS.search(self.secret_key)
-        if self.environment != "development" and (weak or example):
+        example = environment == "production" and PLACEHOLDER_WORDS.search(secret)
+        if environment != "development" and (weak or example):
             raise ValueError(
-                f"secret_key is a placeholder or shorter than 16 characters; set a real one "
-                f"(STREETORDER_SECRET_KEY) when environment is {self.environment!r}"
+                f"a placeholder or shorter than 16 characters; set a real one "
+                f"(STREETORDER_SECRET_KEY) when environment is {environment!r}"
             )
-        return self
+        return secret
 
     @property
     def tz(self) -> ZoneInfo:

@@ -36,8 +36,17 @@ def test_defaults_work_in_development() -> None:
 def test_placeholder_secret_is_refused_outside_development(tmp_path: Path, secret: str) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(f"environment: production\nsecret_key: {secret}\n")
-    with pytest.raises(ConfigError, match=r"p\.yaml: \(top level\): secret_key is a placeholder"):
+    with pytest.raises(ConfigError, match=r"p\.yaml: secret_key: a placeholder or shorter"):
         load_settings(path)
+
+
+def test_the_default_secret_is_refused_in_production_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("environment: production\n")  # no secret_key at all: the default is refused
+    with pytest.raises(ConfigError) as refused:
+        load_settings(path)
+    assert str(refused.value).startswith(f"{path}: secret_key: a placeholder or shorter")
+    assert "(top level)" not in str(refused.value)
 
 
 def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
