@@ -160,4 +160,19 @@ def make_store(evidence: Any) -> EvidenceStore:
             prefix=s3.prefix, staging_dir=str(Path(evidence.dir) / ".staging"),
             multipart_threshold_mb=s3.multipart_threshold_mb,
         )  # fmt: skip
-    return FileSystemStore(evidence.dir)
+    return FileSystemStore(usable_dir(evidence.dir, "evidence.dir"))
+
+
+def usable_dir(path: str | Path, key: str) -> Path:
+    """``path``, created if missing and checked writable: a server must not start and then fail
+    on its first evidence upload. Raises ConfigError naming ``key`` and the folder."""
+    from streetorder.errors import ConfigError
+
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{key}: {folder}: cannot use it: {exc.strerror or exc}") from None
+    return folder

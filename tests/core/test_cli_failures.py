@@ -157,3 +157,19 @@ def test_an_unreachable_demo_broker_is_one_line_naming_it(tmp_path: Path) -> Non
     result = run("demo", "--exit", "--out", str(tmp_path / "demo"), "--broker", f"127.0.0.1:{port}")
     lines = error_lines(result)
     assert len(lines) == 1 and lines[0].startswith(f"MQTT broker 127.0.0.1:{port} (--broker): ")
+
+
+def test_platform_serve_names_an_unusable_evidence_folder(tmp_path: Path) -> None:
+    """Not at the first upload, after starting: at start, one line naming the key and folder."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    settings = yaml.safe_load((EXAMPLES / "platform.yaml").read_text(encoding="utf-8"))
+    settings.update(database_url=f"sqlite:///{tmp_path / 'platform.db'}", secret_key=REAL_SECRET)
+    settings["broker"] = None  # the evidence folder is checked whatever the broker
+    settings["evidence"]["dir"] = str(blocker / "evidence")
+    path = write(tmp_path / "platform.yaml", settings)
+    result = run("platform", "serve", "--migrate", "--no-ingest", "--config", str(path),
+                 "--port", "0")  # fmt: skip
+    assert error_lines(result) == [
+        f"{path}: evidence.dir: {blocker / 'evidence'}: cannot use it: Not a directory"
+    ]
