@@ -48,6 +48,8 @@ CREATE INDEX IF NOT EXISTS uploads_due ON uploads (state, next_attempt_at);
 """
 
 PERMANENT = {400, 404, 410, 413, 422}
+#: Waits for the alert (409 + Retry-After) logged at DEBUG before the uploader says so (INFO).
+QUIET_WAITS = 3
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class Outcome:
 
     kind: str  # "done" | "retry" | "failed"
     reason: str
+    #: the platform asked to wait (409 + Retry-After: the alert, sent over MQTT, is not stored
+    #: yet): the normal race of a fresh alert, logged quietly for its first attempts
+    waiting: bool = False
 
 
 class EvidenceUploader:
@@ -173,7 +178,8 @@ class EvidenceUploader:
             final = exc.code in PERMANENT or (
                 exc.code == 409 and not exc.headers.get("Retry-After")
             )
-            return Outcome("failed" if final else "retry", reason)
+            waiting = exc.code == 409 and not final
+            return Outcome("failed" if final else "retry", reason, waiting=waiting)
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             return Outcome("retry", f"platform unreachable: {getattr(exc, 'reason', exc)}")
 
@@ -205,7 +211,11 @@ class EvidenceUploader:
                 )
                 return
             delay = self.backoff(upload.attempts)
-            log.info("evidence %s/%s: %s; retry in %.0f s", *key, outcome.reason, delay)
+            quiet = outcome.waiting and upload.attempts < QUIET_WAITS
+            log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "evidence %s/%s: %s; retry in %.0f s", *key, outcome.reason, delay,
+            )  # fmt: skip
             self._conn.execute(
                 "UPDATE uploads SET attempts = attempts + 1, last_error = ?,"
                 " next_attempt_at = ? WHERE alert_id = ? AND filename = ?",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -110,13 +111,18 @@ def drive(up: EvidenceUploader, until, timeout: float = 10.0) -> bool:
 
 
 def test_upload_retries_on_409_until_the_alert_arrives_then_stores_the_bytes(
-    tmp_path: Path, platform: Platform
+    tmp_path: Path, platform: Platform, caplog: pytest.LogCaptureFixture
 ) -> None:
     up = uploader(tmp_path, platform.url)
     ref, path = evidence(tmp_path, "al-1_clean.jpg", b"jpeg bytes")
     up.add("al-1", [(ref, path)])
-    assert drive(up, lambda: up.attempts_of("al-1", ref.filename) >= 2, 5)
+    with caplog.at_level(logging.DEBUG, logger="streetorder.edge.transport.uploader"):
+        assert drive(up, lambda: up.attempts_of("al-1", ref.filename) >= 2, 5)
     assert {code for _, code in platform.requests} == {409}
+    # the normal race of a fresh alert (evidence before the alert is stored) says nothing at
+    # INFO on its first waits: a normal run's log shows no "HTTP 409 ... retry"
+    waits = [r for r in caplog.records if "HTTP 409" in r.getMessage()]
+    assert waits and all(r.levelno == logging.DEBUG for r in waits)
     assert up.pending() == 1
     platform.alerts["al-1"] = {ref.filename: ref.sha256}  # the alert reaches the platform
     assert drive(up, lambda: up.pending() == 0)
