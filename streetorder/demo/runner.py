@@ -335,8 +335,16 @@ def _what_to_click(cases: list[dict], url: str) -> None:
             f"{url}/console/queue — the review queue: {len(pending)} alert(s) wait for you; "
             "look at the evidence, then confirm or reject (buttons, or the keys c / r)."
         )
+    officer_closed = [c for c in cases if c["state"] == "closed" and not c.get("self_corrected_at")]
+    camera_closed = [c for c in cases if c["state"] == "closed" and c.get("self_corrected_at")]
+    for found, what in (
+        (officer_closed, "a closed case: timeline, SMS, work order, before/after photos"),
+        (camera_closed, "closed without an officer: the merchant corrected within the grace "
+         "period and the camera saw it (before/after from the camera; no work order)"),
+    ):  # fmt: skip
+        if found:
+            tour.append(f"{url}/console/cases/{found[0]['id']} — {found[0]['number']}: {what}")
     for state, what in (
-        ("closed", "a closed case: timeline, SMS, work order, before/after photos"),
         (
             "rectified",
             "corrected by the officer, photo uploaded: its re-check is past the demo's "

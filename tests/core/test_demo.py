@@ -362,14 +362,22 @@ def test_a_citizen_report_is_handled_to_closure(demo: DemoRun) -> None:
     assert "the reporter sees status closed" in demo.result.stdout
 
 
-def test_what_to_click_sends_the_reviewer_only_where_a_reviewer_may_go(capsys) -> None:
+def test_what_to_click_sends_the_reviewer_where_the_tour_says(capsys) -> None:
     """The admin's pages (zones, models) refuse a reviewer (无权访问): the tour says to log in
     as admin for them; the reviewer's lines name only the reviewer's pages."""
     from streetorder.demo.runner import _what_to_click
 
-    cases = [{"id": 1, "number": "CG00000001", "state": "closed", "overdue": False}]
+    cases = [
+        {"id": 1, "number": "CG00000001", "state": "closed", "self_corrected_at": "2026-12-07"},
+        {"id": 2, "number": "CG00000002", "state": "closed", "self_corrected_at": None},
+    ]
     _what_to_click(cases, "http://127.0.0.1:8000")
     lines = capsys.readouterr().out.splitlines()
+    # the case promised with a work order is the one an officer handled, not the camera's
+    (with_order,) = [line for line in lines if "work order, before/after" in line]
+    assert "/console/cases/2 — CG00000002" in with_order
+    (by_camera,) = [line for line in lines if "closed without an officer" in line]
+    assert "/console/cases/1 — CG00000001" in by_camera
     admin = [line for line in lines if "/console/zones" in line or "/console/models" in line]
     assert len(admin) == 1 and "as admin / streetorder-demo:" in admin[0]
     assert "log in as reviewer" in lines[1]
