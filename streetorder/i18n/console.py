@@ -218,10 +218,7 @@ MESSAGES: dict[str, Msg] = {
     # the page the merchant's SMS links to (no login)
     "public.title": Msg("案件 {number} 的证据", "Evidence of case {number}"),
     "public.found": Msg("发现时间 {when},地点 {place}。", "Found {when} at {place}."),
-    "public.privacy": Msg(
-        "图中行人已做模糊处理。如有异议,请按短信中的联系方式反映。",
-        "People in the pictures are blurred. To object, use the contact in the SMS.",
-    ),
+    "public.privacy": Msg("图中行人已做模糊处理。", "People in the pictures are blurred."),
     "public.sha256": Msg("校验值(sha256)", "checksum (sha256)"),
     "public.none": Msg(
         "本案的证据图片已按保存期限删除,或尚未收到。",
