@@ -52,8 +52,10 @@ def camera_health(
         (c for c in (last_heartbeat or {}).get("cameras", []) if c.get("camera_id") == camera_code),
         None,
     )
-    if stats is None:
-        return {"state": "unknown", "since": "", "reason": "", "stale": False, "trouble": False}
+    if stats is None:  # no word about the camera; a node gone offline watches nothing
+        offline = availability == "offline"
+        state = "offline" if offline else "unknown"
+        return {"state": state, "since": "", "reason": "", "stale": offline, "trouble": offline}
     since = stats.get("since")
     state = str(stats.get("state", "unknown"))
     return {

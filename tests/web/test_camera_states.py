@@ -44,6 +44,14 @@ def test_the_camera_list_shows_state_since_and_reason_from_the_last_heartbeat(
     assert "unknown" in camera_cell(client.get("/console/zones").text)  # no heartbeat yet
 
     writer = BatchWriter(env.db, env.state.rules, clock=env.clock)
+    # a node that went offline before any heartbeat (as the demo's, once its footage ends):
+    # its cameras read 离线, not 未知
+    gone = Availability(node_id=NODE, state="offline", at=env.clock.now)
+    writer.write([Inbound(topics.status(NODE), encode(gone))])
+    cell = camera_cell(client.get("/console/zones").text)
+    assert 'data-state="offline">离线<' in cell and "未知" not in cell
+    back = Availability(node_id=NODE, state="online", at=env.clock.now)
+    writer.write([Inbound(topics.status(NODE), encode(back))])
     since = env.clock.now - timedelta(minutes=7)
     frozen = CameraStats(
         camera_id=CAMERA,
