@@ -134,6 +134,11 @@ def column_chart(
         f'<text x="{left - 4}" y="16" text-anchor="end" class="axis">{_fmt(top)}</text>',
         f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end" class="axis">0</text>',
     ]
+    # every label_every-th column, and always the last (today): the newest day is the one the
+    # screen is read for; a label too close before it gives way
+    last = len(items) - 1
+    labelled = {i for i in range(len(items)) if i % label_every == 0}
+    labelled = {i for i in labelled if i == last or last - i >= (label_every + 1) // 2} | {last}
     for i, (label, value) in enumerate(items):
         h = plot_h * value / top
         x = left + i * slot + slot * 0.15
@@ -143,7 +148,7 @@ def column_chart(
             f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{slot * 0.7:.1f}" '
             f'height="{h:.1f}" fill="{colour}"/></g>'
         )
-        if i % label_every == 0:
+        if i in labelled:
             parts.append(
                 f'<text x="{x + slot * 0.35:.1f}" y="{height - 6}" text-anchor="middle" '
                 f'class="axis">{escape(label)}</text>'

@@ -121,3 +121,16 @@ def test_donut_slices_cover_the_ring_in_proportion() -> None:
     dashes = [float(d) for d in re.findall(r'stroke-dasharray="([\d.]+) ', svg)]
     assert dashes[0] == pytest.approx(3 * dashes[1], rel=1e-3)
     assert ">4<" in svg  # the total in the middle
+
+
+def test_the_days_chart_always_labels_the_last_day() -> None:
+    """Thirty days labelled every third: 11-08 ... 12-05 and, always, today (12-07)."""
+    from datetime import date, timedelta
+
+    days = [((date(2026, 11, 8) + timedelta(days=i)).strftime("%m-%d"), 1.0) for i in range(30)]
+    svg = str(column_chart(days, label_every=3))
+    labels = re.findall(r'class="axis">(\d\d-\d\d)<', svg)
+    assert labels[0] == "11-08" and labels[-1] == "12-07" and "12-05" in labels
+    crowded = str(column_chart(days[:29], label_every=3))  # the last day right after a label
+    labels = re.findall(r'class="axis">(\d\d-\d\d)<', crowded)
+    assert labels[-1] == "12-06" and "12-05" not in labels
