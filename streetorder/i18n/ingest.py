@@ -28,6 +28,13 @@ MESSAGES: dict[str, Msg] = {
     "refused_category.conflict": Msg("编号冲突", "conflict"),
     "refused_category.error": Msg("处理出错", "error"),
     "refused.detail": Msg("原始诊断", "Diagnostic"),
+    "message_kind.alert": Msg("告警", "alert"),
+    "message_kind.episode_end": Msg("告警结束", "episode end"),
+    "message_kind.heartbeat": Msg("心跳", "heartbeat"),
+    "message_kind.availability": Msg("在线状态", "availability"),
+    "message_kind.config": Msg("配置下发", "config"),
+    "message_kind.config_ack": Msg("配置应答", "config ack"),
+    "message_kind.receipt": Msg("回执", "receipt"),
     # why, in the reviewer's words: one text per reason the ingest gives (refusal_text below),
     # and one per category for a reason it does not know
     "refused_why.invalid": Msg(
@@ -53,10 +60,10 @@ MESSAGES: dict[str, Msg] = {
     "refused_why.not_object": Msg("消息不是 JSON 对象", "The message is not a JSON object"),
     "refused_why.unknown_kind": Msg("未知的消息类型 {kind}", "Unknown message kind {kind}"),
     "refused_why.schema_version": Msg(
-        "不支持的接口版本 {version}（{kind}）", "Unsupported schema version {version} ({kind})"
+        "不支持的接口版本 {version}（{kind}消息）", "Unsupported schema version {version} ({kind})"
     ),
     "refused_why.invalid_field": Msg(
-        "{kind} 消息的字段 {field} 不合规", "Field {field} of the {kind} message is not valid"
+        "{kind}消息的字段 {field} 不合规", "Field {field} of the {kind} message is not valid"
     ),
     "refused_why.wrong_topic": Msg("消息发到了错误的主题", "The message came on the wrong topic"),
     "refused_why.node_mismatch": Msg(

@@ -3,6 +3,8 @@ included), filtered by category, in Chinese; other roles are refused."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from streetorder.contracts import topics
@@ -100,3 +102,9 @@ def test_each_refusal_reads_in_chinese_with_the_diagnostic_kept_as_detail(consol
     assert "消息时间比平台时钟快 3600 秒（最多允许 300 秒），请检查节点时钟" in page
     assert '<details class="refused-detail"><summary>原始诊断</summary>' in page
     assert made["ahead"].replace("'", "&#39;") in page
+    with console.db.session() as session:  # a message kind reads in the reader's words too
+        ingest.record_rejection(
+            session, topic=topics.alerts("edge-01"), category="invalid", now=now,
+            reason=made["invalid_field"], payload=b'{"kind": "alert", "v": 1}',
+        )  # fmt: skip
+    assert re.search(r"告警消息的字段 \S+ 不合规", admin.get("/console/refused").text)

@@ -30,6 +30,10 @@ def refused(
 ):  # fmt: skip
     category = category if category in CATEGORIES else ""
     t = translator(language_of(viewer))
+
+    def kinds(values: dict[str, str]) -> dict[str, str]:  # a message kind in the reader's words
+        return {"kind": label(t, "message_kind", values["kind"])} if "kind" in values else {}
+
     with ctx.db.session() as session:
         query = rejections.rejected_query(category=category or None)
         messages, total = page(session, query, offset=0, limit=limit)
@@ -41,7 +45,7 @@ def refused(
                 "node": m.node_code or "",
                 "alert": m.alert_id or "",
                 "topic": m.topic,
-                "why": t(key, **values),
+                "why": t(key, **{**values, **kinds(values)}),
                 "reason": m.reason,
                 "head": m.payload_head[:300],
                 "size": m.payload_size,
