@@ -24,6 +24,7 @@ def decide_track(
     enabled: bool,
     correct_by: datetime,
     tz: ZoneInfo,
+    squad_hours: float | None = None,
 ) -> TrackDecision:
     """Exempt when the merchant has no other confirmed violation in the look-back window.
 
@@ -31,11 +32,20 @@ def decide_track(
         prior_confirmed: confirmed violations of the merchant in the window, this case excluded.
         latest_prior: when the most recent of them was confirmed.
         correct_by: the correction deadline that keeps the exemption.
+        squad_hours: on a ``notify_first`` street, ``correct_by`` is the end of the grace
+            period; a merchant who misses it gets the squad, and a correction within the work
+            order's ``squad_hours`` still keeps the exemption: the note says both.
     """
     if not enabled:
         return TrackDecision(Track.PENALTY, text("exemption.disabled"))
     if prior_confirmed == 0:
         deadline = format_local(correct_by, tz)
+        if squad_hours is not None:
+            note = text(
+                "exemption.first_notify", days=lookback_days, deadline=deadline,
+                hours=f"{squad_hours:g}",
+            )  # fmt: skip
+            return TrackDecision(Track.EXEMPT, note)
         return TrackDecision(
             Track.EXEMPT, text("exemption.first", days=lookback_days, deadline=deadline)
         )

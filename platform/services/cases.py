@@ -165,19 +165,21 @@ def confirm(
         case.squad_id = squad.id if squad else None
     if case.state == State.PENDING_REVIEW and case.squad_id is None:
         raise InvalidTransition(Reason("refusal.no_squad_for_merchant"))
-    correct_by = now + rules.workflow.limits.rectify
+    policy = rules.dispatch_policy(_street_code(session, case))
+    # the deadline the merchant's SMS names: the grace period's end on a notify_first street
+    correct_by = now + (policy.grace if policy.notify_first else rules.workflow.limits.rectify)
     since = now - timedelta(days=rules.lookback_days)
     count, latest = prior_confirmed(session, case=case, since=since)
     decision = decide_track(
         prior_confirmed=count, latest_prior=latest, lookback_days=rules.lookback_days,
         enabled=rules.exemption_enabled, correct_by=correct_by, tz=rules.tz,
+        squad_hours=rules.rectify_hours if policy.notify_first else None,
     )  # fmt: skip
     transition(
         session, case=case, event=Event.CONFIRM, actor=actor, rules=rules, now=now, note=note,
         data={"track": decision.track.value, "exemption": decision.explanation},
     )  # fmt: skip
     case.exemption_note, case.reviewer_id = decision.explanation, actor.user_id
-    policy = rules.dispatch_policy(_street_code(session, case))
     if policy.notify_first:
         notify_first(session, case=case, actor=actor, rules=rules, now=now, grace=policy.grace)
     else:

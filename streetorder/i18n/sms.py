@@ -19,6 +19,14 @@ MESSAGES: dict[str, Msg] = {
         "{days}天内首次违法:在{deadline}前改正的不予处罚(首违免罚)",
         "first offence in {days} days: exempt if corrected by {deadline}",
     ),
+    # ... on a notify_first street: the SMS's deadline is the grace period's end; after it the
+    # squad is sent, and a correction within the work order's time limit is still exempt
+    "exemption.first_notify": Msg(
+        "{days}天内首次违法:在{deadline}前自行改正的不予处罚(首违免罚);逾期未改正的派遣中队处置,"
+        "在工单时限({hours}小时)内改正的仍不予处罚",
+        "first offence in {days} days: exempt if corrected by {deadline}; if not, the squad is "
+        "sent, and a correction within the work order's {hours} h is still exempt",
+    ),
     "exemption.latest": Msg("(最近一次{at})", " (latest {at})"),
     "exemption.repeat": Msg(
         "再次违法:近{days}天内已确认违法{count}次{latest}:适用处罚程序",

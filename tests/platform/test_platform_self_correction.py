@@ -5,7 +5,7 @@ after-frame; otherwise the work order goes out when the grace period ends."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from streetorder.errors import ConfigError
 from streetorder.i18n import text
 from streetorder.platform.db import Case, WorkOrder
 from streetorder.platform.domain.roles import Role
-from streetorder.platform.domain.workflow import Event
+from streetorder.platform.domain.workflow import Event, format_local
 from streetorder.platform.services import ingest
 from streetorder.platform.settings import settings_from_mapping
 from streetorder.platform.sms.providers import OutboxProvider
@@ -72,6 +72,14 @@ def test_the_camera_sees_the_correction_within_the_grace_period(platform_factory
     assert case["state"] == "notified" and case["track"] == "exempt"
     detail = p.client.get(f"/api/v1/cases/{case['id']}", headers=p.login("reviewer")).json()
     assert [m["stage"] for m in detail["sms"]] == ["notice"] and detail["work_orders"] == []
+    # the exemption note names the deadline the SMS names (the grace period's end), and what
+    # holds after it; it named confirmation + 24 h, a third date beside the SMS's
+    grace_end = format_local(datetime.fromisoformat(detail["rectify_deadline_at"]), p.rules.tz)
+    assert f"请于{grace_end}前自行改正" in detail["sms"][0]["body"]
+    assert detail["exemption_note"] == (
+        f"365天内首次违法:在{grace_end}前自行改正的不予处罚(首违免罚);"
+        "逾期未改正的派遣中队处置,在工单时限(24小时)内改正的仍不予处罚"
+    )
     # the after-frame may arrive before its episode end: the edge is told to retry
     assert upload_after(p, alert) == 409
     p.clock.advance(minutes=20)
