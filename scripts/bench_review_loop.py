@@ -70,6 +70,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("out/bench-review-loop"))
     ap.add_argument("--database-url", help="default: SQLite in the work folder")
     ap.add_argument("--epochs", type=int, help="fine-tune epochs (default: the test's)")
+    ap.add_argument("--synth-train", type=int, help="synthetic training images (default 32)")
+    ap.add_argument("--data-repeat", type=int, help="times the reviews are listed (default 16)")
     args = ap.parse_args()
 
     from tests.support.review_loop import FINETUNE, loop_world, make_scene
@@ -77,8 +79,9 @@ def main() -> int:
 
     seeds = seeds_of(args.seeds)
     settings = dict(FINETUNE)
-    if args.epochs:
-        settings["epochs"] = args.epochs
+    for key in ("epochs", "synth_train", "data_repeat"):
+        if getattr(args, key):
+            settings[key] = getattr(args, key)
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="review-loop-"))
     report: dict = {"seeds": seeds, "finetune": settings, "load_at_start": load(), "seconds": {}}
