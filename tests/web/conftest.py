@@ -107,15 +107,25 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+def _page_in(browser, locale: str):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(15000)
     try:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser):
+    yield from _page_in(browser, "en-GB")
+
+
+@pytest.fixture
+def zh_page(browser):
+    """A browser page whose language is zh-CN, as a command-centre PC's."""
+    yield from _page_in(browser, "zh-CN")
 
 
 def prefer_language(env: Console, username: str, language: str) -> None:

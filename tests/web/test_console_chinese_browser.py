@@ -59,17 +59,6 @@ def login(page, base: str, username: str) -> None:
     page.wait_for_load_state()
 
 
-@pytest.fixture
-def zh_page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    try:
-        yield page
-    finally:
-        context.close()
-
-
 def test_the_chinese_console_shows_no_english_sentence_even_when_it_refuses(
     sqlite_console: Console, zh_page, tmp_path: Path
 ) -> None:
