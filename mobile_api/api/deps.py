@@ -37,7 +37,7 @@ def current_actor(
         request.state.language = user.language  # refusals from here on in the user's language
         return Actor(
             role=Role(user.role),
-            name=user.display_name or user.username,
+            name=user.username,  # records keep the user name (stable, machine-readable)
             user_id=user.id,
             squad_id=user.squad_id,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from streetorder.i18n import LANGUAGES
@@ -50,3 +50,20 @@ def display_names(session: Session, *, user_ids: set[int | None]) -> dict[int, s
         select(User.id, User.display_name, User.username).where(User.id.in_(ids))
     )
     return {uid: display or username for uid, display, username in rows}
+
+
+def people(
+    session: Session, *, user_ids: set[int | None] = frozenset(), usernames: set[str] = frozenset()
+) -> list[tuple[int, str, str]]:
+    """``(id, display name, user name)`` of the users with these ids or user names, in one query
+    (the console shows the display name; the records and APIs keep the user name)."""
+    ids = {i for i in user_ids if i is not None}
+    names = {n for n in usernames if n}
+    if not ids and not names:
+        return []
+    rows = session.execute(
+        select(User.id, User.display_name, User.username).where(
+            or_(User.id.in_(ids), User.username.in_(names))
+        )
+    )
+    return [(uid, display or username, username) for uid, display, username in rows]

@@ -37,12 +37,14 @@ SHOP_NAMES = (
 #: Where the demo shops stand (东方路, 花木街道): one every ~44 m northwards from here (WGS-84).
 SHOP_ORIGIN = (31.2150, 121.5440)
 SHOP_SPACING_DEG = 0.0004
+#: (user name: README and tests log in with it, records keep it; role; squad; the name the
+#: console shows)
 PEOPLE = (
-    ("reviewer", "reviewer", None),
-    ("admin", "admin", None),
-    ("leader", "squad_leader", "squad-01"),
-    ("officer", "officer", "squad-01"),
-    ("officer2", "officer", "squad-01"),
+    ("reviewer", "reviewer", None, "陈静"),
+    ("admin", "admin", None, "赵敏"),
+    ("leader", "squad_leader", "squad-01", "李强"),
+    ("officer", "officer", "squad-01", "王建国"),
+    ("officer2", "officer", "squad-01", "刘洋"),
 )
 
 
@@ -79,12 +81,18 @@ def seed_demo(
     )
     node = _get_or_add(session, EdgeNode, {"code": node_code}, name=node_code, street_id=street.id)
     report = SeedReport(node_code=node_code, node_api_key=None)
-    for username, role, squad in PEOPLE:
-        if session.scalar(select(User.id).filter_by(username=username)) is None:
+    for username, role, squad, name in PEOPLE:
+        user = session.scalars(select(User).filter_by(username=username)).first()
+        if user is None:
             registry.create_user(
                 session, bcrypt_rounds=bcrypt_rounds,
-                data=UserCreate(username=username, role=role, password=password, squad_code=squad),
+                data=UserCreate(
+                    username=username, display_name=name, role=role, password=password,
+                    squad_code=squad,
+                ),
             )  # fmt: skip
+        elif user.display_name in ("", username):  # seeded before the demo's people had names
+            user.display_name = name
         report.users.append(username)
     node_user = session.scalars(select(User).filter_by(username=node_code)).first()
     if node_user is None:

@@ -69,7 +69,7 @@ class Viewer:
     def actor(self) -> Actor:
         return Actor(
             role=self.role,
-            name=self.user.display_name or self.user.username,
+            name=self.user.username,  # records keep the user name; pages show views.Names
             user_id=self.user.id,
             squad_id=self.user.squad_id,
         )

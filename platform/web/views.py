@@ -5,7 +5,8 @@ Reads only; every change goes through the platform's services.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,6 +59,37 @@ REJECT_REASONS = (
     "other",
 )
 Translate = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Names:
+    """Who a recorded actor is, for people at the screens: a user's display name (their user
+    name, which the records and APIs keep, as a tooltip); anyone else (``system``, an Open311
+    client, a citizen) by the name recorded. Load once per page (one query), look up per row."""
+
+    by_id: dict[int, tuple[str, str]]
+    by_login: dict[str, tuple[str, str]]
+
+    @classmethod
+    def load(
+        cls, session: Session, *, user_ids: Iterable[int | None] = (),
+        usernames: Iterable[str | None] = (),
+    ) -> Names:  # fmt: skip
+        rows = accounts.people(
+            session, user_ids=set(user_ids), usernames={n for n in usernames if n}
+        )
+        return cls({i: (d, u) for i, d, u in rows}, {u: (d, u) for _, d, u in rows})
+
+    def of(self, user_id: int | None, recorded: str | None = "") -> dict[str, str]:
+        """``{"name": what to show, "login": the user name when it differs, else ""}``: by the
+        user's id when the record has one, else by the recorded user name."""
+        found = self.by_id.get(user_id) if user_id is not None else None
+        if found is None and recorded:
+            found = self.by_login.get(recorded)
+        if found is None:
+            return {"name": recorded or "", "login": ""}
+        display, login = found
+        return {"name": display, "login": login if login != display else ""}
 
 
 def reject_reasons(t: Translate) -> list[dict[str, str]]:
@@ -321,8 +353,7 @@ def reports_view(
     return out
 
 
-def _events(session: Session, case: Case, tz: ZoneInfo, t: Translate) -> list[dict[str, Any]]:
-    rows = case_service.timeline(session, case_id=case.id)
+def _events(rows: list, names: Names, tz: ZoneInfo, t: Translate) -> list[dict[str, Any]]:
     return [
         {
             "event": e.event,
@@ -331,7 +362,7 @@ def _events(session: Session, case: Case, tz: ZoneInfo, t: Translate) -> list[di
             "to_state": state_label(e.to_state, t),
             "changed": e.from_state != e.to_state,
             "at": local(e.at, tz),
-            "actor": e.actor_name,
+            "actor": names.of(e.actor_id, e.actor_name),
             "role": label(t, "role", e.actor_role),
             "note": e.note,
         }
@@ -362,21 +393,21 @@ def _sms_rows(messages: list, tz: ZoneInfo, t: Translate) -> list[dict[str, Any]
 
 
 def _order_rows(
-    session: Session, case: Case, now: datetime, tz: ZoneInfo, t: Translate
+    orders: list, events: list, names: Names, now: datetime, tz: ZoneInfo, t: Translate
 ) -> list[dict[str, Any]]:
-    orders = case_reads.orders_of(session, case_id=case.id)
-    events = [e for e in lifecycle_audit.of_case(session, case_id=case.id)]
-    names = accounts.display_names(session, user_ids={o.assignee_id for o in orders})
     rows = []
     for w in orders:
         history = [e for e in events if e.subject == "work_order" and e.subject_id == w.id]
-        field = [e.actor_name for e in history if e.actor_role in ("officer", "squad_leader")]
-        officer = names.get(w.assignee_id) if w.assignee_id else (field[0] if field else "")
+        field = [e for e in history if e.actor_role in ("officer", "squad_leader")]
+        if w.assignee_id:
+            officer = names.of(w.assignee_id)
+        else:
+            officer = names.of(field[0].actor_id, field[0].actor_name) if field else None
         rows.append(
             {
                 "round": w.round,
                 "squad": w.squad.name if w.squad else "",
-                "officer": officer or t("case.order_unassigned"),
+                "officer": officer or {"name": t("case.order_unassigned"), "login": ""},
                 "state": w.state,
                 "state_label": label(t, "order_state", w.state),
                 "deadline": local(w.deadline_at, tz),
@@ -387,7 +418,7 @@ def _order_rows(
                         "event": e.event,
                         "label": label(t, "order_event", e.event),
                         "at": local(e.at, tz),
-                        "actor": e.actor_name,
+                        "actor": names.of(e.actor_id, e.actor_name),
                         "role": label(t, "role", e.actor_role),
                         "note": e.note,
                     }
@@ -416,6 +447,13 @@ def case_view(
     photos = case_reads.officer_photos(session, case_id=case.id)
     allowed = set(workflow.allowed_events(case, role, now=now))
     overdue = is_overdue(case, now)
+    timeline = case_service.timeline(session, case_id=case.id)
+    orders = case_reads.orders_of(session, case_id=case.id)
+    lifecycle = lifecycle_audit.of_case(session, case_id=case.id)
+    names = Names.load(
+        session,
+        user_ids=[e.actor_id for e in [*timeline, *lifecycle]] + [o.assignee_id for o in orders],
+    )
     view.update(
         track=case.track,
         track_label=label(t, "track", case.track),
@@ -435,7 +473,7 @@ def case_view(
         street=case.street.name if case.street else "",
         squad=case.squad.name if case.squad else "",
         penalty=_penalty_text(penalty, tz, t),
-        timeline=_events(session, case, tz, t),
+        timeline=_events(timeline, names, tz, t),
         reports=reports_view(session, prefix, tz, case, t),
         photos=[
             {
@@ -457,7 +495,7 @@ def case_view(
         ],
         self_corrected=case.self_corrected_at is not None,
         sms=_sms_rows(case_reads.sms_of(session, case_id=case.id), tz, t),
-        work_orders=_order_rows(session, case, now, tz, t),
+        work_orders=_order_rows(orders, lifecycle, names, now, tz, t),
         actions=[
             {
                 "event": e.value,

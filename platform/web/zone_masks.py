@@ -18,7 +18,7 @@ from streetorder.platform.domain.workflow import format_local
 from streetorder.platform.services import camera_reads, ignore_regions, scene_reference
 from streetorder.platform.web import zone_sync
 from streetorder.platform.web.context import ConsoleContext
-from streetorder.platform.web.views import Translate
+from streetorder.platform.web.views import Names, Translate
 
 
 def _camera(session: Session, camera_id: int) -> Camera:
@@ -28,8 +28,10 @@ def _camera(session: Session, camera_id: int) -> Camera:
     return camera
 
 
-def masks(camera: Camera, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """The active ignore regions as the editor draws and lists them."""
+def masks(session: Session, camera: Camera, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The active ignore regions as the editor draws and lists them (who drew each by name)."""
+    regions = ignore_regions.active(camera)
+    names = Names.load(session, usernames=[r.created_by for r in regions])
     return [
         {
             "code": r.code,
@@ -37,10 +39,10 @@ def masks(camera: Camera, tz: ZoneInfo) -> list[dict[str, Any]]:
             "reason": r.reason,
             "alert_id": r.alert_id,
             "case_id": r.case_id,
-            "created_by": r.created_by,
+            "created_by": names.of(None, r.created_by)["name"],
             "created_at": format_local(r.created_at, tz),
         }  # fmt: skip
-        for r in ignore_regions.active(camera)
+        for r in regions
     ]
 
 
@@ -53,7 +55,8 @@ def reference_text(session: Session, camera: Camera, tz: ZoneInfo, t: Translate)
     else:
         what = t("reference.image", image=camera.reference_image)
     when = format_local(camera.reference_set_at, tz) if camera.reference_set_at else ""
-    asked = t("reference.asked", what=what, who=camera.reference_set_by, when=when)
+    who = Names.load(session, usernames=[camera.reference_set_by]).of(None, camera.reference_set_by)
+    asked = t("reference.asked", what=what, who=who["name"], when=when)
     node = camera.node
     record = (
         camera_reads.first_push_since(session, node_id=node.id, since=camera.reference_set_at)

@@ -317,6 +317,7 @@ MESSAGES: dict[str, Msg] = {
     "case.order_round": Msg("第{round}轮", "Round {round}"),
     "case.order_squad": Msg("中队", "Squad"),
     "case.order_officer": Msg("执法队员", "Officer"),
+    "person.login": Msg("用户名 {login}", "user name {login}"),
     "case.order_state": Msg("状态", "State"),
     "case.order_deadline": Msg("处置时限", "Deadline"),
     "case.order_instructions": Msg("工单要求", "Instructions"),

@@ -338,3 +338,53 @@ def _jpeg() -> bytes:
     ok, buf = cv2.imencode(".jpg", np.full((60, 80, 3), 127, np.uint8))
     assert ok
     return buf.tobytes()
+
+
+def test_case_page_names_people_by_display_name_and_records_keep_the_user_name(
+    sqlite_console: Console,
+) -> None:
+    """Timeline and work order show who acted by display name (user name as a tooltip);
+    the records keep the user name; an actor that is no user keeps its recorded name."""
+    from streetorder.platform.db import LifecycleEvent, User
+    from streetorder.platform.domain.roles import Actor, Role
+    from streetorder.platform.services import work_orders
+
+    env = sqlite_console
+    users = env.registry.users
+    with env.db.session() as s:
+        s.get(User, users["reviewer"]).display_name = "陈静"
+        s.get(User, users["officer"]).display_name = "王建国"
+    (case_id,) = add_alerts(env, 1)
+    client = TestClient(env.app)
+    login(client, "reviewer")
+    token = page_csrf(client)
+    confirmed = client.post(
+        f"/console/cases/{case_id}/review", json={"verdict": "confirm"},
+        headers={"X-CSRF-Token": token},
+    )  # fmt: skip
+    assert confirmed.status_code == 200, confirmed.text
+    officer = Actor(Role.OFFICER, "officer", user_id=users["officer"], squad_id=1)
+    with env.db.session() as s:
+        order = s.scalars(select(WorkOrder).filter_by(case_id=case_id)).one()
+        work_orders.acknowledge(s, work_order_id=order.id, actor=officer, now=env.clock.now)
+    with env.db.session() as s:  # the records keep the user name, whoever recorded them
+        confirm = s.scalars(select(CaseEvent).filter_by(case_id=case_id, event="confirm")).one()
+        assert confirm.actor_name == "reviewer"
+        ack = s.scalars(select(LifecycleEvent).filter_by(event="acknowledge")).one()
+        assert ack.actor_name == "officer"
+        others = {e.actor_name for e in s.scalars(select(CaseEvent).filter_by(case_id=case_id))}
+    page = client.get(f"/console/cases/{case_id}").text
+    timeline = page.split('id="timeline">')[1].split("</ol>")[0]
+    orders = page.split('id="work-orders">')[1].split("</section>")[0]
+    reviewer = '<span class="person" title="用户名 reviewer" data-login="reviewer">陈静</span>'
+    officer_shown = '<span class="person" title="用户名 officer" data-login="officer">王建国</span>'
+    assert reviewer in timeline
+    assert f'<dd class="order-officer">{officer_shown}</dd>' in orders
+    acknowledged = orders.split('data-event="acknowledge"')[1].split("</li>")[0]
+    assert officer_shown in acknowledged
+    visible = re.sub(r"<[^>]+>", " ", timeline + orders)  # the text, without tags and tooltips
+    assert "陈静" in visible and "王建国" in visible
+    assert not re.search(r"\b(reviewer|officer)\b", visible), visible
+    assert others - {"reviewer"}  # the discovery, the dispatch
+    for name in others - {"reviewer"}:  # e.g. system: not a user, shown as recorded
+        assert f'<span class="person">{name}</span>' in timeline

@@ -98,7 +98,7 @@ def test_reject_as_fixed_structure_then_remove_the_mask_and_set_the_reference(
             with env.db.session() as s:
                 assert s.get(Case, case_id).reject_reason == message("reason.fixed_structure")
                 rows = list(s.scalars(select(IgnoreRegionRecord)))
-                assert {r.created_by for r in rows} == {"reviewer reviewer"}
+                assert {r.created_by for r in rows} == {"reviewer"}  # the user name
 
             page = admin.new_page()
             page.set_default_timeout(15000)

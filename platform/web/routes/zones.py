@@ -140,7 +140,7 @@ def zone_editor(request: Request, ctx: Ctx, viewer: Admin, camera_id: int):
         ]
         frame = camera_reads.latest_clean_frame(session, camera=camera)
         status = _push_status(session, camera.node)
-        masks = zone_masks.masks(camera, ctx.tz)
+        masks = zone_masks.masks(session, camera, ctx.tz)
         reference = zone_masks.reference_text(session, camera, ctx.tz, t)
         cam = {
             "id": camera.id,
