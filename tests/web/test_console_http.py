@@ -385,6 +385,8 @@ def test_case_page_names_people_by_display_name_and_records_keep_the_user_name(
     visible = re.sub(r"<[^>]+>", " ", timeline + orders)  # the text, without tags and tooltips
     assert "陈静" in visible and "王建国" in visible
     assert not re.search(r"\b(reviewer|officer)\b", visible), visible
+    listed = client.get("/console/work-orders").text.split('id="work-order-list">')[1]
+    assert f'<td class="order-officer">{officer_shown}</td>' in listed  # the squads' list too
     assert others - {"reviewer"}  # the discovery, the dispatch
     for name in others - {"reviewer"}:  # e.g. system: not a user, shown as recorded
         assert f'<span class="person">{name}</span>' in timeline

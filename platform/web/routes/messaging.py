@@ -15,7 +15,7 @@ from streetorder.platform.services import work_orders as order_service
 from streetorder.platform.web.auth import EVERYONE, Viewer, require
 from streetorder.platform.web.context import ConsoleContext, get_context
 from streetorder.platform.web.render import language_of, render
-from streetorder.platform.web.views import label, local, mask_mobile, sms_error
+from streetorder.platform.web.views import Names, label, local, mask_mobile, sms_error
 
 router = APIRouter()
 Ctx = Annotated[ConsoleContext, Depends(get_context)]
@@ -67,12 +67,15 @@ def work_orders(request: Request, ctx: Ctx, viewer: Anyone, state: str = "", lim
         )
         numbers = case_reads.numbers(session, case_ids={o.case_id for o in orders})
         squads = {s.id: s.name for s in registry.list_squads(session)}
+        names = Names.load(session, user_ids=[o.assignee_id for o in orders])
+        unassigned = {"name": t("case.order_unassigned"), "login": ""}
         rows = [
             {
                 "case_url": f"{ctx.prefix}/cases/{o.case_id}",
                 "case": numbers.get(o.case_id, o.case_id),
                 "round": o.round,
                 "squad": squads.get(o.squad_id, ""),
+                "officer": names.of(o.assignee_id) if o.assignee_id else unassigned,
                 "state": o.state,
                 "state_label": label(t, "order_state", o.state),
                 "deadline": local(o.deadline_at, ctx.tz),

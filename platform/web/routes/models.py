@@ -18,15 +18,16 @@ from streetorder.platform.web import zone_sync
 from streetorder.platform.web.auth import ADMIN, Viewer, require, require_csrf
 from streetorder.platform.web.context import ConsoleContext, get_context
 from streetorder.platform.web.render import language_of, render
-from streetorder.platform.web.views import Translate, local
+from streetorder.platform.web.views import Names, Translate, local
 
 router = APIRouter()
 Ctx = Annotated[ConsoleContext, Depends(get_context)]
 Admin = Annotated[Viewer, Depends(require(*ADMIN))]
 
 
-def _card(version, tz) -> dict[str, Any]:
+def _card(version, tz, names: Names) -> dict[str, Any]:
     metrics = version.metrics or {}
+    uploader = names.of(None, version.uploaded_by)["name"]
     return {
         "id": version.id,
         "label": f"{version.name} {version.version}",
@@ -36,14 +37,16 @@ def _card(version, tz) -> dict[str, Any]:
         "sha256": version.sha256[:12],
         "metrics": [(k, metrics[k]) for k in METRIC_KEYS if k in metrics],
         "per_class": sorted((metrics.get("per_class_mAP50") or {}).items()),
-        "uploaded": f"{local(version.uploaded_at, tz)} · {version.uploaded_by}",
+        "uploaded": f"{local(version.uploaded_at, tz)} · {uploader}",
     }
 
 
 @router.get("/models", response_class=HTMLResponse)
 def model_page(request: Request, ctx: Ctx, viewer: Admin, notice: str = ""):
     with ctx.db.session() as session:
-        versions = [_card(v, ctx.tz) for v in model_versions.list_versions(session)]
+        listed = model_versions.list_versions(session)
+        names = Names.load(session, usernames=[v.uploaded_by for v in listed])
+        versions = [_card(v, ctx.tz, names) for v in listed]
         nodes = model_versions.rollout(session)
     return render(
         ctx, request, "models.html", viewer, nav="models", versions=versions, nodes=nodes,
