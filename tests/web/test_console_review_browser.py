@@ -167,13 +167,14 @@ def test_case_page_shows_the_sms_and_the_work_order_with_before_and_after(
     env = sqlite_console
     (case_id,) = frontage_cases(env, 1)
     rules, now = env.state.rules, env.clock.now
-    reviewer = Actor(
-        role=Role.REVIEWER, name="reviewer reviewer", user_id=env.registry.users["reviewer"]
-    )
+    # records keep user names (as the console and the officer app record them); pages show names
+    reviewer = Actor(role=Role.REVIEWER, name="reviewer", user_id=env.registry.users["reviewer"])
     with env.db.session() as s:
+        s.get(User, env.registry.users["reviewer"]).display_name = "陈静"
         officer_user = s.get(User, env.registry.users["officer"])
+        officer_user.display_name = "王建国"
         officer = Actor(
-            role=Role.OFFICER, name=officer_user.display_name, user_id=officer_user.id,
+            role=Role.OFFICER, name=officer_user.username, user_id=officer_user.id,
             squad_id=officer_user.squad_id,
         )  # fmt: skip
         cases.confirm(s, case_id=case_id, actor=reviewer, rules=rules, now=now)
@@ -209,7 +210,10 @@ def test_case_page_shows_the_sms_and_the_work_order_with_before_and_after(
         assert "送达 2026-11-20 10:00" in sms.locator(".sms-delivered").text_content()
 
         order = page.locator("#work-orders .work-order").first
-        assert order.locator(".order-officer").text_content() == "officer officer"
+        assert order.locator(".order-officer").text_content() == "王建国"
+        assert order.locator(".order-officer .person").get_attribute("title") == "用户名 officer"
+        acknowledged = order.locator('.order-timeline li[data-event="acknowledge"] .person')
+        assert acknowledged.text_content() == "王建国"
         assert order.locator(".order-state").text_content() == "已完成"
         steps = order.locator(".order-timeline li").evaluate_all(
             "els => els.map(e => e.dataset.event)"
@@ -234,6 +238,10 @@ def test_case_page_shows_the_sms_and_the_work_order_with_before_and_after(
         assert "执法队员上传" in page.text_content("#photos .officer-photo figcaption")
         events = page.eval_on_selector_all("#timeline li", "els => els.map(e => e.dataset.event)")
         assert events[-3:] == ["confirm", "dispatch", "rectify"]
+        confirmed = page.locator('#timeline li[data-event="confirm"]')
+        assert confirmed.locator(".person").text_content() == "陈静"
+        assert "reviewer" not in confirmed.inner_text()  # the user name only as the tooltip
+        assert page.locator('#timeline li[data-event="rectify"] .person').text_content() == "王建国"
         assert page.text_content("#case-state").strip() == "已处置,待核查"
         assert page.text_content("#handling-time").strip() == "3小时1分钟"
         screenshot(page, tmp_path, "case.png", full_page=True)
