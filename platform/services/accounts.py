@@ -41,17 +41,6 @@ def set_language(session: Session, *, user_id: int, language: str) -> None:
     user.language = language
 
 
-def display_names(session: Session, *, user_ids: set[int | None]) -> dict[int, str]:
-    """Names to show for these users (the display name, else the user name)."""
-    ids = {i for i in user_ids if i is not None}
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(User.id, User.display_name, User.username).where(User.id.in_(ids))
-    )
-    return {uid: display or username for uid, display, username in rows}
-
-
 def people(
     session: Session, *, user_ids: set[int | None] = frozenset(), usernames: set[str] = frozenset()
 ) -> list[tuple[int, str, str]]:
