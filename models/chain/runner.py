@@ -40,6 +40,13 @@ FINAL_EVAL_HOURS = 0.1  # kept free at the end of a time box for Ultralytics' fi
 MIN_HOURS = 0.05
 MARKER = "chain-run.json"  # in a running stage's folder: what a snapshot needs to know
 
+# the keys a stage record's writer sets on every run; any other key is kept as it was
+_RUNNER_FIELDS = frozenset({
+    "stage", "status", "why", "seed", "start_weights", "data", "architecture", "checkpoint",
+    "epochs_completed", "wall_hours", "cpu_hours", "metrics", "results_csv", "curve_png",
+    "curve_error", "runs",
+})  # fmt: skip
+
 
 def data_folder(chain: Chain, root: Path = Path("runs/chain")) -> Path:
     return Path(root) / f"data-{chain.data.generator_version}-{chain.data.seed}"
@@ -336,7 +343,10 @@ def _commit_stage(
         except Exception as exc:  # a missing plot never loses a checkpoint
             curves["curve_error"] = str(exc)
     first = runs[0]
+    # fields the runner does not own (held-out evaluations, notes) survive a new run's record
+    kept_fields = {k: v for k, v in (prior or {}).items() if k not in _RUNNER_FIELDS}
     record = {
+        **kept_fields,
         "stage": stage.name,
         "status": status,
         "why": stage.why,

@@ -280,6 +280,7 @@ def test_a_continued_stage_keeps_the_best_checkpoint_of_its_runs(
         "checkpoint": {"file": "weights/a.pt", "sha256": prior_sha, "size_bytes": 1,
                        "from": "run 1 best.pt"},
         "metrics": {"val_map50": 0.75, "val_map50_per_class": {"goods": 0.6}},
+        "evaluations": [{"checkpoint_sha256": prior_sha, "heldout": {"mAP50_all": 0.78}}],
     })  # fmt: skip
     monkeypatch.setattr(runner, "ensure_data", lambda chain, root: tmp_path / "data.yaml")
     monkeypatch.setenv("STREETORDER_TRAIN_THREADS", "2")
@@ -305,6 +306,7 @@ def test_a_continued_stage_keeps_the_best_checkpoint_of_its_runs(
     ckpt = chain.root / rec["checkpoint"]["file"]
     assert mf.sha256_of(ckpt) == rec["checkpoint"]["sha256"]
     mf.stage_status(chain, "a")  # the record and its checkpoint agree
+    assert rec["evaluations"][0]["checkpoint_sha256"] == prior_sha, "others' fields survive"
     if kept == "prior":
         assert rec["checkpoint"]["sha256"] == prior_sha and rec["metrics"]["val_map50"] == 0.75
         assert runner.checkpoint_val(rec) == 0.75
