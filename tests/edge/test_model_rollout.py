@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from streetorder.vocabulary import CLASS_NAMES
 from tests.edge.node_support import ScriptedSource
 from tests.platform.conftest import PASSWORD, make_settings
 from tests.support.model_bundles import detector_bytes, manifest_for
+from tests.support.polling import wait_for
 from tests.web.browser_support import serve
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
@@ -95,16 +95,6 @@ class World:
     def alert_versions(self, camera: str) -> list[str]:
         page = self.api("GET", "/alerts", params={"limit": 500})["data"]
         return [a["model_version"] for a in page if a["camera_code"] == camera]
-
-
-def wait_for(probe: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s: {getattr(probe, '__name__', probe)}")
 
 
 def node_config(tmp_path: Path, broker, node: str, url: str, key: str) -> EdgeNodeConfig:

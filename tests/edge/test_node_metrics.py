@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from streetorder.edge.config import MetricsListen
 from tests.edge.test_node_runtime import Running, camera, node_config
+from tests.support.polling import wait_for
 from tests.support.prometheus import private_prometheus, samples
 
 pytestmark = pytest.mark.mqtt
@@ -25,20 +26,13 @@ def get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+wait = partial(wait_for, timeout=20.0)
+
+
 def scrape(base: str) -> dict[tuple[str, tuple], float]:
     status, body = get(f"{base}/metrics")
     assert status == 200
     return samples(body.decode())
-
-
-def wait(check, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def metrics_node(tmp_path: Path, broker) -> Running:

@@ -53,6 +53,7 @@ from streetorder.edge.node import EdgeNode
 from streetorder.edge.runtime.default import default_runtime
 from streetorder.edge.sources import AvSource
 from streetorder.i18n import text
+from tests.support.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLED_PT = REPO / "models" / "bootstrap" / "streetorder-det.pt"
@@ -417,16 +418,6 @@ class LoopWorld:
             return mine[0] if mine and mine[0]["ack_accepted"] is not None else None
 
         return wait_for(acked, 120, f"config revision {revision} was not acknowledged")
-
-
-def wait_for(probe: Callable[[], Any], timeout: float, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout:.0f} s: {what or probe}")
 
 
 @contextmanager
