@@ -87,8 +87,22 @@ def main() -> int:
     args = ap.parse_args()
 
     a, b = counts(args.candidate), counts(args.baseline)
-    if set(a) != set(b) or not a:
-        raise SystemExit("the two runs did not replay the same videos")
+    for run, c in ((args.candidate, a), (args.baseline, b)):
+        if not c:
+            inner = sorted(str(m.parent.parent) for m in run.glob("*/*/metrics.json"))
+            hint = (
+                f"; its runs are one level down: {', '.join(sorted(set(inner)))}" if inner else ""
+            )
+            raise SystemExit(f"{run} holds no <set>-<seed>/metrics.json{hint}")
+    if set(a) != set(b):
+        only = sorted(set(a) ^ set(b))
+        raise SystemExit(
+            f"the two runs did not replay the same videos: {len(only)} differ, e.g. "
+            + ", ".join(
+                f"{s} {n} seed {k} ({'candidate' if (s, n, k) in a else 'baseline'} only)"
+                for s, n, k in only[:5]
+            )
+        )
     keys = sorted(a)
     print("| set | scenario | videos | episodes | candidate tp/fp/fn | baseline tp/fp/fn |")
     print("|---|---|---:|---:|---|---|")
