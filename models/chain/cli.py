@@ -113,7 +113,17 @@ def _reproduce(args: argparse.Namespace) -> int:
     chain = _chain(args)
     device = args.device or choose_device()
     if args.dry_run:
+        from streetorder.models.synth import GENERATOR_VERSION
+
+        made: set[str] = set()
         for step in reproduce_plan(chain, args.out, device):
+            data = step["data"]
+            if data["command"] not in made:  # each data set once, before its first stage
+                made.add(data["command"])
+                if data["generator_version"] != GENERATOR_VERSION:
+                    print(f"# in a checkout whose GENERATOR_VERSION is {data['generator_version']}"
+                          f" (this one is {GENERATOR_VERSION}):")  # fmt: skip
+                print(data["command"])
             print(" ".join(str(c) for c in step["command"]))
         return 0
     for row in reproduce(chain, args.out, DEFAULT_PROJECT, device):

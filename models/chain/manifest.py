@@ -2,7 +2,9 @@
 
 A stage is *done* when its record says so and its committed checkpoint matches the recorded
 sha256; *partial* when a snapshot of an unfinished stage was committed (the next ``run`` starts
-the stage again from that snapshot); otherwise *pending*.
+the stage again from that snapshot); otherwise *pending*. A stage's own ``data`` names only the
+keys of the chain's ``data`` it changes (a newer generator version, say); without one a stage
+trains on the chain's data.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ TRAIN_KEYS = {
     "imgsz", "batch", "workers", "cache", "optimizer", "lr0", "warmup_epochs", "close_mosaic",
     "nbs", "patience", "rect", "save_period",
 }  # fmt: skip
+DATA_KEYS = ("generator_version", "seed", "counts", "size", "balanced")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class StageSpec:
     hours: float | None  # wall-clock budget on the CPU; None: the epochs alone
     train: dict[str, Any] = field(default_factory=dict)
     why: str = ""
+    data: DataSpec | None = None  # the stage's own data (its ``data`` override); None: the chain's
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,12 @@ class Chain:
     def names(self) -> list[str]:
         return [s.name for s in self.stages]
 
+    def data_of(self, stage: StageSpec | str | None) -> DataSpec:
+        """The data ``stage`` trains on: its override, else the chain's."""
+        if isinstance(stage, str):
+            stage = self.stage(stage)
+        return stage.data if stage is not None and stage.data is not None else self.data
+
 
 def load_chain(path: Path | None = None) -> Chain:
     """Read and check ``chain.yaml`` (default: the committed one next to this module)."""
@@ -103,14 +113,8 @@ def load_chain(path: Path | None = None) -> Chain:
         raise StreetorderError(f"{path}: not valid YAML: {exc}") from None
     try:
         d = raw["data"]
-        data = DataSpec(
-            str(d["generator_version"]),
-            int(d["seed"]),
-            {str(k): int(v) for k, v in d["counts"].items()},
-            (int(d["size"][0]), int(d["size"][1])),
-            bool(d.get("balanced", False)),
-        )
-        stages = tuple(_stage(s) for s in raw["stages"])
+        data = _data_spec(d)
+        stages = tuple(_stage(s, d) for s in raw["stages"])
         start_val = raw.get("start_val_map50")
         chain = Chain(
             str(raw["name"]),
@@ -131,10 +135,30 @@ def load_chain(path: Path | None = None) -> Chain:
     return chain
 
 
-def _stage(s: dict[str, Any]) -> StageSpec:
+def _data_spec(d: dict[str, Any]) -> DataSpec:
+    return DataSpec(
+        str(d["generator_version"]),
+        int(d["seed"]),
+        {str(k): int(v) for k, v in d["counts"].items()},
+        (int(d["size"][0]), int(d["size"][1])),
+        bool(d.get("balanced", False)),
+    )
+
+
+def _stage(s: dict[str, Any], chain_data: dict[str, Any]) -> StageSpec:
     unknown = set(s.get("train", {})) - TRAIN_KEYS
     if unknown:
         raise ValueError(f"stage {s.get('name')!r}: unknown train keys {sorted(unknown)}")
+    override = s.get("data")
+    if override is not None:
+        if not isinstance(override, dict) or not override:
+            raise ValueError(f"stage {s.get('name')!r}: data must map keys of the chain's data")
+        unknown = set(override) - set(DATA_KEYS)
+        if unknown:
+            raise ValueError(
+                f"stage {s.get('name')!r}: unknown data keys {sorted(unknown)} "
+                f"(a stage may override {', '.join(DATA_KEYS)})"
+            )
     start = str(s["start"])
     sha = s.get("start_sha256")
     if start != PREVIOUS and not sha:
@@ -148,6 +172,7 @@ def _stage(s: dict[str, Any]) -> StageSpec:
         hours=None if s.get("hours") is None else float(s["hours"]),
         train=dict(s.get("train", {})),
         why=str(s.get("why", "")).strip(),
+        data=None if override is None else _data_spec({**chain_data, **override}),
     )
 
 

@@ -1,10 +1,11 @@
 """Run the next stage of the training chain, snapshot a running one, or reproduce the chain.
 
-A stage trains with ``models.training.train`` from its start weights on the chain's generated
-data, within its wall-clock budget on the CPU (Ultralytics' ``time``, which fits the epochs and
-the learning-rate schedule to the budget) or for its recorded epochs on a GPU. When it ends, its
-checkpoint (optimizer stripped, a few MB) goes to ``models/chain/weights/<stage>.pt`` and its
-record to ``models/chain/stages/<stage>.json``; committing both lets the next session continue.
+A stage trains with ``models.training.train`` from its start weights on its generated data (the
+chain's, or its own override), within its wall-clock budget on the CPU (Ultralytics' ``time``,
+which fits the epochs and the learning-rate schedule to the budget) or for its recorded epochs on
+a GPU. When it ends, its checkpoint (optimizer stripped, a few MB) goes to
+``models/chain/weights/<stage>.pt`` and its record to ``models/chain/stages/<stage>.json``;
+committing both lets the next session continue.
 A stage cut short by the end of a session is snapshotted as *partial*: the next ``run`` trains it
 again from the snapshot for the rest of its budget (a warm restart: the optimizer state is not
 kept, so it is not the bit-identical continuation of the cut run). A stage keeps the best
@@ -48,21 +49,20 @@ _RUNNER_FIELDS = frozenset({
 })  # fmt: skip
 
 
-def data_folder(chain: Chain, root: Path = Path("runs/chain")) -> Path:
-    return Path(root) / f"data-{chain.data.generator_version}-{chain.data.seed}"
+def data_folder(
+    chain: Chain, root: Path = Path("runs/chain"), stage: StageSpec | None = None
+) -> Path:
+    """The folder of ``stage``'s data (its ``data`` override, else the chain's)."""
+    spec = chain.data_of(stage)
+    return Path(root) / f"data-{spec.generator_version}-{spec.seed}"
 
 
-def ensure_data(chain: Chain, root: Path) -> Path:
-    """The chain's data set under ``root`` (generated when missing or of another recipe)."""
-    spec = chain.data
-    from streetorder.models.synth import GENERATOR_VERSION
-
-    if spec.generator_version != GENERATOR_VERSION:
-        raise StreetorderError(
-            f"the chain wants generator {spec.generator_version}, this code is "
-            f"{GENERATOR_VERSION}: check out the commit the chain was recorded with"
-        )
-    out = Path(root) / data_folder(chain).name
+def ensure_data(chain: Chain, root: Path, stage: StageSpec | None = None) -> Path:
+    """``stage``'s data set (default: the chain's) under ``root``: kept when a folder of the same
+    recipe and generator version is there, else generated, which needs this code to be that
+    generator version."""
+    spec = chain.data_of(stage)
+    out = Path(root) / data_folder(chain, stage=stage).name
     summary = out / "generator.json"
     if summary.is_file():
         have = json.loads(summary.read_text(encoding="utf-8"))
@@ -75,6 +75,16 @@ def ensure_data(chain: Chain, root: Path) -> Path:
         )
         if same and (out / "data.yaml").is_file():
             return out / "data.yaml"
+    from streetorder.models.synth import GENERATOR_VERSION
+
+    if spec.generator_version != GENERATOR_VERSION:
+        who = f"stage {stage.name}" if stage is not None else "the chain"
+        raise StreetorderError(
+            f"{who} wants generator {spec.generator_version} data, this code is "
+            f"{GENERATOR_VERSION}: check out a commit whose models/synth GENERATOR_VERSION is "
+            f"{spec.generator_version} and run '{spec.command(out)}' there, then come back"
+        )
+    if out.exists():
         shutil.rmtree(out)
     from streetorder.models.synth.dataset import write_dataset
 
@@ -165,7 +175,7 @@ def run_stage(
     now = datetime.now(UTC)
     on_cpu = device == "cpu"
     hours = time_box(stage, used, until, now) if on_cpu else None
-    data = ensure_data(chain, data_root)
+    data = ensure_data(chain, data_root, stage)
     name = f"{stage.name}-run{len(runs) + 1}"
     cmd, kwargs = train_command(chain, stage, data, start, hours, stage.epochs, device, name)
     run_dir = Path(project).resolve() / name
@@ -247,10 +257,14 @@ def reproduce_plan(chain: Chain, out: Path, device: str) -> list[dict[str, Any]]
         else:
             start = previous
         name = f"{stage.name}-reproduced"
+        folder = data_folder(chain, stage=stage)
         cmd, kwargs = train_command(
-            chain, stage, data_folder(chain) / "data.yaml", start, None, epochs, device, name
+            chain, stage, folder / "data.yaml", start, None, epochs, device, name
         )
+        spec = chain.data_of(stage)
         plan.append({"stage": stage.name, "command": cmd, "kwargs": kwargs,
+                     "data": {"generator_version": spec.generator_version,
+                              "command": spec.command(folder)},
                      "recorded": (rec or {}).get("metrics", {})})  # fmt: skip
         previous = Path(out).resolve() / name / "weights" / "best.pt"
     return plan
@@ -265,12 +279,14 @@ def reproduce(
 
     device = device or choose_device()
     check_start(chain, chain.stages[0])  # the first start file must be the recorded one
-    data = ensure_data(chain, data_root)
+    # every stage's data before any training: a stage on another generator version's data needs
+    # that data generated in a checkout of that version first (ensure_data says so)
+    data = {s.name: ensure_data(chain, data_root, s) for s in chain.stages}
     if trainer is None:
         from streetorder.models.training import train as trainer
     results = []
     for step in reproduce_plan(chain, out, device):
-        kwargs = {**step["kwargs"], "data": data}
+        kwargs = {**step["kwargs"], "data": data[step["stage"]]}
         if not Path(kwargs["weights"]).is_absolute():
             kwargs["weights"] = REPO_ROOT / kwargs["weights"]
         report: dict[str, Any] = {}
@@ -343,6 +359,7 @@ def _commit_stage(
         except Exception as exc:  # a missing plot never loses a checkpoint
             curves["curve_error"] = str(exc)
     first = runs[0]
+    data = chain.data_of(stage)
     # fields the runner does not own (held-out evaluations, notes) survive a new run's record
     kept_fields = {k: v for k, v in (prior or {}).items() if k not in _RUNNER_FIELDS}
     record = {
@@ -352,7 +369,7 @@ def _commit_stage(
         "why": stage.why,
         "seed": stage.seed,
         "start_weights": first["start_weights"],
-        "data": {**chain.data.as_dict(), "command": chain.data.command(data_folder(chain))},
+        "data": {**data.as_dict(), "command": data.command(data_folder(chain, stage=stage))},
         "architecture": chain.architecture,
         "checkpoint": checkpoint,
         "epochs_completed": sum(int(r.get("epochs_completed") or 0) for r in runs),

@@ -14,7 +14,8 @@ import yaml
 
 from streetorder.errors import StreetorderError
 from streetorder.models.chain import manifest as mf
-from streetorder.models.chain.runner import parse_until, reproduce_plan, time_box
+from streetorder.models.chain.runner import data_folder, parse_until, reproduce_plan, time_box
+from streetorder.models.synth import GENERATOR_VERSION
 
 torch = pytest.importorskip("torch")
 
@@ -60,9 +61,12 @@ def test_the_committed_chain_starts_from_the_bundled_weights() -> None:
         assert record["start_weights"]["sha256"] == first.start_sha256
         mf.stage_status(chain, first.name)  # its committed checkpoint matches its sha256
     assert all(s.start == mf.PREVIOUS for s in chain.stages[1:])
-    from streetorder.models.synth import GENERATOR_VERSION
-
-    assert chain.data.generator_version == GENERATOR_VERSION
+    assert chain.data_of(chain.stages[-1]).generator_version == GENERATOR_VERSION
+    for stage in chain.stages:  # a recorded stage ran on the data the chain names for it
+        rec = mf.read_record(chain, stage.name)
+        if rec is not None:
+            spec = chain.data_of(stage).as_dict()
+            assert {k: rec["data"][k] for k in spec} == spec, stage.name
     budget = sum(s.hours or 0 for s in chain.stages)
     assert budget <= 8.0, "the issue allows about 8 h on this machine"
 
@@ -74,7 +78,12 @@ def _chain_dir(tmp_path: Path, stages: list[dict], data: dict | None = None) -> 
         "name": "t",
         "architecture": "models/configs/streetorder-det.yaml",
         "data": data
-        or {"generator_version": "1.3.0", "seed": 1, "counts": {"train": 2}, "size": [64, 64]},
+        or {
+            "generator_version": GENERATOR_VERSION,
+            "seed": 1,
+            "counts": {"train": 2},
+            "size": [64, 64],
+        },
         "stages": stages,
     }
     (root / "chain.yaml").write_text(yaml.safe_dump(spec))
@@ -96,6 +105,16 @@ def _chain_dir(tmp_path: Path, stages: list[dict], data: dict | None = None) -> 
             "unique",
         ),
         ([], "no stages"),
+        (
+            [{"name": "a", "start": "x.pt", "start_sha256": "ab", "seed": 1, "epochs": 1,
+              "data": {"generator_version": "9.9.9", "seeds": 2}}],
+            r"stage 'a': unknown data keys \['seeds'\]",
+        ),
+        (
+            [{"name": "a", "start": "x.pt", "start_sha256": "ab", "seed": 1, "epochs": 1,
+              "data": "1.3.1"}],
+            "stage 'a': data must map keys",
+        ),
     ],
 )  # fmt: skip
 def test_a_malformed_chain_says_what_is_wrong(tmp_path: Path, stages, reason) -> None:
@@ -206,7 +225,7 @@ def test_two_tiny_stages_run_record_snapshot_and_continue(tmp_path: Path) -> Non
 
     bootstrap = mf.REPO_ROOT / "models/bootstrap/streetorder-det.pt"
     train = {"imgsz": 64, "batch": 4, "workers": 0, "close_mosaic": 0, "warmup_epochs": 0.0}
-    data = {"generator_version": "1.3.0", "seed": 3, "counts": {"train": 8, "val": 4},
+    data = {"generator_version": GENERATOR_VERSION, "seed": 3, "counts": {"train": 8, "val": 4},
             "size": [192, 108], "balanced": True}  # fmt: skip
     chain = mf.load_chain(
         _chain_dir(
@@ -232,7 +251,8 @@ def test_two_tiny_stages_run_record_snapshot_and_continue(tmp_path: Path) -> Non
     assert ckpt.is_file() and mf.sha256_of(ckpt) == rec["checkpoint"]["sha256"]
     assert ckpt.stat().st_size < 7e6, "the committed checkpoint has no optimizer state"
     assert rec["start_weights"]["sha256"] == mf.sha256_of(bootstrap)
-    assert rec["data"]["generator_version"] == "1.3.0" and "--balanced" in rec["data"]["command"]
+    assert rec["data"]["generator_version"] == GENERATOR_VERSION
+    assert "--balanced" in rec["data"]["command"]
     run = rec["runs"][0]
     assert run["device"]["device"] == "cpu" and run["wall_seconds"] > 0 and run["cpu_seconds"] > 0
     assert "--weights" in run["command"] and rec["epochs_completed"] == 1
@@ -282,7 +302,7 @@ def test_a_continued_stage_keeps_the_best_checkpoint_of_its_runs(
         "metrics": {"val_map50": 0.75, "val_map50_per_class": {"goods": 0.6}},
         "evaluations": [{"checkpoint_sha256": prior_sha, "heldout": {"mAP50_all": 0.78}}],
     })  # fmt: skip
-    monkeypatch.setattr(runner, "ensure_data", lambda chain, root: tmp_path / "data.yaml")
+    monkeypatch.setattr(runner, "ensure_data", lambda chain, root, stage: tmp_path / "data.yaml")
     monkeypatch.setenv("STREETORDER_TRAIN_THREADS", "2")
 
     def trainer(project: Path, report: dict, name: str, weights: Path, **_kw) -> Path:
@@ -313,6 +333,96 @@ def test_a_continued_stage_keeps_the_best_checkpoint_of_its_runs(
     else:
         assert rec["checkpoint"]["sha256"] != prior_sha and rec["checkpoint"]["run"] == 2
         assert runner.checkpoint_val(rec) == 0.80 and rec["metrics"]["val_map50"] == 0.80
+
+
+def _fake_data(root: Path, spec: mf.DataSpec) -> Path:
+    """A data folder as ``models synth`` leaves it (its summary and data.yaml, no images)."""
+    out = root / f"data-{spec.generator_version}-{spec.seed}"
+    out.mkdir(parents=True)
+    summary = {
+        "generator_version": spec.generator_version,
+        "seed": spec.seed,
+        "counts": spec.counts,
+        "image_size": list(spec.size),
+        "balanced": spec.balanced,
+    }
+    (out / "generator.json").write_text(json.dumps(summary))
+    (out / "data.yaml").write_text("path: .\n")
+    return out / "data.yaml"
+
+
+def test_a_stage_with_a_data_override_has_its_own_data_record_and_commands(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Stage b overrides the chain's generator version and seed: it trains on, records and
+    reproduces with its own data; stage a keeps the chain's, of an older generator, which is
+    used when generated (by a checkout of that version) and otherwise asked for."""
+    from streetorder.models.chain import runner
+
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"start")
+    old = {"generator_version": "1.2.9", "seed": 1, "counts": {"train": 2}, "size": [64, 64]}
+    chain = mf.load_chain(
+        _chain_dir(
+            tmp_path,
+            [
+                {
+                    "name": "a",
+                    "start": str(weights),
+                    "start_sha256": mf.sha256_of(weights),
+                    "seed": 1,
+                    "epochs": 1,
+                },
+                {
+                    "name": "b",
+                    "start": "previous",
+                    "seed": 2,
+                    "epochs": 1,
+                    "data": {"generator_version": GENERATOR_VERSION, "seed": 9},
+                },
+            ],  # fmt: skip
+            old,
+        )
+    )
+    a, b = chain.stages
+    assert a.data is None and chain.data_of(a) == chain.data
+    assert chain.data_of(b) == mf.DataSpec(GENERATOR_VERSION, 9, {"train": 2}, (64, 64), False)
+    assert data_folder(chain, stage=a).name == "data-1.2.9-1"
+    assert data_folder(chain, stage=b).name == f"data-{GENERATOR_VERSION}-9"
+    plan = reproduce_plan(chain, tmp_path / "again", "cpu")
+    assert plan[0]["kwargs"]["data"] == Path("runs/chain/data-1.2.9-1/data.yaml")
+    assert plan[1]["kwargs"]["data"] == Path(f"runs/chain/data-{GENERATOR_VERSION}-9/data.yaml")
+    assert plan[0]["data"]["generator_version"] == "1.2.9"
+    assert "--seed 9 " in plan[1]["data"]["command"]
+
+    data_root = tmp_path / "runs"
+    wanted = f"stage a wants generator 1.2.9 data, this code is {GENERATOR_VERSION}"
+    with pytest.raises(StreetorderError, match=wanted):
+        runner.ensure_data(chain, data_root, a)
+    a_yaml = _fake_data(data_root, chain.data_of(a))
+    b_yaml = _fake_data(data_root, chain.data_of(b))
+    assert runner.ensure_data(chain, data_root, a) == a_yaml, "generated elsewhere: used"
+    assert runner.ensure_data(chain, data_root, b) == b_yaml
+
+    used = []
+
+    def trainer(project: Path, report: dict, name: str, data: Path, **_kw) -> Path:
+        used.append(data)
+        best = project / name / "weights" / "best.pt"
+        best.parent.mkdir(parents=True, exist_ok=True)
+        best.write_bytes(name.encode())
+        report.update(epochs_completed=1, val_map50=0.5)
+        return best
+
+    monkeypatch.setattr(runner, "_strip_into", lambda src, target: shutil.copyfile(src, target))
+    ra = runner.run_stage(chain, data_root, data_root, device="cpu", trainer=trainer)
+    rb = runner.run_stage(chain, data_root, data_root, device="cpu", trainer=trainer)
+    assert used == [a_yaml, b_yaml]
+    assert ra["data"]["generator_version"] == "1.2.9" and ra["data"]["seed"] == 1
+    assert "--out runs/chain/data-1.2.9-1 --seed 1 " in ra["data"]["command"]
+    assert rb["data"]["generator_version"] == GENERATOR_VERSION and rb["data"]["seed"] == 9
+    assert f"--out runs/chain/data-{GENERATOR_VERSION}-9 --seed 9 " in rb["data"]["command"]
+    assert mf.next_stage(chain) is None
 
 
 def test_chain_curve_places_the_runs_end_to_end(tmp_path: Path) -> None:
