@@ -7,4 +7,4 @@ same code renders training images (``dataset``) and scenario videos (``scenarios
 from __future__ import annotations
 
 #: Bumped whenever the rendered pixels or labels for a given seed change.
-GENERATOR_VERSION = "1.3.0"
+GENERATOR_VERSION = "1.3.1"

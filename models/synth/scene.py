@@ -73,8 +73,10 @@ class Scene:
 @dataclass(frozen=True)
 class Label:
     class_id: int
-    box: tuple[float, float, float, float]  # x1, y1, x2, y2 pixels
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 pixels, the whole object in frame
     thing_index: int
+    visible_share: float = 1.0  # share of the object's pixels not hidden by others
+    visible_box: tuple[float, float, float, float] | None = None  # its unhidden pixels' extent
 
 
 def make_camera(p: SceneParams, width: int, height: int, x: float = 0.0) -> Camera:
@@ -559,9 +561,9 @@ def render(
     for idx, thing in enumerate(things):
         if thing.class_id is None or not drawn.get(idx):
             continue
-        box = _label_box(drawn[idx], ids, idx + 1, cam)
-        if box is not None:
-            labels.append(Label(thing.class_id, box, idx))
+        seen = _label_box(drawn[idx], ids, idx + 1, cam)
+        if seen is not None:
+            labels.append(Label(thing.class_id, seen[0], idx, seen[1], seen[2]))
     return img, emissive, labels
 
 
@@ -583,14 +585,19 @@ def _label_box(polys: list[np.ndarray], ids: np.ndarray, k: int, cam: Camera):
     ix2, iy2 = int(math.ceil(cx2)), int(math.ceil(cy2))
     own = np.zeros((iy2 - iy1, ix2 - ix1), np.uint8)
     shifted = [p - np.array([ix1 * ONE, iy1 * ONE], np.int32) for p in polys]
-    cv2.fillPoly(own, shifted, 1, cv2.LINE_8, SHIFT)
+    for poly in shifted:  # one call per face: a single call leaves overlapping faces unfilled
+        cv2.fillPoly(own, [poly], 1, cv2.LINE_8, SHIFT)
     own_px = int(own.sum())
     if own_px == 0:
         return None
-    visible = int(np.count_nonzero(ids[iy1:iy2, ix1:ix2] == k))
+    mine = ids[iy1:iy2, ix1:ix2] == k
+    visible = int(np.count_nonzero(mine))
     if visible / own_px < MIN_VISIBLE:
         return None
-    return (float(cx1), float(cy1), float(cx2), float(cy2))
+    rows, cols = np.nonzero(mine)
+    seen = (float(ix1 + cols.min()), float(iy1 + rows.min()),
+            float(ix1 + cols.max() + 1), float(iy1 + rows.max() + 1))  # fmt: skip
+    return (float(cx1), float(cy1), float(cx2), float(cy2)), visible / own_px, seen
 
 
 def _cast_shadows(img: np.ndarray, scene: Scene, things: list[Thing]) -> None:
