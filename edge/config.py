@@ -41,6 +41,14 @@ class ModelSettings(Strict):
         0.1, ge=0, le=1, description="Detections kept for tracking (low ones only extend tracks)."
     )
     iou_threshold: float = Field(0.5, gt=0, le=1)
+    cross_class_iou: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="One reading per object: a box that a more confident box of another class "
+        "covers at more than this IoU is dropped (a scooter also read as a stall); "
+        "null keeps both.",
+    )
     class_map: dict[str, ClassTarget] = Field(
         default_factory=dict,
         description="Model class → project class or ignore (e.g. 'dining table': table). "

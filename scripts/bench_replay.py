@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def rewritten(folder: Path, label: str, edit) -> Path:
-    """A copy of the scenario folder (other files linked) whose cameras went through ``edit``."""
+def rewritten(folder: Path, label: str, edit, model: dict | None = None) -> Path:
+    """A copy of the scenario folder (other files linked) whose cameras went through ``edit``
+    and whose ``model`` section got the keys of ``model``."""
     import yaml
 
     copy = Path(tempfile.mkdtemp(prefix="scenarios-rewritten-"))
@@ -32,11 +33,17 @@ def rewritten(folder: Path, label: str, edit) -> Path:
             config = yaml.safe_load(path.read_text(encoding="utf-8"))
             for camera in config.get("cameras", []):
                 edit(camera)
+            if model:
+                config["model"] = {**config.get("model", {}), **model}
             (copy / path.name).write_text(yaml.safe_dump(config), encoding="utf-8")
         else:
             (copy / path.name).symlink_to(path.resolve())
     print(f"{label} in {copy}", flush=True)
     return copy
+
+
+def unchanged(camera: dict) -> None:
+    return None
 
 
 def zone_rule(name: str, value):

@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_replay import no_snapshot, rewritten, zone_rule  # noqa: E402
+from scripts.bench_replay import no_snapshot, rewritten, unchanged, zone_rule  # noqa: E402
 
 
 def seeds_of(text: str) -> list[int]:
@@ -50,9 +50,22 @@ def generate(folder: Path, set_name: str, seed: int) -> None:
     subprocess.run(cmd, check=True)
 
 
-def replay(folder: Path, out: Path, reference: str, model: Path | None = None) -> dict:
+def replay(
+    folder: Path,
+    out: Path,
+    reference: str,
+    model: Path | None = None,
+    cross_class_iou: float | None = None,
+) -> dict:
     from streetorder.cli import main as cli
 
+    if cross_class_iou is not None:
+        folder = rewritten(
+            folder,
+            f"cross_class_iou {cross_class_iou}",
+            unchanged,
+            {"cross_class_iou": cross_class_iou},
+        )
     if reference == "learned":
         folder = rewritten(folder, "snapshot references removed", no_snapshot)
     elif reference == "off":
@@ -93,6 +106,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("out/bench-replay-seeds"))
     ap.add_argument("--reference", choices=("snapshot", "learned", "off"), default="snapshot")
     ap.add_argument("--model", type=Path, help="ONNX model (default: the bundled one)")
+    ap.add_argument(
+        "--cross-class-iou", type=float, help="model.cross_class_iou of every scenario's config"
+    )
     args = ap.parse_args()
 
     rows: list[tuple[int, int, int]] = []
@@ -106,7 +122,11 @@ def main() -> int:
             print(f"== {set_name} seed {seed}", flush=True)
             generate(folder, set_name, seed)
             metrics = replay(
-                folder, args.out / args.reference / f"{set_name}-{seed}", args.reference, args.model
+                folder,
+                args.out / args.reference / f"{set_name}-{seed}",
+                args.reference,
+                args.model,
+                args.cross_class_iou,
             )
             for name, s in metrics["scenarios"].items():
                 rows.append((s["tp"], s["fp"], s["fn"]))
@@ -121,6 +141,7 @@ def main() -> int:
         "sets": args.sets,
         "reference": args.reference,
         "model": str(args.model or "bundled"),
+        "cross_class_iou": args.cross_class_iou,
         "videos": len(rows),
         "episodes": tp + fn,
         "tp": tp,

@@ -19,6 +19,7 @@ from streetorder.contracts.model_bundle import bundled_model_path, read_manifest
 from streetorder.edge.detect.class_map import map_classes
 from streetorder.edge.detect.letterbox import PAD_VALUE, Letterbox, plan_letterbox
 from streetorder.edge.detect.postprocess import decode_end2end, decode_raw
+from streetorder.edge.detect.readings import one_reading_per_object
 from streetorder.edge.detections import Detections
 from streetorder.errors import ConfigError, StreetorderError
 
@@ -98,6 +99,8 @@ class OnnxDetector:
         rect: for dynamic models, shrink the input to the frame's aspect (fewer pixels).
         class_map: model class → project class or ``ignore`` (``edge/detect/class_map.py``);
             ``names`` and the class ids of detections are the project's, after mapping.
+        cross_class_iou: when set, a box that a more confident box of another class covers at
+            more than this IoU is dropped (``edge/detect/readings.py``); None keeps both.
     """
 
     def __init__(
@@ -111,6 +114,7 @@ class OnnxDetector:
         rect: bool = False,
         max_det: int = 300,
         class_map: Mapping[str, str] | None = None,
+        cross_class_iou: float | None = None,
     ) -> None:
         import onnxruntime as ort
 
@@ -148,6 +152,7 @@ class OnnxDetector:
         self.score_threshold = score_threshold
         self.iou_threshold = iou_threshold
         self.max_det = max_det
+        self.cross_class_iou = cross_class_iou
         self._plans: dict[tuple[int, int], Letterbox] = {}
         self.mapping = map_classes(self.metadata.names, class_map or {}, str(self.path))
         #: the model's own classes; ``names``: after ``class_map``, what detections report
@@ -175,6 +180,7 @@ class OnnxDetector:
                 score_threshold=settings.score_threshold,
                 iou_threshold=settings.iou_threshold,
                 class_map=settings.class_map,
+                cross_class_iou=settings.cross_class_iou,
             )
         except StreetorderError as exc:
             if where is None:
@@ -243,6 +249,9 @@ class OnnxDetector:
             xyxy, scores, class_id = decode_raw(
                 one, self.score_threshold, self.iou_threshold, self.max_det, class_lookup=lookup
             )
+        if self.cross_class_iou is not None:
+            keep = one_reading_per_object(xyxy, scores, class_id, self.cross_class_iou)
+            xyxy, scores, class_id = xyxy[keep], scores[keep], class_id[keep]
         return Detections(plan.to_source(xyxy), scores, class_id)
 
     def __call__(self, frame: npt.NDArray[np.uint8]) -> Detections:

@@ -69,6 +69,7 @@ def run(footage, config: EdgeNodeConfig, out: Path, started_at: datetime) -> tup
             threads=config.model.threads,
             score_threshold=config.model.score_threshold,
             iou_threshold=config.model.iou_threshold,
+            cross_class_iou=config.model.cross_class_iou,
         )
     )
     publisher = OutboxPublisher(config, Path(config.storage.dir), out / "evidence")
