@@ -19,11 +19,15 @@ TARGETS = ("goods", "rack", "table", "stall")
 
 def condition(meta: dict) -> dict[str, str]:
     r = meta.get("realism", {})
+    lighting = meta.get("lighting", "")
+    # Infrared: the scene lit by the camera's IR ("ir" lighting) or a night scene the camera's
+    # IR-cut filter turned grey (realism's ir_night). Both give a grey, flat picture.
+    infrared = lighting == "ir" or bool(r.get("ir_night"))
     return {
         "codec": "h264" if r.get("codec") == "h264" else "jpeg",
         "h264_qp>=40": str(r.get("codec") == "h264" and r.get("qp", 0) >= 40),
-        "ir_night": str(bool(r.get("ir_night"))),
-        "night": str(meta.get("lighting", "").startswith("night") or bool(r.get("ir_night"))),
+        "infrared": str(infrared),
+        "night": str(lighting.startswith("night") or infrared),
         "hard_negatives": str(bool(meta.get("hard_negatives"))),
     }
 
