@@ -581,8 +581,9 @@ def _label_box(polys: list[np.ndarray], ids: np.ndarray, k: int, cam: Camera):
     min_side = MIN_BOX_FRACTION * cam.width
     if cx2 - cx1 < min_side or cy2 - cy1 < min_side:
         return None
-    ix1, iy1 = int(cx1), int(cy1)
-    ix2, iy2 = int(math.ceil(cx2)), int(math.ceil(cy2))
+    # a pixel beyond the box on each side: the fill of a face reaches the pixel its edge touches
+    ix1, iy1 = max(int(cx1) - 1, 0), max(int(cy1) - 1, 0)
+    ix2, iy2 = min(int(math.ceil(cx2)) + 1, cam.width), min(int(math.ceil(cy2)) + 1, cam.height)
     own = np.zeros((iy2 - iy1, ix2 - ix1), np.uint8)
     shifted = [p - np.array([ix1 * ONE, iy1 * ONE], np.int32) for p in polys]
     for poly in shifted:  # one call per face: a single call leaves overlapping faces unfilled
