@@ -42,7 +42,7 @@ class ModelSettings(Strict):
     )
     iou_threshold: float = Field(0.5, gt=0, le=1)
     cross_class_iou: float | None = Field(
-        None,
+        0.8,
         gt=0,
         le=1,
         description="One reading per object: a box that a more confident box of another class "
