@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ColumnElement,
     Float,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -129,6 +131,12 @@ class Case(Base):
     def number(self) -> str:
         """The case number shown to people and in SMS, e.g. ``CG00000123``."""
         return case_number(self.id)
+
+
+def yellow_light(now: datetime) -> ColumnElement[bool]:
+    """The yellow light in SQL (``workflow.is_overdue``): an open case past its step's limit at
+    ``now``, with the open-case predicate as the partial index writes it."""
+    return and_(text(OPEN_CASE_SQL), Case.deadline_at < now)
 
 
 def case_number(case_id: int) -> str:

@@ -21,7 +21,7 @@ from streetorder.platform.db import (
     SmsMessage,
     WorkOrder,
 )
-from streetorder.platform.db.cases import case_number
+from streetorder.platform.db.cases import case_number, yellow_light
 from streetorder.platform.domain.sms import REPORTER_STAGE_PREFIX
 from streetorder.platform.domain.workflow import TERMINAL_VALUES, State
 from streetorder.platform.open311.photos import KIND as CITIZEN_PHOTO
@@ -156,9 +156,7 @@ def stats(session: Session, *, now: datetime, squad_id: int | None = None) -> di
         return {str(k): int(v) for k, v in rows if k is not None}
 
     open_cases = Case.state.not_in(TERMINAL_VALUES)
-    overdue = session.scalar(
-        select(func.count()).select_from(Case).where(mine, open_cases, Case.deadline_at < now)
-    )
+    overdue = session.scalar(select(func.count()).select_from(Case).where(mine, yellow_light(now)))
     urged = session.scalar(select(func.count()).select_from(Case).where(mine, Case.urge_count > 0))
     n_open = session.scalar(select(func.count()).select_from(Case).where(mine, open_cases))
     recent_closed = (

@@ -19,6 +19,7 @@ from streetorder.platform.db import (
     SmsMessage,
     Street,
 )
+from streetorder.platform.db.cases import yellow_light
 from streetorder.platform.domain.errors import InvalidInput, InvalidTransition, NotFound
 from streetorder.platform.domain.exemption import decide_track, escalation_note
 from streetorder.platform.domain.ignore_regions import is_fixed_structure
@@ -29,7 +30,7 @@ from streetorder.platform.domain.penalty import (
     late_surcharge_cents,
 )
 from streetorder.platform.domain.roles import SYSTEM, Actor, Role
-from streetorder.platform.domain.workflow import TERMINAL_VALUES, AuditRecord, Event, State, Track
+from streetorder.platform.domain.workflow import AuditRecord, Event, State, Track
 from streetorder.platform.services import ignore_regions, sms, work_orders
 from streetorder.platform.services.case_audit import audit_row
 from streetorder.platform.services.paging import page
@@ -124,7 +125,7 @@ def list_cases(
         if value is not None:
             stmt = stmt.where(column == value)
     if f.overdue is not None:
-        overdue = (Case.deadline_at < now) & Case.state.not_in(TERMINAL_VALUES)
+        overdue = yellow_light(now)
         stmt = stmt.where(overdue if f.overdue else ~overdue | Case.deadline_at.is_(None))
     return page(session, stmt, offset=offset, limit=limit)
 

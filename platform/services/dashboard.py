@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select, text
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from streetorder.platform.db import Case, CaseRollup, Street
-from streetorder.platform.db.cases import OPEN_CASE_SQL
+from streetorder.platform.db.cases import yellow_light
 from streetorder.platform.domain.workflow import State
 
 UNASSIGNED = "(no street)"
@@ -241,8 +241,7 @@ def _yellow_by_street(
         .select_from(Case)
         .outerjoin(Street, Street.id == Case.street_id)
         .where(
-            text(OPEN_CASE_SQL),  # as the partial index says it: an index-only scan
-            Case.deadline_at < as_of,
+            yellow_light(as_of),  # the partial index's predicate as written: an index-only scan
             Case.discovered_at >= start,
             Case.discovered_at < end,
         )

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from streetorder.platform.db import AlertRecord, Case, SmsMessage
-from streetorder.platform.db.cases import OPEN_CASE_SQL
+from streetorder.platform.db.cases import OPEN_CASE_SQL, yellow_light
 
 LAG_SAMPLE = 200  # the newest alerts the ingest lag is read from
 
@@ -31,9 +31,7 @@ def snapshot(session: Session, *, now: datetime, window: timedelta) -> Operation
             select(Case.state, func.count()).where(text(OPEN_CASE_SQL)).group_by(Case.state)
         ).all()
     )
-    yellow = session.scalar(
-        select(func.count()).select_from(Case).where(text(OPEN_CASE_SQL), Case.deadline_at < now)
-    )
+    yellow = session.scalar(select(func.count()).select_from(Case).where(yellow_light(now)))
     sms = dict(
         session.execute(select(SmsMessage.state, func.count()).group_by(SmsMessage.state)).all()
     )

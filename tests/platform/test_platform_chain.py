@@ -125,9 +125,16 @@ def test_first_offence_not_corrected_in_time_moves_to_penalty(platform) -> None:
     p.deliver(alert)
     case = p.post("reviewer", f"/cases/{p.case_of(alert.alert_id)['id']}/confirm")
     assert case["track"] == "exempt"
+
+    def listed(overdue: str) -> list[int]:
+        r = p.client.get("/api/v1/cases", headers=p.login("reviewer"), params={"overdue": overdue})
+        return [c["id"] for c in r.json()["data"]]
+
+    assert case["id"] in listed("false") and case["id"] not in listed("true")
     p.clock.advance(hours=25)
     case = p.client.get(f"/api/v1/cases/{case['id']}", headers=p.login("reviewer")).json()
     assert case["overdue"] is True  # yellow light
+    assert case["id"] in listed("true") and case["id"] not in listed("false")
     assert p.post("admin", "/cases/escalate-overdue") == [case["id"]]
     case = p.rectify_with_photo(case["id"])
     assert case["track"] == "penalty"
