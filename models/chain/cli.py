@@ -42,6 +42,9 @@ def add_chain(sub) -> None:
     rep.add_argument("--out", type=Path, default=Path("runs/chain-reproduce"))
     rep.add_argument("--device", help="cpu or cuda:N (default: CUDA when present, else CPU)")
     rep.add_argument("--dry-run", action="store_true", help="print the commands only")
+    rep.add_argument(
+        "--through", metavar="STAGE", help="stop after this stage (the bundled model's, say)"
+    )
     rep.set_defaults(func=_reproduce)
 
 
@@ -116,7 +119,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         from streetorder.models.synth import GENERATOR_VERSION
 
         made: set[str] = set()
-        for step in reproduce_plan(chain, args.out, device):
+        for step in reproduce_plan(chain, args.out, device, args.through):
             data = step["data"]
             if data["command"] not in made:  # each data set once, before its first stage
                 made.add(data["command"])
@@ -126,7 +129,7 @@ def _reproduce(args: argparse.Namespace) -> int:
                 print(data["command"])
             print(" ".join(str(c) for c in step["command"]))
         return 0
-    for row in reproduce(chain, args.out, DEFAULT_PROJECT, device):
+    for row in reproduce(chain, args.out, DEFAULT_PROJECT, device, through=args.through):
         print(f"{row['stage']}: recorded {row['recorded'].get('val_map50')}, "
               f"reproduced {row['reproduced'].get('val_map50')}")  # fmt: skip
     return 0

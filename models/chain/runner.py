@@ -242,12 +242,22 @@ def snapshot(chain: Chain, project: Path, stage_name: str | None = None) -> dict
     )
 
 
-def reproduce_plan(chain: Chain, out: Path, device: str) -> list[dict[str, Any]]:
-    """Every stage again from the chain's first start file, each from the reproduced checkpoint
-    of the one before, for the epochs its record says it completed (no time box)."""
+def stages_through(chain: Chain, through: str | None = None) -> list[StageSpec]:
+    """The chain's stages from the first up to and including ``through`` (all when None)."""
+    if through is None:
+        return list(chain.stages)
+    return chain.stages[: chain.names().index(chain.stage(through).name) + 1]
+
+
+def reproduce_plan(
+    chain: Chain, out: Path, device: str, through: str | None = None
+) -> list[dict[str, Any]]:
+    """Every stage (up to ``through``) again from the chain's first start file, each from the
+    reproduced checkpoint of the one before, for the epochs its record says it completed (no
+    time box)."""
     plan = []
     previous: Path | None = None
-    for stage in chain.stages:
+    for stage in stages_through(chain, through):
         rec = read_record(chain, stage.name)
         epochs = (
             int(rec["epochs_completed"]) if rec and rec.get("epochs_completed") else stage.epochs
@@ -271,9 +281,15 @@ def reproduce_plan(chain: Chain, out: Path, device: str) -> list[dict[str, Any]]
 
 
 def reproduce(
-    chain: Chain, out: Path, data_root: Path, device: str | None = None, trainer=None
+    chain: Chain,
+    out: Path,
+    data_root: Path,
+    device: str | None = None,
+    trainer=None,
+    through: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Run the reproduce plan; returns per stage the recorded and the reproduced metrics."""
+    """Run the reproduce plan (up to ``through``); returns per stage the recorded and the
+    reproduced metrics."""
     from streetorder.models.chain.device import choose_device
     from streetorder.models.chain.manifest import start_weights as check_start
 
@@ -281,11 +297,11 @@ def reproduce(
     check_start(chain, chain.stages[0])  # the first start file must be the recorded one
     # every stage's data before any training: a stage on another generator version's data needs
     # that data generated in a checkout of that version first (ensure_data says so)
-    data = {s.name: ensure_data(chain, data_root, s) for s in chain.stages}
+    data = {s.name: ensure_data(chain, data_root, s) for s in stages_through(chain, through)}
     if trainer is None:
         from streetorder.models.training import train as trainer
     results = []
-    for step in reproduce_plan(chain, out, device):
+    for step in reproduce_plan(chain, out, device, through):
         kwargs = {**step["kwargs"], "data": data[step["stage"]]}
         if not Path(kwargs["weights"]).is_absolute():
             kwargs["weights"] = REPO_ROOT / kwargs["weights"]

@@ -18,6 +18,8 @@ from streetorder.errors import StreetorderError
 from streetorder.models.export import sha256_file
 from streetorder.vocabulary import CLASS_NAMES
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
 GOOD = {"name": "m", "version": "1", "sha256": "ab", "classes": ["goods"], "imgsz": 320}
 
 
@@ -74,8 +76,21 @@ def test_committed_bundle_matches_its_manifest() -> None:
     assert manifest["sha256"] == sha256_file(path)
     assert manifest["size_bytes"] == path.stat().st_size <= 12 * 1024 * 1024
     assert manifest["classes"] == list(CLASS_NAMES)
-    assert manifest["training"]["command"].startswith("streetorder models train")
     assert manifest["data"]["generator_version"]
+    training = manifest["training"]
+    chain = training.get("chain")
+    if chain is None:  # one training run
+        assert training["command"].startswith("streetorder models train")
+        return
+    # a stage of the recorded training chain: its committed checkpoint is the bundled .pt
+    assert training["command"].startswith("streetorder models chain reproduce --through ")
+    assert training["command"].split()[5] == chain["stage"]
+    checkpoint = REPO_ROOT / chain["checkpoint"]
+    assert sha256_file(checkpoint) == chain["checkpoint_sha256"]
+    assert sha256_file(path.with_suffix(".pt")) == chain["checkpoint_sha256"]
+    record = json.loads((REPO_ROOT / "models/chain/stages" / f"{chain['stage']}.json").read_text())
+    assert record["status"] == "done"
+    assert record["checkpoint"]["sha256"] == chain["checkpoint_sha256"]
 
 
 def test_committed_model_carries_names_and_size_in_its_metadata() -> None:

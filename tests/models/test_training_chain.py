@@ -51,10 +51,10 @@ def test_device_override_is_checked(monkeypatch) -> None:
 # ----------------------------------------------------------------------------- manifest
 
 
-def test_the_committed_chain_starts_from_the_bundled_weights() -> None:
+def test_the_committed_chain_starts_from_the_from_scratch_weights() -> None:
     chain = mf.load_chain()
     first = chain.stages[0]
-    assert first.start == "models/bootstrap/streetorder-det.pt"
+    assert first.start == "models/chain/weights/s0-scratch.pt"
     assert mf.sha256_of(mf.REPO_ROOT / first.start) == first.start_sha256
     record = mf.read_record(chain, first.name)
     if record is not None:  # a run is recorded: it started from those weights
@@ -212,6 +212,13 @@ def test_reproduce_plan_chains_each_stage_from_the_one_before(tmp_path: Path) ->
             step["kwargs"]["weights"] == tmp_path / f"{before['stage']}-reproduced/weights/best.pt"
         )
         assert step["kwargs"]["hours"] is None, "a reproduction runs the recorded epochs"
+    middle = chain.names()[1]
+    assert [p["stage"] for p in reproduce_plan(chain, tmp_path, "cpu", middle)] == [
+        chain.names()[0],
+        middle,
+    ]
+    with pytest.raises(StreetorderError, match="no stage 'nope'"):
+        reproduce_plan(chain, tmp_path, "cpu", "nope")
 
 
 # ----------------------------------------------------------------------------- a real run
