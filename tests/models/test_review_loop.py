@@ -25,9 +25,9 @@ pytestmark = [pytest.mark.mqtt, pytest.mark.slow, pytest.mark.train]
 #: ``review`` seeds whose fitting is a built-in rack or table, first seed 4: the bundled model
 #: (2026.12.02) reads its rack as goods (score ~0.89 on every frame) and finds the goods put out
 #: at 40 s (~0.55); its successor (2026.12.07, the chain's stage 3) still raises one false alert
-#: there and catches the episode. The test takes the first on which the bundled model raises a false alert and
-#: alerts the episode (so a new bundled model keeps it meaningful); the benchmark reports seeds
-#: from 101 up.
+#: there and catches the episode. The test takes the first on which the bundled model raises a
+#: false alert and alerts the episode (so a new bundled model keeps it meaningful); the
+#: benchmark reports seeds from 101 up.
 CANDIDATES = (4, 10, 3, 12, 18, 19)
 
 
